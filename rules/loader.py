@@ -1,0 +1,494 @@
+"""Load the policy YAML, check it, and compile it into an immutable Policy.
+
+A broken policy never loads: every problem raises PolicyError naming the file and the key.
+"""
+
+import string
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+
+from .analysis import analyse
+from .compiler import compile_rules
+from .contracts import Contract, ContractBook
+from .digest import digest_of
+from .errors import PolicyError
+from .facts import FACTS
+from .money import parse_sek
+from .policy import (
+    Catalogue,
+    FlagRule,
+    NationalPeriod,
+    Parameter,
+    Policy,
+    RegionalPeriod,
+    Rule,
+    Source,
+)
+from .regions import REGIONS
+from .vocabulary import DECISIONS, DIGITAL_REQUIREMENTS, PROFESSIONS
+
+POLICY_DIR = Path(__file__).parent / "policy"
+AMOUNT_KINDS = ("contract", "standard")
+DIGITAL_STOPS = FACTS["digital_stop"].domain
+PLACEHOLDERS = frozenset(
+    """home_region home_region_name care_region care_region_name contact_date invoice_date
+    invoice_deadline limit_months provider_id contract_id contract_valid_from contract_valid_to
+    mode profession specialty care_category regional_layer regional_valid_from unmet_requirements
+    claimed cap amount tariff patient_fee assumptions""".split()
+)
+
+
+class _Doc:
+    """A YAML document that knows its file name, for error messages."""
+
+    def __init__(self, path: Path, root: Path):
+        try:
+            self.name = str(path.relative_to(root.parent))
+        except ValueError:
+            self.name = str(path)
+        try:
+            self.data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise PolicyError(self.name, "-", f"not valid YAML: {exc}") from None
+        if not isinstance(self.data, dict):
+            raise PolicyError(self.name, "-", "expected a mapping at the top")
+
+    def fail(self, key: str, message: str):
+        raise PolicyError(self.name, key, message)
+
+    def get(self, mapping, key: str, path: str, kind=None, required=True):
+        if not isinstance(mapping, dict):
+            self.fail(path, "expected a mapping")
+        if key not in mapping:
+            if required:
+                self.fail(f"{path}.{key}".lstrip("."), "missing")
+            return None
+        value = mapping[key]
+        if kind is not None and not isinstance(value, kind):
+            self.fail(f"{path}.{key}".lstrip("."), f"expected {getattr(kind, '__name__', kind)}")
+        return value
+
+    def date(self, mapping, key, path, required=True) -> date | None:
+        value = self.get(mapping, key, path, required=required)
+        if value is None:
+            if required:
+                self.fail(f"{path}.{key}", "missing")
+            return None
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                pass
+        if not isinstance(value, date):
+            self.fail(f"{path}.{key}", f"not a date: {value!r}")
+        return value
+
+    def money(self, value, path) -> int:
+        if isinstance(value, float):
+            self.fail(path, "write money as a quoted string such as \"500.00\", never a float")
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            text = str(value)
+            if text.startswith("-"):
+                self.fail(path, f"negative money: {value}")
+            try:
+                return parse_sek(text)
+            except ValueError as exc:
+                self.fail(path, f"not an amount ({exc}): {value!r}")
+        self.fail(path, f"not an amount: {value!r}")
+
+
+def _load_sources(doc: _Doc) -> dict[str, Source]:
+    sources = {}
+    for sid, body in doc.get(doc.data, "sources", "", dict).items():
+        path = f"sources.{sid}"
+        ref = doc.get(body, "ref", path, str)
+        url = doc.get(body, "url", path, str)
+        sources[sid] = Source(sid, ref, url)
+    return sources
+
+
+def _source_ref(doc, sources, value, path) -> str:
+    if value not in sources:
+        doc.fail(path, f"unknown source {value!r} (see policy/sources.yaml)")
+    return value
+
+
+def _parameters(doc, body, path, sources, allowed) -> dict[str, Parameter]:
+    params = doc.get(body, "parameters", path, dict)
+    out = {}
+    for name, spec in params.items():
+        ppath = f"{path}.parameters.{name}"
+        if name not in allowed:
+            doc.fail(ppath, f"unknown parameter (known: {', '.join(sorted(allowed))})")
+        if not isinstance(spec, dict) or "value" not in spec:
+            doc.fail(ppath, "expected a mapping with value and source")
+        unknown = set(spec) - {"value", "source", "assumption"}
+        if unknown:
+            doc.fail(f"{ppath}.{sorted(unknown)[0]}", "unknown key")
+        source = _source_ref(doc, sources, doc.get(spec, "source", ppath), f"{ppath}.source")
+        assumption = doc.get(spec, "assumption", ppath, str, required=False)
+        out[name] = Parameter(name, spec["value"], source, assumption)
+    missing = set(allowed) - set(out)
+    if missing:
+        doc.fail(f"{path}.parameters.{sorted(missing)[0]}", "missing")
+    return out
+
+
+def _periods(doc, key_path="periods"):
+    periods = doc.get(doc.data, "periods", "", list)
+    if not periods:
+        doc.fail(key_path, "no periods")
+    seen = set()
+    for i, body in enumerate(periods):
+        path = f"periods[{i}]"
+        pid = doc.get(body, "id", path, str)
+        if pid in seen:
+            doc.fail(f"{path}.id", f"duplicate period id {pid!r}")
+        seen.add(pid)
+        start = doc.date(body, "valid_from", path)
+        end = doc.date(body, "valid_to", path, required=False)
+        if end is not None and end < start:
+            doc.fail(f"{path}.valid_to", f"{end} is before valid_from {start}")
+        yield path, pid, start, end, body
+
+
+def _no_overlap(doc, periods):
+    ordered = sorted(periods, key=lambda p: p.valid_from)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        if before.valid_to is None or before.valid_to >= after.valid_from:
+            doc.fail(
+                f"periods.{after.id}.valid_from",
+                f"period {after.id} overlaps {before.id} (which runs to {before.valid_to or 'open end'})",
+            )
+    return tuple(ordered)
+
+
+def _load_national(doc, sources) -> tuple[tuple[NationalPeriod, ...], date]:
+    if doc.data.get("layer") != "national":
+        doc.fail("layer", "expected 'national'")
+    covers_from = doc.date(doc.data, "covers_from", "")
+    allowed = ("digital_tariff_sek", "telephone_reimbursed", "invoice_limit_months")
+    periods = []
+    for path, pid, start, end, body in _periods(doc):
+        params = _parameters(doc, body, path, sources, allowed)
+        tariff_spec = params["digital_tariff_sek"].value
+        tpath = f"{path}.parameters.digital_tariff_sek.value"
+        if not isinstance(tariff_spec, dict):
+            doc.fail(tpath, "expected a mapping of profession to amount")
+        tariff = {}
+        for prof, amount in tariff_spec.items():
+            if prof != "other_professions" and prof not in PROFESSIONS:
+                doc.fail(f"{tpath}.{prof}", f"unknown profession (known: {', '.join(PROFESSIONS)})")
+            tariff[prof] = doc.money(amount, f"{tpath}.{prof}")
+        default = tariff.pop("other_professions", None)
+        for prof in PROFESSIONS:
+            if prof not in tariff:
+                if default is None:
+                    doc.fail(f"{tpath}.{prof}", "no national tariff for this profession")
+                tariff[prof] = default
+        phone = params["telephone_reimbursed"].value
+        if not isinstance(phone, bool):
+            doc.fail(f"{path}.parameters.telephone_reimbursed.value", "expected true or false")
+        months = params["invoice_limit_months"].value
+        if isinstance(months, bool) or not isinstance(months, int) or months <= 0:
+            doc.fail(f"{path}.parameters.invoice_limit_months.value", "expected a positive integer")
+        periods.append(
+            NationalPeriod(
+                id=pid,
+                layer="national",
+                valid_from=start,
+                valid_to=end,
+                parameters=MappingProxyType(params),
+                digest=digest_of(body),
+                file=doc.name,
+                digital_tariff_ore=MappingProxyType(tariff),
+                telephone_reimbursed=phone,
+                invoice_limit_months=months,
+            )
+        )
+    ordered = _no_overlap(doc, periods)
+    # Coverage: every day from covers_from on must have a national tariff.
+    if ordered[0].valid_from > covers_from:
+        doc.fail(
+            f"periods.{ordered[0].id}.valid_from",
+            f"no national tariff from {covers_from} to {ordered[0].valid_from}",
+        )
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        if (after.valid_from - before.valid_to).days > 1:
+            doc.fail(
+                f"periods.{after.id}.valid_from",
+                f"no national tariff between {before.valid_to} and {after.valid_from}",
+            )
+    if ordered[-1].valid_to is not None:
+        doc.fail(
+            f"periods.{ordered[-1].id}.valid_to",
+            f"no national tariff after {ordered[-1].valid_to}: the last period must be open",
+        )
+    return ordered, covers_from
+
+
+def _load_regional(doc, sources) -> tuple[str, tuple[RegionalPeriod, ...]]:
+    if doc.data.get("layer") != "regional":
+        doc.fail("layer", "expected 'regional'")
+    region = doc.get(doc.data, "home_region", "", str)
+    if region not in REGIONS:
+        doc.fail("home_region", f"not a region code in use: {region!r}")
+    allowed = ("referral_required_specialties", "digital_stop")
+    periods = []
+    for path, pid, start, end, body in _periods(doc):
+        params = _parameters(doc, body, path, sources, allowed)
+        specialties = params["referral_required_specialties"].value
+        spath = f"{path}.parameters.referral_required_specialties.value"
+        if not isinstance(specialties, list) or not all(isinstance(s, str) for s in specialties):
+            doc.fail(spath, "expected a list of specialty slugs")
+        stop = params["digital_stop"].value
+        if stop not in DIGITAL_STOPS:
+            doc.fail(f"{path}.parameters.digital_stop.value", f"expected one of {DIGITAL_STOPS}")
+        periods.append(
+            RegionalPeriod(
+                id=pid,
+                layer="regional",
+                valid_from=start,
+                valid_to=end,
+                parameters=MappingProxyType(params),
+                digest=digest_of(body),
+                file=doc.name,
+                home_region=region,
+                referral_specialties=frozenset(specialties),
+                digital_stop=stop,
+            )
+        )
+    return region, _no_overlap(doc, periods)
+
+
+def contract_from_dict(body: dict, fail) -> Contract:
+    """Build a Contract from its data form; `fail(key, message)` reports a problem."""
+    region = body.get("home_region")
+    if region not in REGIONS:
+        fail("home_region", f"not a region code in use: {region!r}")
+    tariffs = {}
+    for prof, amount in (body.get("tariff_sek") or {}).items():
+        if prof not in PROFESSIONS:
+            fail(f"tariff_sek.{prof}", f"unknown profession (known: {', '.join(PROFESSIONS)})")
+        if isinstance(amount, float) or isinstance(amount, bool):
+            fail(f"tariff_sek.{prof}", "write money as a quoted string such as \"450.00\"")
+        if str(amount).startswith("-"):
+            fail(f"tariff_sek.{prof}", f"negative money: {amount}")
+        try:
+            tariffs[prof] = parse_sek(str(amount))
+        except ValueError as exc:
+            fail(f"tariff_sek.{prof}", str(exc))
+    start, end = body.get("valid_from"), body.get("valid_to")
+    if isinstance(start, str):
+        start = date.fromisoformat(start)
+    if isinstance(end, str):
+        end = date.fromisoformat(end)
+    if not isinstance(start, date):
+        fail("valid_from", "missing or not a date")
+    if end is not None and end < start:
+        fail("valid_to", f"{end} is before valid_from {start}")
+    provider = body.get("provider_id")
+    if not isinstance(provider, str) or not 1 <= len(provider) <= 64:
+        fail("provider_id", "expected a string of 1-64 characters")
+    return Contract(
+        id=str(body.get("id")),
+        home_region=region,
+        provider_id=provider,
+        valid_from=start,
+        valid_to=end,
+        tariff_ore=MappingProxyType(tariffs),
+        source=str(body.get("source", "")),
+        fictitious=bool(body.get("fictitious", False)),
+    )
+
+
+def _load_contracts(doc, sources) -> list[Contract]:
+    if doc.data.get("layer") != "contracts":
+        doc.fail("layer", "expected 'contracts'")
+    contracts = []
+    for i, body in enumerate(doc.get(doc.data, "contracts", "", list)):
+        path = f"contracts[{i}]"
+        doc.get(body, "id", path, str)
+        if not isinstance(doc.get(body, "fictitious", path), bool):
+            doc.fail(f"{path}.fictitious", "expected true or false: say whether the contract is real")
+        _source_ref(doc, sources, doc.get(body, "source", path), f"{path}.source")
+
+        def fail(key, message, path=path):
+            doc.fail(f"{path}.{key}", message)
+
+        contracts.append(contract_from_dict(body, fail))
+    return contracts
+
+
+def _when(doc, spec, path) -> tuple:
+    if spec is None:
+        return ()
+    if not isinstance(spec, dict):
+        doc.fail(path, "expected a mapping of fact to value(s)")
+    tests = []
+    for name, value in spec.items():
+        fact = FACTS.get(name)
+        if fact is None:
+            doc.fail(f"{path}.{name}", f"unknown fact (known: {', '.join(FACTS)})")
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if v not in fact.domain or type(v) is not type(fact.domain[fact.domain.index(v)]):
+                doc.fail(f"{path}.{name}", f"{v!r} is not a value of this fact {fact.domain}")
+        tests.append((name, frozenset(values)))
+    return tuple(tests)
+
+
+def _load_rules(doc, sources, catalogue_reasons, catalogue_flags) -> tuple[Rule, ...]:
+    rules = []
+    seen = set()
+    for i, body in enumerate(doc.get(doc.data, "rules", "", list)):
+        path = f"rules[{i}]"
+        reason = doc.get(body, "reason", path, str)
+        if reason not in catalogue_reasons:
+            doc.fail(f"{path}.reason", f"unknown reason code {reason!r} (see policy/catalogue.yaml)")
+        if reason in seen:
+            doc.fail(f"{path}.reason", f"reason {reason} is used by two rules")
+        seen.add(reason)
+        decision = doc.get(body, "decision", path, str)
+        if decision not in DECISIONS:
+            doc.fail(f"{path}.decision", f"expected one of {DECISIONS}")
+        when = _when(doc, body.get("when"), f"{path}.when")
+        amount = body.get("amount")
+        if decision == "pay" and amount not in AMOUNT_KINDS:
+            doc.fail(f"{path}.amount", f"a paying rule needs amount: one of {AMOUNT_KINDS}")
+        if decision == "no_pay" and amount is not None:
+            doc.fail(f"{path}.amount", "a no_pay rule pays nothing")
+        if amount == "contract" and ("contracted", frozenset({True})) not in when:
+            doc.fail(f"{path}.amount", "amount 'contract' needs `contracted: true` in when")
+        flags = []
+        for j, spec in enumerate(body.get("flags") or []):
+            fpath = f"{path}.flags[{j}]"
+            name = spec if isinstance(spec, str) else doc.get(spec, "flag", fpath, str)
+            if name not in catalogue_flags:
+                doc.fail(fpath, f"unknown flag code {name!r} (see policy/catalogue.yaml)")
+            fwhen = () if isinstance(spec, str) else _when(doc, spec.get("when"), f"{fpath}.when")
+            flags.append(FlagRule(name, fwhen))
+        basis = doc.get(body, "legal_basis", path, list)
+        for j, sid in enumerate(basis):
+            _source_ref(doc, sources, sid, f"{path}.legal_basis[{j}]")
+        rules.append(Rule(i + 1, reason, decision, when, amount, tuple(flags), tuple(basis)))
+    if not rules:
+        doc.fail("rules", "no rules")
+    unreachable, undecided = analyse(tuple(rules))
+    if unreachable:
+        rule = rules[unreachable[0]]
+        doc.fail(
+            f"rules[{rule.number - 1}]",
+            f"rule {rule.reason} can never apply: earlier rules decide every case it covers",
+        )
+    if undecided is not None:
+        doc.fail("rules", f"no rule decides the case {undecided}: end with a rule that always holds")
+    return tuple(rules)
+
+
+def _check_template(doc, text, path):
+    if not isinstance(text, str):
+        doc.fail(path, "expected text")
+    for _, field, _, _ in string.Formatter().parse(text):
+        if field is not None and field not in PLACEHOLDERS:
+            doc.fail(path, f"unknown placeholder {{{field}}}")
+
+
+def _texts(doc, body, key, path):
+    texts = doc.get(body, key, path, dict)
+    for lang in ("sv", "en"):
+        _check_template(doc, doc.get(texts, lang, f"{path}.{key}"), f"{path}.{key}.{lang}")
+    return MappingProxyType(dict(texts))
+
+
+def _load_catalogue(doc, sources) -> Catalogue:
+    sections = {}
+    for section in ("reasons", "flags"):
+        entries = {}
+        for code, body in doc.get(doc.data, section, "", dict).items():
+            path = f"{section}.{code}"
+            _texts(doc, body, "title", path)
+            _texts(doc, body, "explanation", path)
+            for j, sid in enumerate(doc.get(body, "legal_basis", path, list)):
+                _source_ref(doc, sources, sid, f"{path}.legal_basis[{j}]")
+            entries[code] = MappingProxyType(dict(body))
+        sections[section] = MappingProxyType(entries)
+    amounts = {}
+    for kind, body in doc.get(doc.data, "amounts", "", dict).items():
+        for lang in ("sv", "en"):
+            _check_template(doc, doc.get(body, lang, f"amounts.{kind}"), f"amounts.{kind}.{lang}")
+        amounts[kind] = MappingProxyType(dict(body))
+    terms = doc.get(doc.data, "terms", "", dict)
+    for group, names in (
+        ("profession", PROFESSIONS),
+        ("digital_requirement", DIGITAL_REQUIREMENTS),
+        ("mode", FACTS["mode"].domain),
+        ("care_category", FACTS["care_category"].domain),
+    ):
+        for name in names:
+            entry = doc.get(doc.get(terms, group, "terms", dict), name, f"terms.{group}", dict)
+            for lang in ("sv", "en"):
+                doc.get(entry, lang, f"terms.{group}.{name}", str)
+    return Catalogue(sections["reasons"], sections["flags"], MappingProxyType(amounts), terms)
+
+
+def load_policy(directory: Path | str = POLICY_DIR, name: str = "in_force") -> Policy:
+    """Read, check and compile the policy under `directory`. Raises PolicyError."""
+    root = Path(directory)
+
+    def doc(rel: str) -> _Doc:
+        path = root / rel
+        if not path.is_file():
+            raise PolicyError(str(path), "-", "file missing")
+        return _Doc(path, root)
+
+    sources = _load_sources(doc("sources.yaml"))
+    catalogue_doc = doc("catalogue.yaml")
+    catalogue = _load_catalogue(catalogue_doc, sources)
+    national, covers_from = _load_national(doc("national.yaml"), sources)
+
+    regional = {}
+    for path in sorted((root / "regions").glob("*.yaml")):
+        region_doc = _Doc(path, root)
+        region, periods = _load_regional(region_doc, sources)
+        if region in regional:
+            region_doc.fail("home_region", f"a second file for region {region}")
+        regional[region] = periods
+
+    contracts = []
+    for path in sorted((root / "contracts").glob("*.yaml")):
+        contracts.extend(_load_contracts(_Doc(path, root), sources))
+    book = ContractBook(contracts)
+    seen_ids = set()
+    for contract in book.contracts:
+        if contract.id in seen_ids:
+            raise PolicyError("contracts", contract.id, "duplicate contract id")
+        seen_ids.add(contract.id)
+        clash = book.overlapping(contract)
+        if clash is not None:
+            raise PolicyError(
+                "contracts",
+                contract.id,
+                f"overlaps contract {clash.id} for the same provider and home region",
+            )
+
+    rules_doc = doc("eligibility.yaml")
+    rules = _load_rules(rules_doc, sources, catalogue.reasons, catalogue.flags)
+    decide, source = compile_rules(rules, f"<{rules_doc.name}>")
+    rules_digest = digest_of({"rules": rules_doc.data, "catalogue": catalogue_doc.data})
+    return Policy(
+        rules=rules,
+        national=national,
+        national_from=covers_from,
+        regional=MappingProxyType(regional),
+        contracts=book,
+        sources=MappingProxyType(sources),
+        catalogue=catalogue,
+        rules_digest=rules_digest,
+        decide=decide,
+        decide_source=source,
+        name=name,
+    )

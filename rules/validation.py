@@ -1,0 +1,181 @@
+"""Fast validation of a contact in the JSON shape of SPEC section 6.
+
+The contract is defined by the marshmallow schema in rules/schema.py; this module is the hot-path
+twin of it (marshmallow costs ~10x more per line). tests/test_validation_parity.py proves both
+accept and reject the same inputs, on the same fields, over a shared corpus.
+"""
+
+import re
+
+from .calendar import parse_iso_date
+from .contact import Contact, DigitalRequirements, Patient
+from .errors import InvalidContact
+from .money import parse_sek
+from .regions import REGIONS
+from .vocabulary import (
+    CARE_CATEGORIES,
+    DIGITAL_REQUIREMENTS,
+    MODES,
+    PROFESSIONS,
+    REFERRALS,
+    REMOTE_MODES,
+    SETTINGS,
+    SEXES,
+)
+
+MISSING = "Missing data for required field."
+NULL = "Field may not be null."
+UNKNOWN = "Unknown field."
+_SLUG = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _text(value):
+    if not isinstance(value, str):
+        raise ValueError("Not a valid string.")
+    if not 1 <= len(value) <= 64:
+        raise ValueError("Length must be between 1 and 64.")
+    return value
+
+
+def _region(value):
+    if value in REGIONS:
+        return value
+    if not isinstance(value, str):
+        raise ValueError("Not a valid string: region codes are strings such as \"25\".")
+    raise ValueError(f"Not a region code in use: {value!r} (01, 03-10, 12-14, 17-25).")
+
+
+def _choice(options):
+    allowed = frozenset(options)
+    message = "Must be one of: " + ", ".join(options) + "."
+
+    def check(value):
+        if isinstance(value, str) and value in allowed:
+            return value
+        raise ValueError(message)
+
+    return check
+
+
+def _bool(value):
+    if value is True or value is False:
+        return value
+    raise ValueError("Not a valid boolean: use true or false.")
+
+
+def _slug(value):
+    if isinstance(value, str) and _SLUG.fullmatch(value):
+        return value
+    raise ValueError("Not a valid slug: lower-case letters, digits and _, e.g. primary_care.")
+
+
+def _nested(name, fields, required, build):
+    """An object field whose own keys are validated; errors come back as name.key."""
+
+    def check(value, errors):
+        if not isinstance(value, dict):
+            errors[name] = ["Not a valid object."]
+            return None
+        out = {}
+        failed = False
+        for key, raw in value.items():
+            checker = fields.get(key)
+            if checker is None:
+                errors[f"{name}.{key}"] = [UNKNOWN]
+                failed = True
+            elif raw is None:
+                errors[f"{name}.{key}"] = [NULL]
+                failed = True
+            else:
+                try:
+                    out[key] = checker(raw)
+                except ValueError as exc:
+                    errors[f"{name}.{key}"] = [str(exc)]
+                    failed = True
+        for key in required:
+            if key not in value:
+                errors[f"{name}.{key}"] = [MISSING]
+                failed = True
+        return None if failed else build(**out)
+
+    return check
+
+
+def _age(value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("Not a valid integer.")
+    if not 0 <= value <= 130:
+        raise ValueError("Must be greater than or equal to 0 and less than or equal to 130.")
+    return value
+
+
+_digital = _nested(
+    "digital_requirements",
+    dict.fromkeys(DIGITAL_REQUIREMENTS, _bool),
+    DIGITAL_REQUIREMENTS,
+    DigitalRequirements,
+)
+_patient = _nested("patient", {"age": _age, "sex": _choice(SEXES)}, (), Patient)
+
+# field -> (required, checker, attribute on Contact)
+_SCALARS = {
+    "contact_id": (True, _text, "contact_id"),
+    "contact_date": (True, parse_iso_date, "contact_date"),
+    "home_region": (True, _region, "home_region"),
+    "care_region": (True, _region, "care_region"),
+    "provider_id": (True, _text, "provider_id"),
+    "mode": (True, _choice(MODES), "mode"),
+    "care_category": (True, _choice(CARE_CATEGORIES), "care_category"),
+    "setting": (False, _choice(SETTINGS), "setting"),
+    "profession": (True, _choice(PROFESSIONS), "profession"),
+    "specialty": (False, _slug, "specialty"),
+    "referral": (False, _choice(REFERRALS), "referral"),
+    "prior_approval": (False, _bool, "prior_approval"),
+    "claimed_amount_sek": (True, parse_sek, "claimed_ore"),
+    "patient_fee_sek": (False, parse_sek, "patient_fee_ore"),
+    "invoice_date": (False, parse_iso_date, "invoice_date"),
+    "needs_assessment": (False, _bool, "needs_assessment"),
+}
+_OBJECTS = {"digital_requirements": _digital, "patient": _patient}
+FIELDS = frozenset(_SCALARS) | frozenset(_OBJECTS)
+REQUIRED = tuple(name for name, (required, _, _) in _SCALARS.items() if required)
+
+
+def parse_contact(data) -> Contact:
+    """Validate one contact dict and return a Contact, or raise InvalidContact with every error."""
+    if not isinstance(data, dict):
+        raise InvalidContact({"_schema": ["Invalid input type: expected a JSON object."]})
+    errors: dict[str, list[str]] = {}
+    values = {}
+    for key, raw in data.items():
+        spec = _SCALARS.get(key)
+        if spec is not None:
+            if raw is None:
+                errors[key] = [NULL]
+                continue
+            try:
+                values[spec[2]] = spec[1](raw)
+            except ValueError as exc:
+                errors[key] = [str(exc)]
+        elif key in _OBJECTS:
+            if raw is None:
+                errors[key] = [NULL]
+                continue
+            values[key] = _OBJECTS[key](raw, errors)
+        else:
+            errors[key] = [UNKNOWN]
+    for key in REQUIRED:
+        if key not in data:
+            errors[key] = [MISSING]
+    _cross_field(data, values, errors)
+    if errors:
+        raise InvalidContact(errors)
+    return Contact(**values)
+
+
+def _cross_field(data, values, errors) -> None:
+    if values.get("mode") in REMOTE_MODES and "digital_requirements" not in data:
+        errors["digital_requirements"] = [MISSING + " It is required for video, chat and telephone."]
+    invoice, contact = values.get("invoice_date"), values.get("contact_date")
+    if invoice is not None and contact is not None and invoice < contact:
+        errors["invoice_date"] = ["Must not be before contact_date."]
