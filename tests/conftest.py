@@ -1,0 +1,10 @@
+"""Shared fixtures."""
+
+import pytest
+
+import rules
+
+
+@pytest.fixture(scope="session")
+def policy():
+    return rules.default_policy()
