@@ -1,59 +1,105 @@
-"""Explanations in Swedish and English, with the numbers the verdict used."""
+"""Explanations in Swedish and English, with the numbers the verdict used.
+
+Rendering sits on the hot path of every batch response, so the reason, flag and amount texts are
+joined into one template per combination, compiled once (cached on the policy) into a positional
+template and the getters of exactly the placeholders it names.
+"""
+
+import string
 
 from .calendar import add_months
 from .money import format_sek, format_sek_sv
 from .regions import REGIONS
 
-_MONEY = {"sv": format_sek_sv, "en": format_sek}
-_NONE = {"sv": "–", "en": "–"}
+NONE = "–"
 
 
-def _values(verdict, lang: str) -> dict:
-    c = verdict.contact
-    terms = verdict.policy.catalogue.terms
-    money = _MONEY[lang]
-    nat, reg, contract = verdict.nat, verdict.reg, verdict.contract
-    dr = c.digital_requirements
-    unmet = dr.unmet() if dr is not None else ()
-    return {
-        "home_region": c.home_region,
-        "home_region_name": REGIONS[c.home_region],
-        "care_region": c.care_region,
-        "care_region_name": REGIONS[c.care_region],
-        "contact_date": c.contact_date.isoformat(),
-        "invoice_date": c.invoice_date.isoformat() if c.invoice_date else _NONE[lang],
-        "invoice_deadline": add_months(c.contact_date, nat.invoice_limit_months).isoformat(),
-        "limit_months": nat.invoice_limit_months,
-        "provider_id": c.provider_id,
-        "contract_id": contract.id if contract else _NONE[lang],
-        "contract_valid_from": contract.valid_from.isoformat() if contract else _NONE[lang],
-        "contract_valid_to": (
-            contract.valid_to.isoformat() if contract and contract.valid_to else _NONE[lang]
-        ),
-        "mode": terms["mode"][c.mode][lang],
-        "profession": terms["profession"][c.profession][lang],
-        "care_category": terms["care_category"][c.care_category][lang],
-        "specialty": c.specialty or _NONE[lang],
-        "regional_layer": reg.id if reg else _NONE[lang],
-        "regional_valid_from": reg.valid_from.isoformat() if reg else _NONE[lang],
-        "unmet_requirements": ", ".join(terms["digital_requirement"][n][lang] for n in unmet),
-        "claimed": money(c.claimed_ore),
-        "cap": money(verdict.cap_ore) if verdict.cap_ore is not None else _NONE[lang],
-        "amount": money(verdict.amount_ore),
-        "tariff": money(verdict.tariff_ore) if verdict.tariff_ore is not None else _NONE[lang],
-        "patient_fee": money(c.patient_fee_ore),
-        "assumptions": "; ".join(verdict.assumptions) or _NONE[lang],
-    }
+def _money(lang, ore):
+    if ore is None:
+        return NONE
+    return format_sek_sv(ore) if lang == "sv" else format_sek(ore)
+
+
+def _date(value):
+    return value.isoformat() if value is not None else NONE
+
+
+def _unmet(v, lang):
+    dr = v.contact.digital_requirements
+    names = dr.unmet() if dr is not None else ()
+    terms = v.policy.catalogue.terms["digital_requirement"]
+    return ", ".join(terms[name][lang] for name in names)
+
+
+def _term(group, attribute):
+    return lambda v, lang: v.policy.catalogue.terms[group][getattr(v.contact, attribute)][lang]
+
+
+# placeholder -> f(verdict, lang); the loader rejects templates naming anything else.
+_PLACEHOLDERS = {
+    "home_region": lambda v, lang: v.contact.home_region,
+    "home_region_name": lambda v, lang: REGIONS[v.contact.home_region],
+    "care_region": lambda v, lang: v.contact.care_region,
+    "care_region_name": lambda v, lang: REGIONS[v.contact.care_region],
+    "contact_date": lambda v, lang: v.contact.contact_date.isoformat(),
+    "invoice_date": lambda v, lang: _date(v.contact.invoice_date),
+    "invoice_deadline": lambda v, lang: add_months(
+        v.contact.contact_date, v.nat.invoice_limit_months
+    ).isoformat(),
+    "limit_months": lambda v, lang: v.nat.invoice_limit_months,
+    "provider_id": lambda v, lang: v.contact.provider_id,
+    "contract_id": lambda v, lang: v.contract.id if v.contract else NONE,
+    "contract_valid_from": lambda v, lang: _date(v.contract.valid_from if v.contract else None),
+    "contract_valid_to": lambda v, lang: _date(v.contract.valid_to if v.contract else None),
+    "mode": _term("mode", "mode"),
+    "profession": _term("profession", "profession"),
+    "care_category": _term("care_category", "care_category"),
+    "specialty": lambda v, lang: v.contact.specialty or NONE,
+    "regional_layer": lambda v, lang: v.reg.id if v.reg else NONE,
+    "regional_valid_from": lambda v, lang: _date(v.reg.valid_from if v.reg else None),
+    "unmet_requirements": _unmet,
+    "claimed": lambda v, lang: _money(lang, v.contact.claimed_ore),
+    "cap": lambda v, lang: _money(lang, v.cap_ore),
+    "amount": lambda v, lang: _money(lang, v.amount_ore),
+    "tariff": lambda v, lang: _money(lang, v.tariff_ore),
+    "patient_fee": lambda v, lang: _money(lang, v.contact.patient_fee_ore),
+    "assumptions": lambda v, lang: "; ".join(v.assumptions) or NONE,
+}
+PLACEHOLDERS = frozenset(_PLACEHOLDERS)
+
+
+def _compile(text: str):
+    """Turn a template with named placeholders into a positional one plus its value getters."""
+    getters = []
+    pieces = []
+    for literal, name, spec, conversion in string.Formatter().parse(text):
+        pieces.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is not None:
+            getters.append(_PLACEHOLDERS[name])
+            pieces.append("{" + str(len(getters) - 1) + (f"!{conversion}" if conversion else "")
+                          + (f":{spec}" if spec else "") + "}")
+    return "".join(pieces), tuple(getters)
+
+
+def _templates(verdict):
+    policy = verdict.policy
+    key = ("explain", verdict.rule.reason, verdict.flags, verdict.amount_kind)
+    cached = policy._cache.get(key)
+    if cached is None:
+        catalogue = policy.catalogue
+        compiled = []
+        for lang in ("sv", "en"):
+            parts = [catalogue.reasons[verdict.rule.reason]["explanation"][lang]]
+            parts.extend(catalogue.flags[flag]["explanation"][lang] for flag in verdict.flags)
+            parts.append(catalogue.amounts[verdict.amount_kind][lang])
+            compiled.append(_compile(" ".join(parts)))
+        cached = policy._cache[key] = tuple(compiled)
+    return cached
 
 
 def explain(verdict) -> dict[str, str]:
-    catalogue = verdict.policy.catalogue
-    out = {}
-    for lang in ("sv", "en"):
-        values = _values(verdict, lang)
-        parts = [catalogue.reasons[verdict.reason]["explanation"][lang].format_map(values)]
-        for flag in verdict.flags:
-            parts.append(catalogue.flags[flag]["explanation"][lang].format_map(values))
-        parts.append(catalogue.amounts[verdict.amount_kind][lang].format_map(values))
-        out[lang] = " ".join(parts)
-    return out
+    (sv, sv_getters), (en, en_getters) = _templates(verdict)
+    return {
+        "sv": sv.format(*[get(verdict, "sv") for get in sv_getters]),
+        "en": en.format(*[get(verdict, "en") for get in en_getters]),
+    }

@@ -15,6 +15,7 @@ from .compiler import compile_rules
 from .contracts import Contract, ContractBook
 from .digest import digest_of
 from .errors import PolicyError
+from .explain import PLACEHOLDERS
 from .facts import FACTS
 from .money import parse_sek
 from .policy import (
@@ -33,12 +34,6 @@ from .vocabulary import DECISIONS, DIGITAL_REQUIREMENTS, PROFESSIONS
 POLICY_DIR = Path(__file__).parent / "policy"
 AMOUNT_KINDS = ("contract", "standard")
 DIGITAL_STOPS = FACTS["digital_stop"].domain
-PLACEHOLDERS = frozenset(
-    """home_region home_region_name care_region care_region_name contact_date invoice_date
-    invoice_deadline limit_months provider_id contract_id contract_valid_from contract_valid_to
-    mode profession specialty care_category regional_layer regional_valid_from unmet_requirements
-    claimed cap amount tariff patient_fee assumptions""".split()
-)
 
 
 class _Doc:

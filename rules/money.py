@@ -38,12 +38,16 @@ def parse_sek(value) -> int:
 
 def format_sek(ore: int) -> str:
     """'1234.50' — the wire format of amounts."""
-    return f"{ore // 100}.{ore % 100:02d}"
+    kronor, ore = divmod(ore, 100)
+    return f"{kronor}.{ore:02d}"
 
 
 def format_sek_sv(ore: int) -> str:
     """'1 234,50' — Swedish typography for explanations."""
-    return f"{ore // 100:,}".replace(",", "\u00a0") + f",{ore % 100:02d}"
+    kronor, ore = divmod(ore, 100)
+    if kronor < 1000:
+        return f"{kronor},{ore:02d}"
+    return f"{kronor:,}".replace(",", "\u00a0") + f",{ore:02d}"
 
 
 def sek_to_ore(text: str) -> int:
