@@ -39,17 +39,18 @@ DIGITAL_STOPS = FACTS["digital_stop"].domain
 class _Doc:
     """A YAML document that knows its file name, for error messages."""
 
-    def __init__(self, path: Path, root: Path):
-        try:
-            self.name = str(path.relative_to(root.parent))
-        except ValueError:
-            self.name = str(path)
-        try:
-            self.data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise PolicyError(self.name, "-", f"not valid YAML: {exc}") from None
+    def __init__(self, name: str, data):
+        self.name = name
+        self.data = data
         if not isinstance(self.data, dict):
             raise PolicyError(self.name, "-", "expected a mapping at the top")
+
+    @staticmethod
+    def read(path: Path, name: str):
+        try:
+            return yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise PolicyError(name, "-", f"not valid YAML: {exc}") from None
 
     def fail(self, key: str, message: str):
         raise PolicyError(self.name, key, message)
@@ -430,15 +431,43 @@ def _load_catalogue(doc, sources) -> Catalogue:
     return Catalogue(sections["reasons"], sections["flags"], MappingProxyType(amounts), terms)
 
 
-def load_policy(directory: Path | str = POLICY_DIR, name: str = "in_force") -> Policy:
-    """Read, check and compile the policy under `directory`. Raises PolicyError."""
-    root = Path(directory)
+REQUIRED_DOCUMENTS = ("sources.yaml", "catalogue.yaml", "national.yaml", "eligibility.yaml")
 
-    def doc(rel: str) -> _Doc:
+
+def read_policy_documents(directory: Path | str = POLICY_DIR) -> dict[str, object]:
+    """The parsed YAML of a policy directory, keyed by path relative to it
+    ("national.yaml", "regions/25-norrbotten.yaml", ...). Raises PolicyError."""
+    root = Path(directory)
+    docs = {}
+    for rel in REQUIRED_DOCUMENTS:
         path = root / rel
         if not path.is_file():
             raise PolicyError(str(path), "-", "file missing")
-        return _Doc(path, root)
+        docs[rel] = _Doc.read(path, f"{root.name}/{rel}")
+    for folder in ("regions", "contracts"):
+        for path in sorted((root / folder).glob("*.yaml")):
+            rel = f"{folder}/{path.name}"
+            docs[rel] = _Doc.read(path, f"{root.name}/{rel}")
+    return docs
+
+
+def load_policy(directory: Path | str = POLICY_DIR, name: str = "in_force") -> Policy:
+    """Read, check and compile the policy under `directory`. Raises PolicyError."""
+    return load_policy_documents(read_policy_documents(directory), name, Path(directory).name)
+
+
+def load_policy_documents(docs: dict[str, object], name: str = "in_force", root: str = "policy") -> Policy:
+    """Check and compile policy documents already in memory (as read_policy_documents returns
+    them, possibly changed: scenario overlays in rules/simulation/scenarios.py). Every policy,
+    shipped or scenario, passes the same checks here. Raises PolicyError."""
+
+    def doc(rel: str) -> _Doc:
+        if rel not in docs:
+            raise PolicyError(f"{root}/{rel}", "-", "file missing")
+        return _Doc(f"{root}/{rel}", docs[rel])
+
+    def folder(prefix: str) -> list[_Doc]:
+        return [doc(rel) for rel in sorted(docs) if rel.startswith(prefix)]
 
     sources = _load_sources(doc("sources.yaml"))
     catalogue_doc = doc("catalogue.yaml")
@@ -446,16 +475,15 @@ def load_policy(directory: Path | str = POLICY_DIR, name: str = "in_force") -> P
     national, covers_from = _load_national(doc("national.yaml"), sources)
 
     regional = {}
-    for path in sorted((root / "regions").glob("*.yaml")):
-        region_doc = _Doc(path, root)
+    for region_doc in folder("regions/"):
         region, periods = _load_regional(region_doc, sources)
         if region in regional:
             region_doc.fail("home_region", f"a second file for region {region}")
         regional[region] = periods
 
     contracts = []
-    for path in sorted((root / "contracts").glob("*.yaml")):
-        contracts.extend(_load_contracts(_Doc(path, root), sources))
+    for contracts_doc in folder("contracts/"):
+        contracts.extend(_load_contracts(contracts_doc, sources))
     book = ContractBook(contracts)
     seen_ids = set()
     for contract in book.contracts:
