@@ -1,0 +1,69 @@
+"""Durable storage for the service: the decision log and the contract registry (SQLAlchemy 2).
+
+    storage = Storage.open()          # DATABASE_URL or instance/utomlans.sqlite3; migrates and seeds
+    storage.decisions.record([...])   # before the response is sent
+    storage.live.current()            # the policy with the database's contracts, as of now
+"""
+
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+import rules
+
+from .contract_registry import ContractConflict, ContractNotFound, ContractRegistry
+from .decision_log import DecisionLog, Pending, pending_from_verdict
+from .engine import database_url, make_engine
+from .live_contracts import LiveContracts
+from .migrate import upgrade
+
+__all__ = [
+    "ContractConflict",
+    "ContractNotFound",
+    "ContractRegistry",
+    "DecisionLog",
+    "LiveContracts",
+    "Pending",
+    "Storage",
+    "database_url",
+    "make_engine",
+    "pending_from_verdict",
+]
+
+log = logging.getLogger(__name__)
+
+
+class Storage:
+    def __init__(self, engine: Engine, base_policy: rules.Policy | None = None):
+        self.engine = engine
+        self.decisions = DecisionLog(engine)
+        self.contracts = ContractRegistry(engine)
+        self.live = LiveContracts(self.contracts, base_policy or rules.default_policy())
+
+    @classmethod
+    def open(cls, url: str | None = None, *, base_policy: rules.Policy | None = None, prepare: bool = True):
+        """Connect; with prepare (the default) migrate to the newest schema and seed the sample
+        contracts into a registry that never held any."""
+        engine = make_engine(url)
+        storage = cls(engine, base_policy)
+        if prepare:
+            storage.prepare()
+        return storage
+
+    def prepare(self) -> None:
+        upgrade(self.engine)
+        seeded = self.contracts.seed_if_new(self.live.base.contracts.contracts)
+        if seeded:
+            log.info("contract registry was empty: seeded %d contract(s) from rules/policy/contracts", seeded)
+
+    def ping(self) -> None:
+        """Raise (sqlalchemy.exc.DBAPIError) if the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def describe(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()

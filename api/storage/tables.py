@@ -1,0 +1,93 @@
+"""The database schema as SQLAlchemy Core tables: the decision log and the contract registry.
+
+Core, not ORM objects: the batch path stores 10,000 decisions per request with executemany.
+The Alembic migrations under migrations/ create exactly these tables.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Integer primary key on SQLite (the rowid: fast appends), BIGINT identity on PostgreSQL.
+Serial = BigInteger().with_variant(Integer, "sqlite")
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("decision_id", String(36), nullable=False, unique=True),
+    # sha256 of (contact_id, home_region, canonical contact JSON): one row per identical submission.
+    Column("idem_key", String(64), nullable=False, unique=True),
+    Column("contact_id", String(64), nullable=False),
+    Column("home_region", String(2), nullable=False),
+    Column("contact_date", Date, nullable=False),
+    Column("decision", String(8), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("amount_ore", BigInteger, nullable=False),
+    # The contact as received, patient age reduced to its age group (SPEC section 8).
+    Column("contact", Text, nullable=False),
+    # The verdict exactly as sent to the client (SPEC section 6 JSON, decision_id and evaluated_at included).
+    Column("verdict", Text, nullable=False),
+    Column("policy_digest", String(64), nullable=False),
+    Column("layers", Text, nullable=False),
+    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("supersedes", String(36), nullable=True),
+    Index("ix_decisions_contact", "contact_id", "home_region", "seq"),
+    Index("ix_decisions_region_evaluated", "home_region", "evaluated_at", "seq"),
+    Index("ix_decisions_evaluated", "evaluated_at", "seq"),
+    Index("ix_decisions_reason_evaluated", "reason", "evaluated_at", "seq"),
+    Index("ix_decisions_contact_date", "contact_date"),
+)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("home_region", String(2), nullable=False),
+    Column("provider_id", String(64), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True),
+    Column("tariff_sek", Text, nullable=False),  # JSON {profession: "450.00"}
+    Column("source", String(200), nullable=False),
+    Column("fictitious", Boolean, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_contracts_provider", "home_region", "provider_id"),
+)
+
+contract_audit = Table(
+    "contract_audit",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("contract_id", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # seed, create, update, delete
+    Column("actor", String(64), nullable=False),  # API key id, "anonymous" or "seed"
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Index("ix_contract_audit_contract", "contract_id", "seq"),
+)
+
+# One row (id = 1). Every contract change bumps `version` in the same transaction, first thing:
+# workers compare it per request to know when to rebuild their contract book, and on PostgreSQL
+# the row lock serialises contract changes so the overlap check cannot race.
+registry_version = Table(
+    "registry_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
