@@ -112,7 +112,9 @@ def jsonl_records(lines: Iterable[bytes | None]) -> Iterator[Record]:
             if not raw.strip():
                 yield Record(number, None, None)
             else:
-                yield Record(number, None, {LINE_ERROR: [f"Not valid JSON: {exc.msg} at column {exc.colno}."]})
+                yield Record(
+                    number, None, {LINE_ERROR: [f"Not valid JSON: {exc.msg} at column {exc.colno}."]}
+                )
             continue
         yield Record(number, data, None)
 
@@ -204,7 +206,9 @@ def csv_records(lines: Iterable[bytes | None]) -> Iterator[Record]:
             yield Record(start, None, None)
             continue
         if len(row) != width:
-            yield Record(start, None, {LINE_ERROR: [f"{len(row)} cells, but the header has {width} columns."]})
+            yield Record(
+                start, None, {LINE_ERROR: [f"{len(row)} cells, but the header has {width} columns."]}
+            )
             continue
         data: dict = {}
         for path, name, text in zip(paths, header, row, strict=True):

@@ -188,7 +188,9 @@ class _Run:
         self._out.append(record)
         if self.rejects is not None:
             self._bad.append(record)
-        messages = [f"line {number}: {field}: {message}" for field, texts in errors.items() for message in texts]
+        messages = [
+            f"line {number}: {field}: {message}" for field, texts in errors.items() for message in texts
+        ]
         if self._bar is not None:
             for message in messages:
                 self._bar.write(message, file=sys.stderr)
