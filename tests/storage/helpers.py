@@ -1,0 +1,39 @@
+"""Contacts and pending decisions for the storage tests."""
+
+import uuid
+from datetime import UTC, datetime
+
+import rules
+from api.storage import pending_from_verdict
+
+
+def contact(contact_id="c-1", **changes) -> dict:
+    data = {
+        "contact_id": contact_id,
+        "contact_date": "2022-03-01",
+        "home_region": "25",
+        "care_region": "06",
+        "provider_id": "SE162321000255-K001",
+        "mode": "video",
+        "care_category": "planned",
+        "profession": "physician",
+        "digital_requirements": {
+            "qualified_care": True,
+            "strong_authentication": True,
+            "journaled": True,
+            "triaged": True,
+        },
+        "claimed_amount_sek": "500.00",
+        "patient": {"age": 34, "sex": "female"},
+    }
+    data.update(changes)
+    return data
+
+
+def pending(data: dict, *, policy=None, client="test-client", at: datetime | None = None):
+    verdict = rules.evaluate(data, policy)
+    at = at or datetime.now(UTC)
+    body = {"decision_id": str(uuid.uuid4())}
+    body.update(verdict.to_dict())
+    body["evaluated_at"] = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return pending_from_verdict(verdict, data, body, at, client)

@@ -1,0 +1,141 @@
+"""The decision log: stored before answering, idempotent by content, superseding by contact."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from api.storage.decision_log import decode_cursor
+
+from .helpers import contact, pending
+
+
+def test_a_recorded_decision_can_be_read_back_whole(storage):
+    entry = pending(contact())
+    [answer] = storage.decisions.record([entry])
+    assert answer["decision_id"] == entry.decision_id
+    stored = storage.decisions.get(entry.decision_id)
+    assert stored["verdict"] == answer
+    assert stored["contact_id"] == "c-1" and stored["home_region"] == "25"
+    assert stored["reason"] == "DIGITAL_NOT_CONTRACTED" and stored["decision"] == "no_pay"
+    assert stored["client"] == "test-client"
+    assert stored["supersedes"] is None
+    assert stored["policy"]["digest"] == answer["policy"]["digest"]
+    assert [layer["id"] for layer in stored["policy"]["layers"]] == [
+        layer["id"] for layer in answer["policy"]["layers"]
+    ]
+    assert stored["evaluated_at"] == answer["evaluated_at"]
+
+
+def test_patient_age_is_stored_as_its_age_group_and_sex_is_kept(storage):
+    entry = pending(contact(patient={"age": 34, "sex": "female"}))
+    storage.decisions.record([entry])
+    stored = storage.decisions.get(entry.decision_id)
+    assert stored["contact"]["patient"] == {"age": "19-39", "sex": "female"}
+    assert "34" not in str(stored["contact"])
+    # The rest of the contact is kept as received.
+    assert stored["contact"]["claimed_amount_sek"] == "500.00"
+    assert "setting" not in stored["contact"]
+
+
+def test_an_identical_contact_sent_again_gets_the_original_decision(storage):
+    first = pending(contact())
+    [original] = storage.decisions.record([first])
+    later = pending(contact(), at=datetime.now(UTC) + timedelta(seconds=5))
+    [again] = storage.decisions.record([later])
+    assert again["decision_id"] == first.decision_id
+    assert again["evaluated_at"] == original["evaluated_at"]
+    assert storage.decisions.get(later.decision_id) is None
+    assert storage.decisions.count() == 1
+
+
+def test_other_content_for_the_same_contact_supersedes_the_latest_decision(storage):
+    first = pending(contact())
+    storage.decisions.record([first])
+    second = pending(contact(claimed_amount_sek="400.00"))
+    [answer] = storage.decisions.record([second])
+    assert answer["supersedes"] == first.decision_id
+    third = pending(contact(claimed_amount_sek="300.00"))
+    [answer3] = storage.decisions.record([third])
+    assert answer3["supersedes"] == second.decision_id
+    assert storage.decisions.get(third.decision_id)["supersedes"] == second.decision_id
+    # The same contact_id in another home region is another contact.
+    other = pending(contact(home_region="24"))
+    [answer4] = storage.decisions.record([other])
+    assert "supersedes" not in answer4
+
+
+def test_a_batch_is_stored_in_order_with_repeats_and_supersessions_inside_it(storage):
+    a = pending(contact("a"))
+    a_again = pending(contact("a"))
+    a_changed = pending(contact("a", claimed_amount_sek="100.00"))
+    b = pending(contact("b"))
+    answers = storage.decisions.record([a, a_again, a_changed, b])
+    assert answers[0]["decision_id"] == a.decision_id
+    assert answers[1]["decision_id"] == a.decision_id
+    assert answers[2]["decision_id"] == a_changed.decision_id
+    assert answers[2]["supersedes"] == a.decision_id
+    assert answers[3]["decision_id"] == b.decision_id
+    assert storage.decisions.count() == 3
+
+
+def test_concurrent_identical_submissions_produce_exactly_one_decision(storage):
+    entries = [[pending(contact(f"k-{i}")) for i in range(50)] for _ in range(6)]
+    results = [None] * len(entries)
+    errors = []
+    start = threading.Barrier(len(entries))
+
+    def submit(n):
+        try:
+            start.wait(timeout=10)
+            results[n] = storage.decisions.record(entries[n])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(len(entries))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert storage.decisions.count() == 50
+    for i in range(50):
+        ids = {result[i]["decision_id"] for result in results}
+        assert len(ids) == 1, f"contact k-{i} got {ids}"
+        assert storage.decisions.get(ids.pop()) is not None
+
+
+def test_decisions_are_listed_by_filter_with_cursor_pagination(storage):
+    base = datetime(2024, 1, 1, 12, tzinfo=UTC)
+    entries = []
+    for i in range(25):
+        region = "25" if i % 2 == 0 else "24"
+        entries.append(pending(contact(f"p-{i:02d}", home_region=region), at=base + timedelta(minutes=i)))
+    for entry in entries:
+        storage.decisions.record([entry])
+
+    seen, cursor = [], None
+    for _ in range(10):
+        page = storage.decisions.find(home_region="25", limit=5, cursor=cursor)
+        seen.extend(item["contact_id"] for item in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [f"p-{i:02d}" for i in range(0, 25, 2)]
+
+    window = storage.decisions.find(
+        evaluated_from=base + timedelta(minutes=3), evaluated_to=base + timedelta(minutes=5)
+    )
+    assert [item["contact_id"] for item in window.items] == ["p-03", "p-04", "p-05"]
+    assert window.next_cursor is None
+
+    assert [i["contact_id"] for i in storage.decisions.find(contact_id="p-07").items] == ["p-07"]
+    by_reason = storage.decisions.find(reason="DIGITAL_NOT_CONTRACTED", limit=1000).items
+    assert len(by_reason) == 13  # region 25 has the digital stop; 24 pays the digital tariff
+    assert storage.decisions.find(reason="DIGITAL_TARIFF", limit=1000).items[0]["home_region"] == "24"
+    assert storage.decisions.find(contact_date_from=datetime(2022, 3, 2).date()).items == []
+
+
+def test_a_malformed_cursor_is_refused():
+    with pytest.raises(ValueError):
+        decode_cursor("not-a-cursor")
