@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rules.vocabulary import age_group
 
+from .engine import writing
 from .tables import decisions
 
 _CHUNK = 500  # ids per IN (...) query: far below SQLite's and PostgreSQL's parameter limits
@@ -128,7 +129,7 @@ class DecisionLog:
         raise AssertionError("unreachable")
 
     def _record_once(self, entries: Sequence[Pending]) -> list[dict]:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             stored = self._stored_verdicts(conn, {e.idem_key for e in entries})
             fresh: dict[str, Pending] = {}
             for entry in entries:

@@ -6,6 +6,7 @@ can lose the last transactions. PostgreSQL keeps its own defaults (fsync on comm
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -39,6 +40,7 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # pool_pre_ping: a connection broken by a database restart is replaced on checkout, so the
     # service recovers by itself once the database is back.
@@ -52,7 +54,25 @@ def make_engine(url: str | None = None) -> Engine:
     )
 
 
+@contextmanager
+def writing(engine: Engine):
+    """A connection in a write transaction, committed at the end. On SQLite it starts with BEGIN
+    IMMEDIATE: a transaction that reads and then writes would otherwise fail at once with
+    "database is locked" when another writer committed in between (busy_timeout cannot help)."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            yield conn
+
+
+def _sqlite_begin(conn):
+    # pysqlite's own implicit BEGIN is switched off (isolation_level=None below): SQLAlchemy
+    # emits it here, so transactions and savepoints behave as documented.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
