@@ -1,0 +1,240 @@
+"""Streaming aggregation of contacts decided under several scenario policies.
+
+Each contact is validated once (rules.parse_contact) and decided under every scenario. Only the
+numbers a report needs are kept: per scenario, one counter cell per (reason, age group, sex,
+profession, month); the breakdowns are rolled up from those cells at the end. Memory is bounded
+by the number of distinct cells (a few thousand), never by the number of contacts.
+
+The decision itself is the compiled rule chain and the amount rules of the engine
+(`policy.decide` and rules.amount.settle), the same two calls rules.evaluator.decide makes; the
+explanation, legal basis and trace a Verdict carries are not built, since a simulation never shows
+them (a Verdict costs four times the decision). tests/simulation/test_simulate.py proves the
+outcome equals rules.evaluator.decide for every contact of a generated year under every scenario.
+"""
+
+from collections.abc import Iterable
+
+import orjson
+
+from ..amount import settle
+from ..errors import InvalidContact
+from ..money import format_sek
+from ..validation import parse_contact
+from ..vocabulary import AGE_GROUPS
+from .scenarios import build_policy, normalise, scenario_title
+
+UNKNOWN = "unknown"
+AGE_LABEL = {age: label for label, low, high in AGE_GROUPS for age in range(low, high + 1)}
+DIMENSIONS = ("age_group", "sex", "profession", "month")
+REJECTED_LISTED = 1000  # rejected lines listed in full; all are counted
+
+
+def signed_sek(ore: int) -> str:
+    """Money delta as a string: '-1234.50', '0.00', '+12.00'."""
+    if ore < 0:
+        return "-" + format_sek(-ore)
+    return ("+" if ore > 0 else "") + format_sek(ore)
+
+
+def outcome(contact, policy) -> tuple:
+    """(rule, amount_ore) for a validated contact: the decision and amount of
+    rules.evaluator.decide without the explanation. Raises InvalidContact before the policy starts."""
+    day = contact.contact_date
+    nat = policy.national_on(day)
+    if nat is None:
+        raise InvalidContact(
+            {"contact_date": [f"No reimbursement policy before {policy.national_from.isoformat()}."]}
+        )
+    reg = policy.regional_on(contact.home_region, day)
+    index, contract, _ = policy.decide(contact, nat, reg, policy.contracts.find)
+    rule = policy.rules[index]
+    if rule.decision == "no_pay":
+        return rule, 0
+    return rule, settle(rule, contact, nat, contract).amount_ore
+
+
+class Simulation:
+    """Accumulates contacts under a list of scenarios. Mergeable, so chunks can run in parallel."""
+
+    def __init__(self, scenarios: list):
+        self.specs = list(scenarios)
+        self.names = [normalise(spec, f"scenarios[{i}]")["name"] for i, spec in enumerate(self.specs)]
+        if len(set(self.names)) != len(self.names):
+            from .scenarios import ScenarioError
+
+            raise ScenarioError({"scenarios": ["Each scenario needs its own name."]})
+        self.policies = [build_policy(spec, f"scenarios[{i}]") for i, spec in enumerate(self.specs)]
+        self.cells: list[dict] = [{} for _ in self.policies]
+        self.count = 0
+        self.rejected_count = 0
+        self.rejected: list[dict] = []  # {"index", "errors"}, the first REJECTED_LISTED
+        self._months: dict = {}
+
+    # -- adding -------------------------------------------------------------------------------
+    def add(self, data, index: int) -> None:
+        """One contact in its JSON shape; a bad one is counted and listed under its index."""
+        try:
+            contact = parse_contact(data)
+            results = [outcome(contact, policy) for policy in self.policies]
+        except InvalidContact as exc:
+            self.reject(index, exc.errors)
+            return
+        self._aggregate(contact, results)
+
+    def add_line(self, line: bytes, index: int) -> None:
+        try:
+            data = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            self.reject(index, {"_line": [f"Not valid JSON: {exc}"]})
+            return
+        self.add(data, index)
+
+    def reject(self, index: int, errors: dict) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < REJECTED_LISTED:
+            self.rejected.append({"index": index, "errors": errors})
+
+    def _aggregate(self, contact, results) -> None:
+        self.count += 1
+        patient = contact.patient
+        if patient is None:
+            age, sex = UNKNOWN, UNKNOWN
+        else:
+            age = UNKNOWN if patient.age is None else AGE_LABEL[patient.age]
+            sex = patient.sex or UNKNOWN
+        day = contact.contact_date
+        month = self._months.get(day)
+        if month is None:
+            month = self._months[day] = f"{day.year:04d}-{day.month:02d}"
+        profile = (age, sex, contact.profession, month)
+        for cells, (rule, amount) in zip(self.cells, results, strict=True):
+            key = (rule.reason, rule.decision, profile)
+            cell = cells.get(key)
+            if cell is None:
+                cells[key] = [1, amount]
+            else:
+                cell[0] += 1
+                cell[1] += amount
+
+    def merge(self, other: "Simulation", index_offset: int = 0) -> None:
+        """Fold another simulation of the same scenarios in (its indexes shifted by the offset)."""
+        self.count += other.count
+        for mine, theirs in zip(self.cells, other.cells, strict=True):
+            for key, (n, amount) in theirs.items():
+                cell = mine.get(key)
+                if cell is None:
+                    mine[key] = [n, amount]
+                else:
+                    cell[0] += n
+                    cell[1] += amount
+        for item in other.rejected:
+            if len(self.rejected) < REJECTED_LISTED:
+                self.rejected.append({"index": item["index"] + index_offset, "errors": item["errors"]})
+        self.rejected_count += other.rejected_count
+
+    def state(self) -> tuple:
+        """What a worker process sends back: small and picklable (no policies)."""
+        return self.count, self.cells, self.rejected_count, self.rejected
+
+    def merge_state(self, state: tuple, index_offset: int = 0) -> None:
+        other = Simulation.__new__(Simulation)
+        other.count, other.cells, other.rejected_count, other.rejected = state
+        self.merge(other, index_offset)
+
+    # -- results ------------------------------------------------------------------------------
+    def totals(self, i: int) -> dict:
+        """Scenario i rolled up: count, paid, amount (öre) overall and per reason and dimension."""
+        out = {"count": 0, "paid": 0, "amount_ore": 0, "by_reason": {}}
+        for dim in DIMENSIONS:
+            out[dim] = {}
+        for (reason, decision, profile), (n, amount) in self.cells[i].items():
+            paid = n if decision == "pay" else 0
+            out["count"] += n
+            out["paid"] += paid
+            out["amount_ore"] += amount
+            cell = out["by_reason"].setdefault(reason, [decision, 0, 0])
+            cell[1] += n
+            cell[2] += amount
+            for dim, value in zip(DIMENSIONS, profile, strict=True):
+                cell = out[dim].setdefault(value, [0, 0, 0])
+                cell[0] += n
+                cell[1] += paid
+                cell[2] += amount
+        return out
+
+    def to_dict(self) -> dict:
+        """The JSON result: per scenario totals and breakdowns, deltas against the first scenario,
+        and the rejected lines."""
+        totals = [self.totals(i) for i in range(len(self.policies))]
+        scenarios = []
+        for name, spec, t in zip(self.names, self.specs, totals, strict=True):
+            scenarios.append(
+                {
+                    "name": name,
+                    "title": scenario_title(name) if isinstance(spec, str) else spec.get("title", name),
+                    "overrides": {} if isinstance(spec, str) else spec.get("overrides", {}),
+                    "count": t["count"],
+                    "paid": t["paid"],
+                    "no_pay": t["count"] - t["paid"],
+                    "amount_sek": format_sek(t["amount_ore"]),
+                    "by_reason": {
+                        reason: {"decision": d, "count": n, "amount_sek": format_sek(a)}
+                        for reason, (d, n, a) in sorted(t["by_reason"].items())
+                    },
+                    **{
+                        f"by_{dim}": {
+                            key: {"count": n, "paid": p, "amount_sek": format_sek(a)}
+                            for key, (n, p, a) in sorted(t[dim].items(), key=_dimension_order(dim))
+                        }
+                        for dim in DIMENSIONS
+                    },
+                }
+            )
+        deltas = [self._delta(totals[0], t, name) for name, t in zip(self.names[1:], totals[1:], strict=True)]
+        return {
+            "count": self.count,
+            "baseline": self.names[0],
+            "scenarios": scenarios,
+            "deltas": deltas,
+            "rejected": {
+                "count": self.rejected_count,
+                "lines": sorted(self.rejected, key=lambda r: r["index"]),
+            },
+        }
+
+    def _delta(self, base: dict, other: dict, name: str) -> dict:
+        out = {
+            "scenario": name,
+            "against": self.names[0],
+            "paid": other["paid"] - base["paid"],
+            "amount_sek": signed_sek(other["amount_ore"] - base["amount_ore"]),
+        }
+        for dim in DIMENSIONS:
+            keys = sorted(set(base[dim]) | set(other[dim]), key=lambda k: _dimension_order(dim)((k, None)))
+            out[f"by_{dim}"] = {
+                key: {
+                    "paid": other[dim].get(key, [0, 0, 0])[1] - base[dim].get(key, [0, 0, 0])[1],
+                    "amount_sek": signed_sek(
+                        other[dim].get(key, [0, 0, 0])[2] - base[dim].get(key, [0, 0, 0])[2]
+                    ),
+                }
+                for key in keys
+            }
+        return out
+
+
+_AGE_ORDER = {label: i for i, (label, _, _) in enumerate(AGE_GROUPS)}
+
+
+def _dimension_order(dim: str):
+    if dim == "age_group":
+        return lambda item: _AGE_ORDER.get(item[0], len(_AGE_ORDER))
+    return lambda item: item[0]
+
+
+def simulate_contacts(contacts: Iterable, scenarios: list) -> Simulation:
+    """Decide every contact (dicts) under every scenario, in this process."""
+    simulation = Simulation(scenarios)
+    for index, data in enumerate(contacts):
+        simulation.add(data, index)
+    return simulation
