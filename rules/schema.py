@@ -4,6 +4,8 @@ These schemas define the contract and document it in OpenAPI. The hot path valid
 rules/validation.py instead; tests/test_validation_parity.py keeps the two in agreement.
 """
 
+import re
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .calendar import parse_iso_date
@@ -67,11 +69,20 @@ class RegionCode(fields.String):
         )
 
 
+SLUG = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _slug(value):
+    # fullmatch: validate.Regexp uses re.match, whose `$` also accepts a trailing newline.
+    if not SLUG.fullmatch(value):
+        raise ValidationError("Not a valid slug: lower-case letters, digits and _, e.g. primary_care.")
+
+
 class Slug(fields.String):
     def __init__(self, **kwargs):
         super().__init__(
-            validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"),
-            metadata={"example": "primary_care"},
+            validate=_slug,
+            metadata={"pattern": f"^{SLUG.pattern}$", "example": "primary_care"},
             **kwargs,
         )
 
@@ -153,7 +164,8 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
         out[prefix or "_schema"] = [str(m) for m in messages]
         return out
     for key, value in messages.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
+        # A nested object that is not an object at all: report it on the field itself.
+        path = prefix if key == "_schema" and prefix else f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
             out.update(flatten_errors(value, path))
         else:
