@@ -1,0 +1,42 @@
+"""The HTTP service around rules/: `gunicorn -c api/gunicorn.conf.py 'api:create_app()'`.
+
+create_app is the one place where settings, extensions and blueprints come together; storage and
+auth plug in here (see api/blueprints/__init__.py, api/readiness.py, api/issuing.py,
+api/policy_source.py for their hooks).
+"""
+
+import logging
+
+from flask import Flask
+
+from . import errors, instrumentation, policy_source, readiness
+from .blueprints import register_blueprints
+from .config import Settings
+from .openapi_spec import make_api
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(Settings().to_mapping())
+    if config:
+        app.config.from_mapping(config)
+    _configure_logging(app)
+
+    policy_source.init_app(app)
+    readiness.init_app(app)
+    errors.init_app(app)
+    instrumentation.init_app(app)
+    api = make_api(app)
+    register_blueprints(app, api)
+    app.extensions["utomlans.api"] = api
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    gunicorn_error = logging.getLogger("gunicorn.error")
+    if gunicorn_error.handlers:  # under gunicorn: log through its handlers and level
+        app.logger.handlers = gunicorn_error.handlers
+        app.logger.setLevel(gunicorn_error.level)
+        for name in ("api.errors", "api.readiness"):
+            logging.getLogger(name).handlers = gunicorn_error.handlers
+            logging.getLogger(name).setLevel(gunicorn_error.level)

@@ -1,0 +1,19 @@
+"""Every blueprint of the service, registered in one place.
+
+Add a blueprint here (documented: `api.register_blueprint`; plain Flask: `app.register_blueprint`).
+"""
+
+from flask import Flask
+from flask_smorest import Api
+
+from . import catalogue, docs, health, metrics, verdicts
+
+DOCUMENTED = (verdicts.blp, catalogue.blp, health.blp, metrics.blp)
+UNDOCUMENTED = (docs.blp,)
+
+
+def register_blueprints(app: Flask, api: Api) -> None:
+    for blueprint in DOCUMENTED:
+        api.register_blueprint(blueprint)
+    for blueprint in UNDOCUMENTED:
+        app.register_blueprint(blueprint)

@@ -1,0 +1,159 @@
+"""POST /v1/verdicts and /v1/verdicts/batch: contacts in, verdicts out.
+
+The hot path never touches marshmallow: orjson parses, the engine's fast validator checks, the
+verdicts are issued (api/issuing.py) and orjson writes them. The schemas only document.
+"""
+
+import orjson
+from flask import Response, current_app
+from flask_smorest import Blueprint
+from werkzeug.exceptions import RequestEntityTooLarge
+
+import rules
+from rules.evaluator import decide
+
+from .. import examples
+from ..instrumentation import REJECTED, count_verdicts
+from ..issuing import evaluated_at_now, issue
+from ..json_io import json_response, read_json
+from ..policy_source import current_policy
+from ..problem import ProblemError
+from .verdicts_schemas import BatchRequestSchema, BatchResponseSchema, ContactSchema, VerdictSchema
+
+blp = Blueprint(
+    "verdicts",
+    __name__,
+    url_prefix="/v1/verdicts",
+    description="Decide whether the home region pays for out-of-county contacts, and how much.",
+)
+
+# Verdicts are issued and serialised this many at a time: bounded memory for 100,000-line batches.
+ISSUE_CHUNK = 1000
+BATCH_SHAPE = "The body must be a JSON object with one field, `contacts`, a list: see errors."
+
+
+def _request_body(schema, examples_or_example):
+    content = {"schema": schema}
+    content.update(examples_or_example)
+    return {"requestBody": {"required": True, "content": {"application/json": content}}}
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(
+    summary="Decide one contact",
+    description="Validates one invoice line (SPEC section 6) and returns its verdict: decision, reason, "
+    "amount, explanation in Swedish and English, legal basis, flags, the trace of rules looked at and "
+    "the policy layers used. Unknown fields are rejected.",
+    **_request_body(ContactSchema, {"examples": examples.contact_examples()}),
+)
+@blp.response(200, VerdictSchema, example=examples.verdict_example())
+@blp.alt_response(
+    422,
+    description="The contact is not valid; `errors` says what is wrong, per field.",
+    schema="Problem",
+    content_type="application/problem+json",
+    example=examples.invalid_contact_problem_example(),
+)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+def post_verdict():
+    data = read_json()
+    policy = current_policy()
+    try:
+        verdict = rules.evaluate(data, policy)
+    except rules.InvalidContact:
+        REJECTED.inc()
+        raise
+    summary = rules.Summary()
+    summary.add(verdict)
+    (record,) = issue([verdict])
+    count_verdicts(summary, policy)
+    return json_response(record)
+
+
+@blp.route("/batch", methods=["POST"])
+@blp.doc(
+    summary="Decide a batch of contacts",
+    description="Decides up to 100,000 invoice lines in one request. Every line gets either a verdict "
+    "(under `verdicts`, in input order) or a place under `rejected` with its 0-based index and errors: "
+    "a bad line never fails the batch and is never dropped. `summary` counts and sums the verdicts by "
+    "decision and reason. More lines than the limit: 413.",
+    **_request_body(BatchRequestSchema, {"example": examples.batch_request_example()}),
+)
+@blp.response(200, BatchResponseSchema, example=examples.batch_response_example())
+@blp.alt_response(
+    422,
+    description="The body is not an object with a `contacts` list.",
+    schema="Problem",
+    content_type="application/problem+json",
+)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+def post_batch():
+    contacts = _contacts_of(read_json())
+    policy = current_policy()
+    summary = rules.Summary()
+    stamp = evaluated_at_now()
+    rejected = []
+    pending = []
+    chunks = [b'{"verdicts":[']
+    for index, item in enumerate(contacts):
+        contacts[index] = None  # let each parsed line go as soon as it is decided
+        try:
+            verdict = decide(rules.parse_contact(item), policy)
+        except rules.InvalidContact as exc:
+            summary.add_rejected()
+            rejected.append({"index": index, "contact_id": _contact_id(item), "errors": exc.errors})
+            continue
+        summary.add(verdict)
+        pending.append(verdict)
+        if len(pending) == ISSUE_CHUNK:
+            _append_records(chunks, issue(pending, stamp))
+            pending = []
+    if pending:
+        _append_records(chunks, issue(pending, stamp))
+    chunks.append(b'],"rejected":')
+    chunks.append(orjson.dumps(rejected))
+    chunks.append(b',"summary":')
+    chunks.append(orjson.dumps(summary.to_dict()))
+    chunks.append(b"}")
+    count_verdicts(summary, policy)
+    response = Response(chunks, mimetype="application/json")
+    response.content_length = sum(len(chunk) for chunk in chunks)
+    return response
+
+
+def _contacts_of(body) -> list:
+    """The `contacts` list of a batch body; 422 for any other shape, 413 over the line limit."""
+    if not isinstance(body, dict):
+        raise ProblemError(
+            422, BATCH_SHAPE, errors={"_schema": ["Expected a JSON object with a `contacts` list."]}
+        )
+    errors = {key: ["Unknown field."] for key in body if key != "contacts"}
+    contacts = body.get("contacts")
+    if "contacts" not in body:
+        errors["contacts"] = ["Missing data for required field."]
+    elif not isinstance(contacts, list):
+        errors["contacts"] = ["Not a valid list."]
+    if errors:
+        raise ProblemError(422, BATCH_SHAPE, errors=errors)
+    limit = current_app.config["BATCH_MAX_LINES"]
+    if len(contacts) > limit:
+        raise RequestEntityTooLarge(
+            f"A batch may hold at most {limit:,} contacts; this one has {len(contacts):,}. Split it."
+        )
+    return contacts
+
+
+def _contact_id(item):
+    value = item.get("contact_id") if isinstance(item, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _append_records(chunks: list, records: list[dict]) -> None:
+    """Add records to the open `verdicts` array, with the comma between chunks."""
+    if len(chunks) > 1:
+        chunks.append(b",")
+    chunks.append(orjson.dumps(records)[1:-1])

@@ -1,0 +1,60 @@
+"""Request and response schemas of the verdict endpoints, for the OpenAPI document.
+
+The contact itself is the contract in rules/schema.py (ContactSchema); the views validate with the
+engine's fast validator, which tests keep in agreement with it.
+"""
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from rules.schema import ContactSchema, VerdictSchema
+
+
+class BatchRequestSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    contacts = fields.List(
+        fields.Nested(ContactSchema),
+        required=True,
+        validate=validate.Length(max=100_000),
+        metadata={
+            "description": "Up to 100,000 invoice lines. A line that is not a valid contact (even one that "
+            "is not an object) is listed under `rejected`; it never fails the batch."
+        },
+    )
+
+
+class RejectedLineSchema(Schema):
+    index = fields.Integer(required=True, metadata={"description": "0-based position in `contacts`"})
+    contact_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The line's contact_id when it had a string one"},
+    )
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+
+
+class ReasonTotalSchema(Schema):
+    count = fields.Integer(required=True)
+    amount_sek = fields.String(required=True, metadata={"example": "450.00"})
+
+
+class BatchSummarySchema(Schema):
+    count = fields.Integer(required=True, metadata={"description": "Lines decided"})
+    pay = fields.Integer(required=True)
+    no_pay = fields.Integer(required=True)
+    rejected = fields.Integer(required=True, metadata={"description": "Lines refused as invalid"})
+    amount_sek_total = fields.String(required=True, metadata={"description": "Sum of amounts paid"})
+    by_reason = fields.Dict(keys=fields.String(), values=fields.Nested(ReasonTotalSchema), required=True)
+
+
+class BatchResponseSchema(Schema):
+    class Meta:
+        ordered = True
+
+    verdicts = fields.List(fields.Nested(VerdictSchema), required=True)
+    rejected = fields.List(fields.Nested(RejectedLineSchema), required=True)
+    summary = fields.Nested(BatchSummarySchema, required=True)
+
+
+__all__ = ["BatchRequestSchema", "BatchResponseSchema", "ContactSchema", "VerdictSchema"]

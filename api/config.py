@@ -1,0 +1,40 @@
+"""Settings from the environment, so one image runs in every hospital network unchanged.
+
+Every setting has a safe default; `create_app(config)` overrides win over the environment.
+"""
+
+import os
+from dataclasses import asdict, dataclass, field
+
+MB = 1024 * 1024
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"environment variable {name} must be positive, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Largest request body in bytes; a 100,000-line batch is about 35 MB.
+    MAX_CONTENT_LENGTH: int = field(default_factory=lambda: _int("UTOMLANS_MAX_BODY_MB", 100) * MB)
+    # Most lines one batch may carry; more is a 413.
+    BATCH_MAX_LINES: int = field(default_factory=lambda: _int("UTOMLANS_BATCH_MAX_LINES", 100_000))
+    # A policy directory other than the one shipped in rules/policy/ (empty: the shipped one).
+    POLICY_DIR: str = field(default_factory=lambda: os.environ.get("UTOMLANS_POLICY_DIR", ""))
+    API_TITLE: str = "Utomläns reimbursement rules"
+    API_VERSION: str = "1.0.0"
+    OPENAPI_VERSION: str = "3.0.3"
+    OPENAPI_URL_PREFIX: str = "/"
+    OPENAPI_JSON_PATH: str = "openapi.json"
+
+    def to_mapping(self) -> dict:
+        return asdict(self)

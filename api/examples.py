@@ -1,0 +1,125 @@
+"""Realistic examples for the OpenAPI document, so "Try it out" in Swagger UI works at once.
+
+The example verdicts are computed by the engine from the example contacts (with a fixed
+decision_id and evaluated_at), so the documentation can never drift from what the service says.
+"""
+
+import copy
+from functools import lru_cache
+
+import rules
+
+EXAMPLE_DECISION_ID = "3f1c9a52-7d4e-4b8a-9c61-2e5f0d8b7a14"
+EXAMPLE_EVALUATED_AT = "2022-03-15T09:30:00.000000Z"
+
+ALL_MET = {"qualified_care": True, "strong_authentication": True, "journaled": True, "triaged": True}
+
+# A Norrbotten resident's video contact with a physician at a digital provider established in
+# Jönköping, after Norrbotten's digital stop (Dnr 347-2021) came into force.
+NORRBOTTEN_VIDEO = {
+    "contact_id": "NLL-2022-000123",
+    "contact_date": "2022-03-01",
+    "home_region": "25",
+    "care_region": "06",
+    "provider_id": "SE2321000065-E0001",
+    "mode": "video",
+    "care_category": "planned",
+    "profession": "physician",
+    "specialty": "primary_care",
+    "digital_requirements": dict(ALL_MET),
+    "claimed_amount_sek": "500.00",
+    "patient_fee_sek": "0.00",
+    "invoice_date": "2022-03-31",
+    "patient": {"age": 34, "sex": "female"},
+}
+
+# The same kind of contact with the provider Norrbotten has a (fictitious, sample) contract with.
+CONTRACTED_CHAT = {
+    **copy.deepcopy(NORRBOTTEN_VIDEO),
+    "contact_id": "NLL-2022-000124",
+    "provider_id": "SE2321000230-SAMPLE1",
+    "mode": "chat",
+    "claimed_amount_sek": "500.00",
+}
+
+# A physical outpatient visit in Region Stockholm by a Norrbotten resident: the patient's free choice.
+PHYSICAL_VISIT = {
+    "contact_id": "NLL-2022-000125",
+    "contact_date": "2022-03-01",
+    "home_region": "25",
+    "care_region": "01",
+    "provider_id": "SE2321000016-A1B2",
+    "mode": "physical",
+    "care_category": "planned",
+    "profession": "physician",
+    "specialty": "primary_care",
+    "claimed_amount_sek": "1850.00",
+    "patient_fee_sek": "200.00",
+}
+
+# A line a billing system might send by mistake: a retired region code and no required fields.
+INVALID_LINE = {"contact_id": "NLL-2022-000126", "contact_date": "2022-03-01", "home_region": "02"}
+
+
+def contact_examples() -> dict:
+    return {
+        "digital_stop": {
+            "summary": "Norrbotten video contact, uncontracted provider, 2022-03-01",
+            "value": NORRBOTTEN_VIDEO,
+        },
+        "contracted": {
+            "summary": "Chat with a contracted provider (fictitious sample contract)",
+            "value": CONTRACTED_CHAT,
+        },
+        "physical": {
+            "summary": "Physical visit in Stockholm (free choice of outpatient care)",
+            "value": PHYSICAL_VISIT,
+        },
+    }
+
+
+def batch_request_example() -> dict:
+    return {"contacts": [NORRBOTTEN_VIDEO, CONTRACTED_CHAT, PHYSICAL_VISIT, INVALID_LINE]}
+
+
+def _record(verdict) -> dict:
+    return {"decision_id": EXAMPLE_DECISION_ID, **verdict.to_dict(), "evaluated_at": EXAMPLE_EVALUATED_AT}
+
+
+@lru_cache(maxsize=1)
+def verdict_example() -> dict:
+    return _record(rules.evaluate(NORRBOTTEN_VIDEO))
+
+
+@lru_cache(maxsize=1)
+def batch_response_example() -> dict:
+    summary = rules.Summary()
+    verdicts, rejected = [], []
+    for index, contact in enumerate(batch_request_example()["contacts"]):
+        try:
+            verdict = rules.evaluate(contact)
+        except rules.InvalidContact as exc:
+            summary.add_rejected()
+            rejected.append({"index": index, "contact_id": contact.get("contact_id"), "errors": exc.errors})
+            continue
+        summary.add(verdict)
+        verdicts.append(_record(verdict))
+    return {"verdicts": verdicts, "rejected": rejected, "summary": summary.to_dict()}
+
+
+@lru_cache(maxsize=1)
+def invalid_contact_problem_example() -> dict:
+    try:
+        rules.evaluate(INVALID_LINE)
+    except rules.InvalidContact as exc:
+        errors = exc.errors
+    else:  # pragma: no cover - the example line is invalid by construction
+        raise AssertionError("INVALID_LINE was accepted")
+    return {
+        "type": "about:blank",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": "The contact is not valid: see errors.",
+        "instance": "/v1/verdicts",
+        "errors": errors,
+    }

@@ -1,0 +1,76 @@
+"""gunicorn settings: `gunicorn -c api/gunicorn.conf.py 'api:create_app()'` (what `make run` and the
+Dockerfile run). Every value can be set from the environment.
+
+- Workers: WEB_CONCURRENCY, else 2 x CPU + 1, at most 8 (each worker holds its own compiled policy
+  and a 100,000-line batch needs up to ~400 MB while it runs).
+- gthread workers with a few threads: keep-alive for billing systems that send many single
+  verdicts, and a slow client does not hold a whole worker.
+- timeout 120 s: a 100,000-line batch takes a few seconds of CPU; 120 s leaves room on a loaded host.
+- No preload: each worker loads the policy itself (a few ms), so nothing a worker opens (database
+  pools of the storage layer) is shared across fork.
+- Prometheus multiprocess mode: the metric files of all workers live in one directory, created
+  here before any worker imports prometheus_client, removed at exit.
+"""
+
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+
+_cpus = multiprocessing.cpu_count()
+
+bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * _cpus + 1, 8))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
+preload_app = False
+# Request line and headers are small; the body limit is the app's (UTOMLANS_MAX_BODY_MB).
+limit_request_line = 8190
+
+loglevel = os.environ.get("LOG_LEVEL", "info")
+errorlog = "-"
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# One JSON object per line. gunicorn fills the %(...)s atoms; json.dumps quotes the template's
+# values, and request-supplied values (path, user agent) are escaped by gunicorn.
+access_log_format = json.dumps(
+    {
+        "time": "%(t)s",
+        "remote": "%(h)s",
+        "method": "%(m)s",
+        "path": "%(U)s",
+        "query": "%(q)s",
+        "status": "%(s)s",
+        "bytes": "%(B)s",
+        "duration_us": "%(D)s",
+        "user_agent": "%(a)s",
+        "pid": "%(p)s",
+    }
+)
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="utomlans-prometheus-")
+    _owned_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+else:
+    _owned_metrics_dir = None
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _owned_metrics_dir:
+        shutil.rmtree(_owned_metrics_dir, ignore_errors=True)
+
+
+# gunicorn >= 24's control socket would be shared by every server of one user (tests, benchmarks,
+# a second instance): this service does not use it.
+control_socket_disable = True

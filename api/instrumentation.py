@@ -1,0 +1,70 @@
+"""Prometheus metrics: requests by endpoint and status, latency, verdicts by reason and decision.
+
+Under gunicorn the metrics live in files shared by all workers (prometheus_client multiprocess
+mode): api/gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR before any worker imports this module.
+Without it (flask run, tests) each process counts on its own.
+"""
+
+import os
+import time
+
+from flask import Flask, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.registry import REGISTRY
+
+REQUESTS = Counter(
+    "utomlans_http_requests",
+    "HTTP requests answered, by route, method and status.",
+    ["endpoint", "method", "status"],
+)
+LATENCY = Histogram(
+    "utomlans_http_request_duration_seconds",
+    "Time from request start to response, by route and method.",
+    ["endpoint", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+VERDICTS = Counter("utomlans_verdicts", "Verdicts issued, by reason and decision.", ["reason", "decision"])
+REJECTED = Counter("utomlans_rejected_contacts", "Contacts refused as invalid (single or in a batch).")
+
+
+def _start() -> None:
+    g.started = time.perf_counter()
+
+
+def _finish(response):
+    started = g.pop("started", None)
+    rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
+    if started is not None:
+        LATENCY.labels(rule, request.method).observe(time.perf_counter() - started)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_finish)
+
+
+def count_verdicts(summary, policy) -> None:
+    """Add a batch's (or one verdict's) rules.Summary to the counters: one update per reason."""
+    decisions = {rule.reason: rule.decision for rule in policy.rules}
+    for reason, (count, _amount) in summary.by_reason.items():
+        VERDICTS.labels(reason, decisions.get(reason, "unknown")).inc(count)
+    if summary.rejected:
+        REJECTED.inc(summary.rejected)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics text of every worker (multiprocess) or of this process."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

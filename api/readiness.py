@@ -1,0 +1,44 @@
+"""Readiness checks behind GET /ready: the policy is loaded, and whatever else an extension adds.
+
+Storage registers its own with `add_readiness_check(app, "storage", check)`; a check returns None
+when fine and raises (any exception) when not ready. Only the check's name and the exception's
+class reach the client; the message is logged.
+"""
+
+import logging
+from collections.abc import Callable
+
+from flask import Flask, current_app
+
+from .policy_source import current_policy
+
+EXTENSION = "utomlans.readiness_checks"
+log = logging.getLogger("api.readiness")
+
+
+def _policy_loaded() -> None:
+    policy = current_policy()
+    if not policy.rules or not policy.national:
+        raise RuntimeError("policy has no rules or no national layer")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = {"policy": _policy_loaded}
+
+
+def add_readiness_check(app: Flask, name: str, check: Callable[[], None]) -> None:
+    app.extensions[EXTENSION][name] = check
+
+
+def run_checks() -> dict[str, str]:
+    """{name: "ok" | "failing: ExceptionClass"} for every registered check."""
+    results = {}
+    for name, check in current_app.extensions[EXTENSION].items():
+        try:
+            check()
+        except Exception as exc:  # a readiness probe reports failures, it must not raise
+            log.warning("readiness check %s failed: %s", name, exc, exc_info=exc)
+            results[name] = f"failing: {type(exc).__name__}"
+        else:
+            results[name] = "ok"
+    return results
