@@ -101,7 +101,16 @@ def test_bad_lines_are_reported_by_number_and_kept_in_the_output(tmp_path, capsy
     summary_path = tmp_path / "summary.json"
 
     code = main(
-        ["evaluate", str(source), "-o", str(out), "--rejects", str(rejects), "--summary-json", str(summary_path)]
+        [
+            "evaluate",
+            str(source),
+            "-o",
+            str(out),
+            "--rejects",
+            str(rejects),
+            "--summary-json",
+            str(summary_path),
+        ]
     )
 
     assert code == 2
@@ -159,14 +168,86 @@ def test_csv_mapping_gives_the_same_verdicts_as_json(tmp_path):
         "patient.sex",
     ]
     rows = [
-        ["v1", "2021-03-01", "25", "06", "SE1", "video", "planned", "physician", "650.00", "100", "", "",
-         "true", "True", "TRUE", "true", "34", "female"],
-        ["p1", "2021-03-01", "25", "14", "SE2", "physical", "planned", "nurse", "1234.56", "", "", "", "", "", "",
-         "", "", ""],
-        ["i1", "2020-01-15", "01", "12", "SE3", "physical", "planned", "physician", "9000", "", "true",
-         "inpatient", "", "", "", "", "7", ""],
-        ["t1", "2021-03-01", "25", "06", "SE1", "chat", "planned", "nurse", "300.00", "", "", "",
-         "true", "true", "true", "false", "", "male"],
+        [
+            "v1",
+            "2021-03-01",
+            "25",
+            "06",
+            "SE1",
+            "video",
+            "planned",
+            "physician",
+            "650.00",
+            "100",
+            "",
+            "",
+            "true",
+            "True",
+            "TRUE",
+            "true",
+            "34",
+            "female",
+        ],
+        [
+            "p1",
+            "2021-03-01",
+            "25",
+            "14",
+            "SE2",
+            "physical",
+            "planned",
+            "nurse",
+            "1234.56",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "i1",
+            "2020-01-15",
+            "01",
+            "12",
+            "SE3",
+            "physical",
+            "planned",
+            "physician",
+            "9000",
+            "",
+            "true",
+            "inpatient",
+            "",
+            "",
+            "",
+            "",
+            "7",
+            "",
+        ],
+        [
+            "t1",
+            "2021-03-01",
+            "25",
+            "06",
+            "SE1",
+            "chat",
+            "planned",
+            "nurse",
+            "300.00",
+            "",
+            "",
+            "",
+            "true",
+            "true",
+            "true",
+            "false",
+            "",
+            "male",
+        ],
     ]
     source = tmp_path / "in.csv"
     source.write_text(csv_text(header, rows), encoding="utf-8")
@@ -175,40 +256,108 @@ def test_csv_mapping_gives_the_same_verdicts_as_json(tmp_path):
     assert main(["evaluate", str(source), "-o", str(out)]) == 0
 
     as_json = [
-        {**contact(0), "contact_id": "v1", "contact_date": "2021-03-01", "home_region": "25", "care_region": "06",
-         "provider_id": "SE1", "mode": "video", "care_category": "planned", "profession": "physician",
-         "claimed_amount_sek": "650.00", "patient_fee_sek": "100", "digital_requirements": ALL_MET,
-         "patient": {"age": 34, "sex": "female"}},
-        {"contact_id": "p1", "contact_date": "2021-03-01", "home_region": "25", "care_region": "14",
-         "provider_id": "SE2", "mode": "physical", "care_category": "planned", "profession": "nurse",
-         "claimed_amount_sek": "1234.56"},
-        {"contact_id": "i1", "contact_date": "2020-01-15", "home_region": "01", "care_region": "12",
-         "provider_id": "SE3", "mode": "physical", "care_category": "planned", "profession": "physician",
-         "claimed_amount_sek": "9000", "prior_approval": True, "setting": "inpatient", "patient": {"age": 7}},
-        {"contact_id": "t1", "contact_date": "2021-03-01", "home_region": "25", "care_region": "06",
-         "provider_id": "SE1", "mode": "chat", "care_category": "planned", "profession": "nurse",
-         "claimed_amount_sek": "300.00", "digital_requirements": dict(ALL_MET, triaged=False),
-         "patient": {"sex": "male"}},
+        {
+            **contact(0),
+            "contact_id": "v1",
+            "contact_date": "2021-03-01",
+            "home_region": "25",
+            "care_region": "06",
+            "provider_id": "SE1",
+            "mode": "video",
+            "care_category": "planned",
+            "profession": "physician",
+            "claimed_amount_sek": "650.00",
+            "patient_fee_sek": "100",
+            "digital_requirements": ALL_MET,
+            "patient": {"age": 34, "sex": "female"},
+        },
+        {
+            "contact_id": "p1",
+            "contact_date": "2021-03-01",
+            "home_region": "25",
+            "care_region": "14",
+            "provider_id": "SE2",
+            "mode": "physical",
+            "care_category": "planned",
+            "profession": "nurse",
+            "claimed_amount_sek": "1234.56",
+        },
+        {
+            "contact_id": "i1",
+            "contact_date": "2020-01-15",
+            "home_region": "01",
+            "care_region": "12",
+            "provider_id": "SE3",
+            "mode": "physical",
+            "care_category": "planned",
+            "profession": "physician",
+            "claimed_amount_sek": "9000",
+            "prior_approval": True,
+            "setting": "inpatient",
+            "patient": {"age": 7},
+        },
+        {
+            "contact_id": "t1",
+            "contact_date": "2021-03-01",
+            "home_region": "25",
+            "care_region": "06",
+            "provider_id": "SE1",
+            "mode": "chat",
+            "care_category": "planned",
+            "profession": "nurse",
+            "claimed_amount_sek": "300.00",
+            "digital_requirements": dict(ALL_MET, triaged=False),
+            "patient": {"sex": "male"},
+        },
     ]
     lines = read_jsonl(out)
     assert lines == [expected_line(n + 2, data) for n, data in enumerate(as_json)]  # header is line 1
     assert [line["reason"] for line in lines] == [
-        "DIGITAL_TARIFF", "OUTPATIENT_FREE_CHOICE", "INPATIENT_APPROVED", "DIGITAL_REQUIREMENTS_NOT_MET"
+        "DIGITAL_TARIFF",
+        "OUTPATIENT_FREE_CHOICE",
+        "INPATIENT_APPROVED",
+        "DIGITAL_REQUIREMENTS_NOT_MET",
     ]
     assert lines[0]["amount_sek"] == "400.00"  # 500 physician tariff - 100 fee, exact
 
 
 def test_csv_bad_cells_rows_and_line_numbers(tmp_path, capsys):
-    header = ["contact_id", "contact_date", "home_region", "care_region", "provider_id", "mode",
-              "care_category", "profession", "claimed_amount_sek", "prior_approval", "patient.age"]
+    header = [
+        "contact_id",
+        "contact_date",
+        "home_region",
+        "care_region",
+        "provider_id",
+        "mode",
+        "care_category",
+        "profession",
+        "claimed_amount_sek",
+        "prior_approval",
+        "patient.age",
+    ]
     good = ["ok", "2021-03-01", "25", "14", "SE2", "physical", "planned", "nurse", "100.00", "", ""]
-    text = csv_text(header, [
-        good,
-        ["bad", "2021-03-01", "25", "14", "SE2", "physical", "planned", "nurse", "1.001", "yes", "old"],
-        ["short", "2021-03-01"],
-        ["multi\nline id", "2021-03-01", "25", "14", "SE2", "physical", "planned", "nurse", "100.00", "", ""],
-        good,
-    ])
+    text = csv_text(
+        header,
+        [
+            good,
+            ["bad", "2021-03-01", "25", "14", "SE2", "physical", "planned", "nurse", "1.001", "yes", "old"],
+            ["short", "2021-03-01"],
+            [
+                "multi\nline id",
+                "2021-03-01",
+                "25",
+                "14",
+                "SE2",
+                "physical",
+                "planned",
+                "nurse",
+                "100.00",
+                "",
+                "",
+            ],
+            good,
+        ],
+    )
     source = tmp_path / "in.csv"
     source.write_text(text, encoding="utf-8")
     out = tmp_path / "out.jsonl"
@@ -218,7 +367,11 @@ def test_csv_bad_cells_rows_and_line_numbers(tmp_path, capsys):
     lines = read_jsonl(out)
     # physical lines: header 1, rows 2, 3, 4, 5-6 (a quoted newline), 7
     assert [line["line"] for line in lines] == [2, 3, 4, 5, 7]
-    assert lines[1]["rejected"] and set(lines[1]["errors"]) == {"claimed_amount_sek", "prior_approval", "patient.age"}
+    assert lines[1]["rejected"] and set(lines[1]["errors"]) == {
+        "claimed_amount_sek",
+        "prior_approval",
+        "patient.age",
+    }
     assert lines[2]["errors"] == {"_line": ["2 cells, but the header has 11 columns."]}
     assert lines[3]["contact_id"] == "multi\nline id" and lines[3]["decision"] == "pay"
     err = capsys.readouterr().err
@@ -227,10 +380,23 @@ def test_csv_bad_cells_rows_and_line_numbers(tmp_path, capsys):
 
 
 def test_csv_unknown_column_rejects_every_line_even_when_empty(tmp_path):
-    header = ["contact_id", "contact_date", "home_region", "care_region", "provider_id", "mode",
-              "care_category", "profession", "claimed_amount_sek", "digital_requirements", "remarks"]
-    rows = [["a", "2021-03-01", "25", "14", "SE2", "physical", "planned", "nurse", "100.00", "", ""],
-            ["b", "2021-03-01", "25", "14", "SE2", "physical", "planned", "nurse", "100.00", "", "x"]]
+    header = [
+        "contact_id",
+        "contact_date",
+        "home_region",
+        "care_region",
+        "provider_id",
+        "mode",
+        "care_category",
+        "profession",
+        "claimed_amount_sek",
+        "digital_requirements",
+        "remarks",
+    ]
+    rows = [
+        ["a", "2021-03-01", "25", "14", "SE2", "physical", "planned", "nurse", "100.00", "", ""],
+        ["b", "2021-03-01", "25", "14", "SE2", "physical", "planned", "nurse", "100.00", "", "x"],
+    ]
     source = tmp_path / "in.csv"
     source.write_text(csv_text(header, rows), encoding="utf-8")
     out = tmp_path / "out.jsonl"
@@ -238,7 +404,10 @@ def test_csv_unknown_column_rejects_every_line_even_when_empty(tmp_path):
     assert main(["evaluate", str(source), "-o", str(out)]) == 2
 
     lines = read_jsonl(out)
-    assert [(line["line"], line["rejected"], line["contact_id"]) for line in lines] == [(2, True, "a"), (3, True, "b")]
+    assert [(line["line"], line["rejected"], line["contact_id"]) for line in lines] == [
+        (2, True, "a"),
+        (3, True, "b"),
+    ]
     for line in lines:
         assert set(line["errors"]) == {"remarks", "digital_requirements"}
         assert line["errors"]["remarks"][0].startswith("Unknown column")
