@@ -38,10 +38,10 @@ def _text(value):
 
 
 def _region(value):
+    if not isinstance(value, str):  # first: a list or object is not hashable
+        raise ValueError("Not a valid string: region codes are strings such as \"25\".")
     if value in REGIONS:
         return value
-    if not isinstance(value, str):
-        raise ValueError("Not a valid string: region codes are strings such as \"25\".")
     raise ValueError(f"Not a region code in use: {value!r} (01, 03-10, 12-14, 17-25).")
 
 
@@ -67,6 +67,30 @@ def _slug(value):
     if isinstance(value, str) and _SLUG.fullmatch(value):
         return value
     raise ValueError("Not a valid slug: lower-case letters, digits and _, e.g. primary_care.")
+
+
+def _memo(parse, limit: int = 20_000):
+    """Memoise a parser of text: in a file, dates and amounts repeat from line to line, and parsing
+    them dominated validation. Only exact str is cached (hashable, immutable), failures never are,
+    and the cache stops growing at `limit` entries so memory stays bounded."""
+    cache: dict = {}
+
+    def check(value):
+        if type(value) is str:
+            found = cache.get(value)
+            if found is not None:
+                return found
+            found = parse(value)
+            if len(cache) < limit:
+                cache[value] = found
+            return found
+        return parse(value)
+
+    return check
+
+
+_date = _memo(parse_iso_date)
+_sek = _memo(parse_sek)
 
 
 def _nested(name, fields, required, build):
@@ -120,7 +144,7 @@ _patient = _nested("patient", {"age": _age, "sex": _choice(SEXES)}, (), Patient)
 # field -> (required, checker, attribute on Contact)
 _SCALARS = {
     "contact_id": (True, _text, "contact_id"),
-    "contact_date": (True, parse_iso_date, "contact_date"),
+    "contact_date": (True, _date, "contact_date"),
     "home_region": (True, _region, "home_region"),
     "care_region": (True, _region, "care_region"),
     "provider_id": (True, _text, "provider_id"),
@@ -131,9 +155,9 @@ _SCALARS = {
     "specialty": (False, _slug, "specialty"),
     "referral": (False, _choice(REFERRALS), "referral"),
     "prior_approval": (False, _bool, "prior_approval"),
-    "claimed_amount_sek": (True, parse_sek, "claimed_ore"),
-    "patient_fee_sek": (False, parse_sek, "patient_fee_ore"),
-    "invoice_date": (False, parse_iso_date, "invoice_date"),
+    "claimed_amount_sek": (True, _sek, "claimed_ore"),
+    "patient_fee_sek": (False, _sek, "patient_fee_ore"),
+    "invoice_date": (False, _date, "invoice_date"),
     "needs_assessment": (False, _bool, "needs_assessment"),
 }
 _OBJECTS = {"digital_requirements": _digital, "patient": _patient}
