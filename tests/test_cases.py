@@ -10,12 +10,11 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-import yaml
 
 import rules
+from case_files import CASES_DIR, load_case_files
 from rules.loader import POLICY_DIR
 
-CASES_DIR = Path(rules.__file__).parent / "cases"
 CASE_KEYS = {"name", "description", "contact", "expect", "expect_error"}
 EXPECT_KEYS = {
     "decision",
@@ -32,26 +31,7 @@ ERROR_KEYS = {"fields", "fields_include"}
 MIN_CASES = 60
 
 
-class _JsonLikeLoader(yaml.SafeLoader):
-    """Safe YAML without the timestamp resolver: dates stay strings, as JSON carries them."""
-
-
-_JsonLikeLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _load_files() -> dict[str, dict]:
-    files = {}
-    for path in sorted(CASES_DIR.glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_JsonLikeLoader)  # noqa: S506
-        assert set(data) <= {"policy", "templates", "cases"}, f"{path.name}: unknown top-level key"
-        files[path.name] = data
-    return files
-
-
-FILES = _load_files()
+FILES = load_case_files()
 CASES = [
     pytest.param(file, case, id=f"{file}::{case['name']}")
     for file, data in FILES.items()
