@@ -1,0 +1,133 @@
+"""Bearer API keys on /v1: scopes `verdicts`, `decisions:read`, `contracts:admin`.
+
+One before_request hook maps the path to the scope it needs (table below), so no view can forget
+its check. No keys configured: open for local use (client "anonymous") with a warning at start;
+POLICY_ENV=production refuses to start without keys. 401 (no or unknown key, with
+WWW-Authenticate: Bearer) and 403 (known key, wrong scope) are problem+json.
+"""
+
+import logging
+import os
+
+from flask import Flask, current_app, g, request
+
+from .keys import KeyRing
+from .problem import problem
+
+EXTENSION = "utomlans.keyring"
+ANONYMOUS = "anonymous"
+SECURITY_SCHEME = "bearerAuth"
+log = logging.getLogger("api.auth")
+
+# Path prefix -> scope needed; the first match wins. Paths not listed (health, ready, metrics,
+# catalogue, docs, openapi.json) are open.
+SCOPE_BY_PREFIX = (
+    ("/v1/verdicts", "verdicts"),
+    ("/v1/decisions", "decisions:read"),
+    ("/v1/contracts", "contracts:admin"),
+)
+
+
+class StartupRefused(RuntimeError):
+    pass
+
+
+def init_app(app: Flask, keyring: KeyRing | None = None) -> None:
+    keyring = keyring or KeyRing(
+        app.config.get("API_KEYS_FILE") or os.environ.get("API_KEYS_FILE") or None,
+        app.config.get("API_KEYS") or os.environ.get("API_KEYS") or None,
+    )
+    environment = app.config.get("POLICY_ENV") or os.environ.get("POLICY_ENV", "")
+    if not keyring.configured:
+        if environment == "production":
+            raise StartupRefused(
+                "POLICY_ENV=production and no API keys configured: set API_KEYS_FILE or API_KEYS "
+                "(make keys with `python -m api.keys new`)."
+            )
+        log.warning("no API keys configured (API_KEYS_FILE, API_KEYS): the service is OPEN to every caller")
+    app.extensions[EXTENSION] = keyring
+    app.before_request(_authorize)
+
+
+def scope_for(path: str) -> str | None:
+    for prefix, scope in SCOPE_BY_PREFIX:
+        if path == prefix or path.startswith(prefix + "/"):
+            return scope
+    return None
+
+
+def current_client() -> str:
+    """The key id of the caller, or "anonymous" (open mode, or outside a request)."""
+    return g.get("api_client", ANONYMOUS) if _in_request() else ANONYMOUS
+
+
+def _in_request() -> bool:
+    from flask import has_request_context
+
+    return has_request_context()
+
+
+def _authorize():
+    scope = scope_for(request.path)
+    if scope is None:
+        return None
+    keyring: KeyRing = current_app.extensions[EXTENSION]
+    if not keyring.configured:
+        g.api_client = ANONYMOUS
+        return None
+    header = request.headers.get("Authorization", "")
+    kind, _, secret = header.partition(" ")
+    if kind.lower() != "bearer" or not secret.strip():
+        return _unauthorized("Send an API key: `Authorization: Bearer <key>`.")
+    key = keyring.authenticate(secret.strip())
+    if key is None:
+        return _unauthorized("The API key is not known (or was revoked).", error="invalid_token")
+    if scope not in key.scopes:
+        return problem(
+            403,
+            f"The API key {key.id!r} lacks the scope {scope!r} this operation needs.",
+            instance=request.path,
+        )
+    g.api_client = key.id
+    return None
+
+
+def _unauthorized(detail: str, error: str | None = None):
+    challenge = 'Bearer realm="utomlans"' + (f', error="{error}"' if error else "")
+    return problem(401, detail, instance=request.path, headers={"WWW-Authenticate": challenge})
+
+
+def document(api) -> None:
+    """The bearer scheme in OpenAPI, and on every operation under a protected path its security
+    requirement and 401/403 answers, so Swagger UI's Authorize button works."""
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME,
+        {"type": "http", "scheme": "bearer", "description": "An API key made with `python -m api.keys new`."},
+    )
+    original = api.spec.to_dict
+
+    def to_dict():
+        spec = original()
+        for path, operations in spec.get("paths", {}).items():
+            scope = scope_for(path.split("{", 1)[0].rstrip("/") or path)
+            if scope is None:
+                continue
+            for method, operation in operations.items():
+                if method not in ("get", "put", "post", "delete", "patch"):
+                    continue
+                operation["security"] = [{SECURITY_SCHEME: []}]
+                note = f"Needs an API key with scope `{scope}`."
+                operation["description"] = (operation.get("description", "") + "\n\n" + note).strip()
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("401", _problem_response("No API key, or an unknown one."))
+                responses.setdefault("403", _problem_response(f"The API key lacks the scope `{scope}`."))
+        return spec
+
+    api.spec.to_dict = to_dict
+
+
+def _problem_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }

@@ -1,0 +1,128 @@
+"""/v1/contracts: the contract registry (contracts layer), kept in the database and audited.
+
+A change takes effect for the next request on every worker (api/storage/live_contracts.py).
+Overlapping contracts for the same provider and home region: 409.
+"""
+
+import uuid
+
+from flask_smorest import Blueprint
+
+from rules.loader import contract_from_dict
+from rules.money import format_sek
+
+from ..auth import current_client
+from ..json_io import json_response
+from ..problem import ProblemError
+from ..storage import ContractConflict, ContractNotFound
+from ..storage.service import current_storage
+from .contracts_schemas import (
+    AuditListSchema,
+    ContractBodySchema,
+    ContractListSchema,
+    ContractQuerySchema,
+    ContractSchema,
+)
+
+blp = Blueprint(
+    "contracts",
+    __name__,
+    url_prefix="/v1/contracts",
+    description="The home regions' contracts with providers: effective-dated, tariffs per profession, audited.",
+)
+
+
+def _contract(body: dict, contract_id: str):
+    """The domain Contract for a validated body (rules.loader's checks, so the YAML and the API agree)."""
+    data = dict(body, id=contract_id)
+    data["tariff_sek"] = {prof: format_sek(ore) for prof, ore in body.get("tariff_sek", {}).items()}
+
+    def fail(key, message):
+        raise ProblemError(422, "The contract is not valid: see errors.", errors={key: [message]})
+
+    return contract_from_dict(data, fail)
+
+
+def _conflict(exc: ContractConflict):
+    return ProblemError(409, str(exc), errors={"conflicts_with": [exc.other_id]} if exc.other_id else None)
+
+
+def _not_found(contract_id: str):
+    return ProblemError(404, f"No contract {contract_id!r}.")
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(summary="List contracts")
+@blp.arguments(ContractQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, ContractListSchema)
+def list_contracts(**filters):
+    return json_response({"items": current_storage().contracts.find(**filters)})
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(summary="Add a contract", description="409 when it overlaps a contract for the same provider and region.")
+@blp.arguments(ContractBodySchema)
+@blp.response(201, ContractSchema)
+@blp.alt_response(409, response="CONFLICT")
+def create_contract(body):
+    contract = _contract(body, body.get("id") or f"contract-{uuid.uuid4()}")
+    try:
+        record = current_storage().contracts.create(contract, current_client())
+    except ContractConflict as exc:
+        raise _conflict(exc) from None
+    response = json_response(record, status=201)
+    response.headers["Location"] = f"/v1/contracts/{contract.id}"
+    return response
+
+
+@blp.route("/<string:contract_id>", methods=["GET"])
+@blp.doc(summary="One contract")
+@blp.response(200, ContractSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_contract(contract_id):
+    try:
+        return json_response(current_storage().contracts.get(contract_id))
+    except ContractNotFound:
+        raise _not_found(contract_id) from None
+
+
+@blp.route("/<string:contract_id>", methods=["PUT"])
+@blp.doc(summary="Replace a contract", description="The whole contract; its id is the path's.")
+@blp.arguments(ContractBodySchema)
+@blp.response(200, ContractSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def replace_contract(body, contract_id):
+    if body.get("id", contract_id) != contract_id:
+        raise ProblemError(422, "The contract is not valid: see errors.",
+                           errors={"id": ["Must be the id in the path (ids cannot be changed)."]})
+    contract = _contract(body, contract_id)
+    try:
+        return json_response(current_storage().contracts.replace(contract, current_client()))
+    except ContractNotFound:
+        raise _not_found(contract_id) from None
+    except ContractConflict as exc:
+        raise _conflict(exc) from None
+
+
+@blp.route("/<string:contract_id>", methods=["DELETE"])
+@blp.doc(summary="Remove a contract", description="The audit keeps what it was.")
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+def delete_contract(contract_id):
+    try:
+        current_storage().contracts.delete(contract_id, current_client())
+    except ContractNotFound:
+        raise _not_found(contract_id) from None
+    return "", 204
+
+
+@blp.route("/<string:contract_id>/audit", methods=["GET"])
+@blp.doc(summary="Audit trail of a contract", description="Who changed it, when, before and after; oldest first.")
+@blp.response(200, AuditListSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def contract_audit(contract_id):
+    items = current_storage().contracts.audit(contract_id)
+    if not items:
+        raise _not_found(contract_id)
+    return json_response({"items": items})

@@ -1,0 +1,42 @@
+"""GET /v1/decisions and /v1/decisions/{id}: the decision log, for billing disputes months later."""
+
+from flask_smorest import Blueprint
+
+from ..json_io import json_response
+from ..problem import ProblemError
+from ..storage.service import current_storage
+from .decisions_schemas import DecisionPageSchema, DecisionQuerySchema, DecisionRecordSchema
+
+blp = Blueprint(
+    "decisions",
+    __name__,
+    url_prefix="/v1/decisions",
+    description="Every verdict the service issued, as it was answered, with the contact and the policy used.",
+)
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(
+    summary="Find decisions",
+    description="Filter by contact_id, home_region, reason, decision, evaluated_at and contact_date ranges "
+    "(both inclusive). Oldest first by evaluated_at; pass `next_cursor` back as `cursor` for the next page.",
+)
+@blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, DecisionPageSchema)
+def find_decisions(cursor=None, limit=100, **filters):
+    try:
+        page = current_storage().decisions.find(cursor=cursor, limit=limit, **filters)
+    except ValueError as exc:
+        raise ProblemError(422, "The request parameters are not valid: see errors.", errors={"cursor": [str(exc)]})
+    return json_response({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@blp.route("/<string:decision_id>", methods=["GET"])
+@blp.doc(summary="One decision", description="The stored decision, with the verdict exactly as it was answered.")
+@blp.response(200, DecisionRecordSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_decision(decision_id):
+    record = current_storage().decisions.get(decision_id) if len(decision_id) <= 36 else None
+    if record is None:
+        raise ProblemError(404, f"No decision {decision_id!r}.")
+    return json_response(record)

@@ -1,0 +1,75 @@
+"""Query and response schemas of the decision log endpoints."""
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from rules.regions import REGIONS
+from rules.schema import StrictDate, VerdictSchema
+from rules.vocabulary import DECISIONS
+
+from ..storage.decision_log import MAX_PAGE
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """ISO 8601 with a time zone (a Z or an offset): a naive time would be ambiguous."""
+
+
+class DecisionQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    contact_id = fields.String(validate=validate.Length(1, 64))
+    home_region = fields.String(validate=validate.OneOf(tuple(REGIONS)))
+    reason = fields.String(validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{0,63}$"), metadata={"example": "DIGITAL_TARIFF"})
+    decision = fields.String(validate=validate.OneOf(DECISIONS))
+    evaluated_from = AwareDateTime(metadata={"description": "evaluated_at at or after (inclusive)"})
+    evaluated_to = AwareDateTime(metadata={"description": "evaluated_at at or before (inclusive)"})
+    contact_date_from = StrictDate(metadata={"description": "contact_date on or after (inclusive)"})
+    contact_date_to = StrictDate(metadata={"description": "contact_date on or before (inclusive)"})
+    cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
+    limit = fields.Integer(
+        load_default=100, validate=validate.Range(1, MAX_PAGE), metadata={"description": f"1-{MAX_PAGE}"}
+    )
+
+    @validates_schema
+    def _ranges(self, data, **kwargs):
+        for low, high in (("evaluated_from", "evaluated_to"), ("contact_date_from", "contact_date_to")):
+            if low in data and high in data and data[high] < data[low]:
+                raise ValidationError(f"Must not be before {low}.", high)
+
+
+class DecisionLayerSchema(Schema):
+    id = fields.String(required=True)
+    valid_from = fields.String(required=True)
+
+
+class PolicyUsedSchema(Schema):
+    digest = fields.String(required=True)
+    layers = fields.List(fields.Nested(DecisionLayerSchema), required=True)
+
+
+class DecisionRecordSchema(Schema):
+    class Meta:
+        ordered = True
+
+    decision_id = fields.UUID(required=True)
+    contact_id = fields.String(required=True)
+    home_region = fields.String(required=True)
+    contact_date = fields.Date(required=True)
+    decision = fields.String(required=True)
+    reason = fields.String(required=True)
+    evaluated_at = fields.DateTime(required=True)
+    client = fields.String(required=True, metadata={"description": "id of the API key that asked, or anonymous"})
+    supersedes = fields.String(
+        allow_none=True, required=True, metadata={"description": "decision_id of the earlier decision for this contact"}
+    )
+    policy = fields.Nested(PolicyUsedSchema, required=True)
+    contact = fields.Dict(
+        required=True,
+        metadata={"description": "The contact as received (normalised), patient age reduced to its age group"},
+    )
+    verdict = fields.Nested(VerdictSchema, required=True, metadata={"description": "The verdict as it was answered"})
+
+
+class DecisionPageSchema(Schema):
+    items = fields.List(fields.Nested(DecisionRecordSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)

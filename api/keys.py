@@ -1,0 +1,186 @@
+"""API keys: who may call the service, with which scopes. Only sha256 hashes are kept.
+
+Keys come from a file (API_KEYS_FILE: YAML or JSON, a list of {id, sha256, scopes, note}) and/or
+the environment (API_KEYS="id:sha256hex:scope1,scope2;id2:..."). The file is re-read when its
+mtime changes, checked at most once per second, so keys are added or revoked without a restart.
+Neither set: the service runs open (local use); see api/auth.py.
+
+    python -m api.keys new --id billing-a --scopes verdicts,decisions:read
+"""
+
+import argparse
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+SCOPES = ("verdicts", "decisions:read", "contracts:admin")
+RELOAD_INTERVAL = 1.0  # seconds between checks of the key file's mtime
+log = logging.getLogger("api.keys")
+
+
+class KeyConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    sha256: str
+    scopes: frozenset[str]
+    note: str = ""
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _key(entry, where: str) -> ApiKey:
+    if not isinstance(entry, dict):
+        raise KeyConfigError(f"{where}: expected a mapping with id, sha256 and scopes")
+    unknown = set(entry) - {"id", "sha256", "scopes", "note"}
+    if unknown:
+        raise KeyConfigError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+    key_id, digest, scopes = entry.get("id"), entry.get("sha256"), entry.get("scopes")
+    if not isinstance(key_id, str) or not 1 <= len(key_id) <= 64:
+        raise KeyConfigError(f"{where}.id: expected a string of 1-64 characters")
+    if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise KeyConfigError(f"{where}.sha256: expected 64 lowercase hex digits (the key's sha256, never the key)")
+    if isinstance(scopes, str):
+        scopes = [s for s in scopes.split(",") if s]
+    if not isinstance(scopes, list) or not scopes:
+        raise KeyConfigError(f"{where}.scopes: expected a non-empty list of {', '.join(SCOPES)}")
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise KeyConfigError(f"{where}.scopes: unknown scope {scope!r} (known: {', '.join(SCOPES)})")
+    return ApiKey(key_id, digest, frozenset(scopes), str(entry.get("note") or ""))
+
+
+def parse_env(value: str) -> list[ApiKey]:
+    keys = []
+    for n, part in enumerate(p.strip() for p in value.split(";")):
+        if not part:
+            continue
+        fields = part.split(":", 2)
+        if len(fields) != 3:
+            raise KeyConfigError(f"API_KEYS[{n}]: expected id:sha256hex:scope1,scope2")
+        keys.append(_key({"id": fields[0], "sha256": fields[1], "scopes": fields[2]}, f"API_KEYS[{n}]"))
+    return keys
+
+
+def parse_file(path: Path) -> list[ApiKey]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
+    except (OSError, yaml.YAMLError) as exc:
+        raise KeyConfigError(f"{path}: cannot read keys: {exc}") from None
+    if isinstance(data, dict):
+        data = data.get("keys")
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise KeyConfigError(f"{path}: expected a list of keys (or a mapping with `keys:`)")
+    return [_key(entry, f"{path}[{i}]") for i, entry in enumerate(data)]
+
+
+class KeyRing:
+    """The configured keys; `configured` is False only when no source of keys is set at all."""
+
+    def __init__(self, file: str | None = None, env_value: str | None = None):
+        self.file = Path(file) if file else None
+        self.env_keys = parse_env(env_value) if env_value else []
+        self.configured = bool(self.file or env_value)
+        self._lock = threading.Lock()
+        self._mtime = None
+        self._checked = 0.0
+        self._by_hash: dict[str, ApiKey] = {}
+        self._load()  # a broken file at start stops the service
+
+    @classmethod
+    def from_environ(cls, environ=os.environ) -> "KeyRing":
+        return cls(environ.get("API_KEYS_FILE") or None, environ.get("API_KEYS") or None)
+
+    def __len__(self) -> int:
+        return len(self._by_hash)
+
+    def _load(self) -> None:
+        keys = list(self.env_keys)
+        if self.file is not None:
+            self._mtime = self.file.stat().st_mtime_ns if self.file.exists() else None
+            if self._mtime is None:
+                raise KeyConfigError(f"{self.file}: key file does not exist")
+            keys.extend(parse_file(self.file))
+        by_hash, ids = {}, set()
+        for key in keys:
+            if key.id in ids:
+                raise KeyConfigError(f"key id {key.id!r} appears twice")
+            ids.add(key.id)
+            by_hash[key.sha256] = key
+        self._by_hash = by_hash
+        self._checked = time.monotonic()
+
+    def _maybe_reload(self) -> None:
+        if self.file is None or time.monotonic() - self._checked < RELOAD_INTERVAL:
+            return
+        with self._lock:
+            if time.monotonic() - self._checked < RELOAD_INTERVAL:
+                return
+            self._checked = time.monotonic()
+            try:
+                mtime = self.file.stat().st_mtime_ns
+            except OSError:
+                log.error("key file %s disappeared: keeping the keys loaded before", self.file)
+                return
+            if mtime == self._mtime:
+                return
+            try:
+                self._load()
+                log.warning("reloaded %d API key(s) from %s", len(self._by_hash), self.file)
+            except KeyConfigError as exc:
+                # A half-written or broken file must not open or lock the service: keep the old keys.
+                self._mtime = mtime
+                log.error("key file not reloaded, keeping the keys loaded before: %s", exc)
+
+    def authenticate(self, secret: str) -> ApiKey | None:
+        self._maybe_reload()
+        digest = hash_key(secret)
+        found = None
+        for stored, key in self._by_hash.items():  # compare with every key, in constant time
+            if hmac.compare_digest(stored, digest):
+                found = key
+        return found
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api.keys", description="Make a new API key.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    new = sub.add_parser("new", help="print a new random key and the line for the key file")
+    new.add_argument("--id", required=True)
+    new.add_argument("--scopes", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
+    new.add_argument("--note", default="")
+    args = parser.parse_args(argv)
+    secret = secrets.token_urlsafe(32)
+    entry = {"id": args.id, "sha256": hash_key(secret), "scopes": [s for s in args.scopes.split(",") if s]}
+    if args.note:
+        entry["note"] = args.note
+    try:
+        _key(entry, "new key")
+    except KeyConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"key (give it to the client; it is not stored anywhere): {secret}")
+    print("for API_KEYS_FILE (YAML list entry):")
+    print(yaml.safe_dump([entry], sort_keys=False).rstrip())
+    print(f"or for API_KEYS: {entry['id']}:{entry['sha256']}:{','.join(entry['scopes'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

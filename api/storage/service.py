@@ -1,0 +1,76 @@
+"""Storage plugged into the Flask app: the decision recorder, the policy with the database's
+contracts, the /ready check, and 503 when the database cannot be reached.
+
+    from api.storage import service; service.init_app(app)   # in create_app, after policy_source
+"""
+
+import logging
+import os
+from datetime import datetime
+
+from flask import Flask, current_app, request
+from sqlalchemy import exc as sa_exc
+
+from .. import issuing, policy_source, readiness
+from ..auth import current_client
+from ..problem import problem
+from . import Storage
+from .decision_log import pending_from_verdict
+
+EXTENSION = "utomlans.storage"
+RETRY_AFTER_SECONDS = "5"
+log = logging.getLogger("api.storage")
+
+
+def init_app(app: Flask, storage: Storage | None = None) -> Storage:
+    if storage is None:
+        url = app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL") or None
+        base = policy_source.EXTENSION in app.extensions and _base_policy(app)
+        storage = Storage.open(url, base_policy=base or None)
+    app.extensions[EXTENSION] = storage
+    log.info("storage: %s", storage.describe())
+    policy_source.set_policy_provider(app, storage.live.current)
+    issuing.set_decision_recorder(app, _recorder(storage))
+    readiness.add_readiness_check(app, "storage", storage.ping)
+    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.register_error_handler(error, _unavailable)
+    return storage
+
+
+def current_storage() -> Storage:
+    return current_app.extensions[EXTENSION]
+
+
+def _base_policy(app: Flask):
+    with app.app_context():
+        return policy_source.current_policy()
+
+
+def _recorder(storage: Storage):
+    def record(verdicts, records):
+        client = current_client()
+        stamp = records[0]["evaluated_at"] if records else None
+        at = datetime.fromisoformat(stamp) if stamp else None
+        entries = [
+            pending_from_verdict(
+                verdict, verdict.contact.to_dict(), body, at if body["evaluated_at"] == stamp else
+                datetime.fromisoformat(body["evaluated_at"]), client
+            )
+            for verdict, body in zip(verdicts, records, strict=True)
+        ]
+        records[:] = storage.decisions.record(entries)
+
+    return record
+
+
+def _unavailable(error):
+    """The database is down or unreachable: nothing was decided or stored; try again shortly."""
+    log.error("storage unavailable on %s %s: %s", request.method, request.path, error.__class__.__name__,
+              exc_info=error)
+    return problem(
+        503,
+        "The decision store cannot be reached, so nothing was decided. Try again shortly; /ready says "
+        "when the service is back.",
+        instance=request.path,
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
