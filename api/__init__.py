@@ -9,10 +9,11 @@ import logging
 
 from flask import Flask
 
-from . import errors, instrumentation, policy_source, readiness
+from . import auth, errors, instrumentation, policy_source, readiness
 from .blueprints import register_blueprints
 from .config import Settings
 from .openapi_spec import make_api
+from .storage import service as storage_service
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,10 +25,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     policy_source.init_app(app)
     readiness.init_app(app)
+    auth.init_app(app)  # before storage: refuses to start in production without keys
+    storage_service.init_app(app)  # decision log, contracts from the database, /ready check
     errors.init_app(app)
     instrumentation.init_app(app)
     api = make_api(app)
     register_blueprints(app, api)
+    auth.document(api)
     app.extensions["utomlans.api"] = api
     return app
 

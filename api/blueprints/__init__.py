@@ -6,9 +6,9 @@ Add a blueprint here (documented: `api.register_blueprint`; plain Flask: `app.re
 from flask import Flask
 from flask_smorest import Api
 
-from . import catalogue, docs, health, metrics, verdicts
+from . import catalogue, contracts, decisions, docs, health, metrics, verdicts
 
-DOCUMENTED = (verdicts.blp, catalogue.blp, health.blp, metrics.blp)
+DOCUMENTED = (verdicts.blp, decisions.blp, contracts.blp, catalogue.blp, health.blp, metrics.blp)
 UNDOCUMENTED = (docs.blp,)
 
 
