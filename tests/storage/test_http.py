@@ -1,0 +1,134 @@
+"""The HTTP side: decisions stored before answering, idempotent repeats, contracts through the API,
+API keys and scopes. Runs on SQLite and PostgreSQL."""
+
+import pytest
+
+from api import create_app
+from api.auth import StartupRefused
+from api.keys import hash_key
+
+from .helpers import contact
+
+KEYS = {"billing": ("s3cret-billing", "verdicts,decisions:read"), "admin": ("s3cret-admin", "contracts:admin")}
+
+
+def bearer(name):
+    return {"Authorization": f"Bearer {KEYS[name][0]}"}
+
+
+@pytest.fixture
+def app(db_url, monkeypatch):
+    monkeypatch.setenv("API_KEYS", ";".join(f"{k}:{hash_key(s)}:{scopes}" for k, (s, scopes) in KEYS.items()))
+    application = create_app({"DATABASE_URL": db_url})
+    yield application
+    application.extensions["utomlans.storage"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def test_verdicts_are_stored_and_repeats_answered_with_the_original(client):
+    first = client.post("/v1/verdicts", json=contact(), headers=bearer("billing"))
+    assert first.status_code == 200
+    again = client.post("/v1/verdicts", json=contact(), headers=bearer("billing"))
+    assert again.json == first.json
+    changed = client.post("/v1/verdicts", json=contact(claimed_amount_sek="10.00"), headers=bearer("billing"))
+    assert changed.json["supersedes"] == first.json["decision_id"]
+    stored = client.get(f"/v1/decisions/{first.json['decision_id']}", headers=bearer("billing"))
+    assert stored.status_code == 200
+    assert stored.json["verdict"] == first.json and stored.json["client"] == "billing"
+    assert stored.json["contact"]["patient"] == {"age": "19-39", "sex": "female"}
+
+
+def test_every_verdict_of_a_batch_is_stored(client):
+    lines = [contact(f"b-{i}") for i in range(30)] + [{"contact_id": "bad"}]
+    answer = client.post("/v1/verdicts/batch", json={"contacts": lines}, headers=bearer("billing"))
+    assert answer.status_code == 200
+    ids = [v["decision_id"] for v in answer.json["verdicts"]]
+    assert len(ids) == 30 and len(answer.json["rejected"]) == 1
+    for decision_id in ids:
+        assert client.get(f"/v1/decisions/{decision_id}", headers=bearer("billing")).status_code == 200
+    page = client.get("/v1/decisions?limit=20", headers=bearer("billing")).json
+    rest = client.get(f"/v1/decisions?limit=20&cursor={page['next_cursor']}", headers=bearer("billing")).json
+    assert [i["decision_id"] for i in page["items"] + rest["items"]] == ids
+    assert rest["next_cursor"] is None
+
+
+def test_missing_unknown_and_underprivileged_keys(client):
+    none = client.post("/v1/verdicts", json=contact())
+    assert none.status_code == 401 and none.mimetype == "application/problem+json"
+    assert none.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    forbidden = client.get("/v1/contracts", headers=bearer("billing"))
+    assert forbidden.status_code == 403 and forbidden.mimetype == "application/problem+json"
+    assert client.get("/health").status_code == 200  # operations stay open
+
+
+def test_contracts_through_the_api_change_verdicts_at_once(client):
+    body = {
+        "id": "contract-25-kry",
+        "home_region": "25",
+        "provider_id": "SE2321000230-KRY",
+        "valid_from": "2023-01-01",
+        "valid_to": None,
+        "tariff_sek": {"physician": "400.00"},
+        "source": "Avtal Dnr 99-2023 (test)",
+        "fictitious": True,
+    }
+    line = contact("k-1", provider_id="SE2321000230-KRY", contact_date="2023-05-01")
+    before = client.post("/v1/verdicts", json=line, headers=bearer("billing")).json
+    assert before["reason"] == "DIGITAL_NOT_CONTRACTED"
+    created = client.post("/v1/contracts", json=body, headers=bearer("admin"))
+    assert created.status_code == 201, created.json
+    line["claimed_amount_sek"] = "450.00"  # new content, so a new decision
+    after = client.post("/v1/verdicts", json=line, headers=bearer("billing")).json
+    assert after["reason"] == "CONTRACTED_PROVIDER" and after["amount_sek"] == "400.00"
+
+    clash = client.post("/v1/contracts", json=dict(body, id="contract-25-kry-b", valid_from="2024-01-01"),
+                        headers=bearer("admin"))
+    assert clash.status_code == 409 and clash.mimetype == "application/problem+json"
+    bad = client.post("/v1/contracts", json=dict(body, id="x", tariff_sek={"wizard": "1.00"}, extra=1),
+                      headers=bearer("admin"))
+    assert bad.status_code == 422 and set(bad.json["errors"]) >= {"extra"}
+    put = client.put("/v1/contracts/contract-25-kry", json=dict(body, valid_to="2023-12-31"), headers=bearer("admin"))
+    assert put.status_code == 200 and put.json["revision"] == 2
+    assert client.delete("/v1/contracts/contract-25-kry", headers=bearer("admin")).status_code == 204
+    audit = client.get("/v1/contracts/contract-25-kry/audit", headers=bearer("admin")).json["items"]
+    assert [(a["action"], a["actor"]) for a in audit] == [("create", "admin"), ("update", "admin"), ("delete", "admin")]
+
+
+def test_openapi_documents_bearer_security_per_operation(client):
+    spec = client.get("/openapi.json").json
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["paths"]["/v1/verdicts"]["post"]["security"] == [{"bearerAuth": []}]
+    assert spec["paths"]["/v1/contracts/{contract_id}"]["put"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in spec["paths"]["/health"]["get"]
+
+
+def test_production_refuses_to_start_without_keys(monkeypatch, tmp_path):
+    monkeypatch.delenv("API_KEYS", raising=False)
+    monkeypatch.delenv("API_KEYS_FILE", raising=False)
+    monkeypatch.setenv("POLICY_ENV", "production")
+    with pytest.raises(StartupRefused):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+
+
+def test_key_file_is_reloaded_without_restart(tmp_path, monkeypatch):
+    import os
+    import time
+
+    keyfile = tmp_path / "keys.yaml"
+    keyfile.write_text(f"- id: one\n  sha256: {hash_key('k1')}\n  scopes: [verdicts]\n")
+    monkeypatch.delenv("API_KEYS", raising=False)
+    monkeypatch.setenv("API_KEYS_FILE", str(keyfile))
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    client = app.test_client()
+    assert client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k1"}).status_code == 200
+    keyfile.write_text(f"- id: two\n  sha256: {hash_key('k2')}\n  scopes: [verdicts]\n")
+    os.utime(keyfile, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    time.sleep(1.1)
+    assert client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k1"}).status_code == 401
+    assert client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k2"}).status_code == 200
