@@ -6,6 +6,7 @@ accept and reject the same inputs, on the same fields, over a shared corpus.
 """
 
 import re
+from itertools import product
 
 from .calendar import parse_iso_date
 from .contact import Contact, DigitalRequirements, Patient
@@ -39,7 +40,7 @@ def _text(value):
 
 def _region(value):
     if not isinstance(value, str):  # first: a list or object is not hashable
-        raise ValueError("Not a valid string: region codes are strings such as \"25\".")
+        raise ValueError('Not a valid string: region codes are strings such as "25".')
     if value in REGIONS:
         return value
     raise ValueError(f"Not a region code in use: {value!r} (01, 03-10, 12-14, 17-25).")
@@ -141,6 +142,51 @@ _digital = _nested(
 )
 _patient = _nested("patient", {"age": _age, "sex": _choice(SEXES)}, (), Patient)
 
+# Fast paths for the two objects: the same few values recur on nearly every line, and the built
+# objects are immutable, so a valid object is looked up instead of checked key by key. Types are
+# tested exactly (1 == True and 34.0 == 34 would otherwise hit the wrong entry); anything else
+# takes the full check above, with its messages.
+_REQUIREMENT_SETS = {bits: DigitalRequirements(*bits) for bits in product((True, False), repeat=4)}
+_ABSENT = object()
+_PATIENTS: dict = {}
+
+
+def _digital_requirements(value, errors):
+    if type(value) is dict and len(value) == 4:
+        bits = (
+            value.get("qualified_care"),
+            value.get("strong_authentication"),
+            value.get("journaled"),
+            value.get("triaged"),
+        )
+        if (
+            type(bits[0]) is bool
+            and type(bits[1]) is bool
+            and type(bits[2]) is bool
+            and type(bits[3]) is bool
+        ):
+            return _REQUIREMENT_SETS[bits]
+    return _digital(value, errors)
+
+
+def _patient_object(value, errors):
+    if type(value) is dict:
+        age, sex = value.get("age", _ABSENT), value.get("sex", _ABSENT)
+        if (
+            (type(age) is int or age is _ABSENT)
+            and (type(sex) is str or sex is _ABSENT)
+            and len(value) == (age is not _ABSENT) + (sex is not _ABSENT)
+        ):
+            key = (age, sex)
+            found = _PATIENTS.get(key)
+            if found is None:
+                found = _patient(value, errors)
+                if found is not None and len(_PATIENTS) < 4096:
+                    _PATIENTS[key] = found
+            return found
+    return _patient(value, errors)
+
+
 # field -> (required, checker, attribute on Contact)
 _SCALARS = {
     "contact_id": (True, _text, "contact_id"),
@@ -160,7 +206,7 @@ _SCALARS = {
     "invoice_date": (False, _date, "invoice_date"),
     "needs_assessment": (False, _bool, "needs_assessment"),
 }
-_OBJECTS = {"digital_requirements": _digital, "patient": _patient}
+_OBJECTS = {"digital_requirements": _digital_requirements, "patient": _patient_object}
 FIELDS = frozenset(_SCALARS) | frozenset(_OBJECTS)
 REQUIRED = tuple(name for name, (required, _, _) in _SCALARS.items() if required)
 
