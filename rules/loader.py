@@ -482,18 +482,21 @@ def load_policy_documents(docs: dict[str, object], name: str = "in_force", root:
         regional[region] = periods
 
     contracts = []
+    contract_file = {}  # contract id -> the file it is in, for error messages
     for contracts_doc in folder("contracts/"):
-        contracts.extend(_load_contracts(contracts_doc, sources))
+        loaded = _load_contracts(contracts_doc, sources)
+        contract_file.update((contract.id, contracts_doc.name) for contract in loaded)
+        contracts.extend(loaded)
     book = ContractBook(contracts)
     seen_ids = set()
     for contract in book.contracts:
         if contract.id in seen_ids:
-            raise PolicyError("contracts", contract.id, "duplicate contract id")
+            raise PolicyError(contract_file[contract.id], contract.id, "duplicate contract id")
         seen_ids.add(contract.id)
         clash = book.overlapping(contract)
         if clash is not None:
             raise PolicyError(
-                "contracts",
+                contract_file[contract.id],
                 contract.id,
                 f"overlaps contract {clash.id} for the same provider and home region",
             )
