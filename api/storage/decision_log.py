@@ -146,7 +146,7 @@ class DecisionLog:
                         entry.verdict["supersedes"] = previous
                     latest[key] = entry.decision_id
                     rows.append(_row(entry, previous))
-                conn.execute(decisions.insert(), rows)
+                _insert(conn, rows)
         out = []
         for entry in entries:
             original = stored.get(entry.idem_key)
@@ -244,24 +244,61 @@ class DecisionLog:
             return conn.execute(select(func.count()).select_from(decisions)).scalar_one()
 
 
-def _row(entry: Pending, supersedes: str | None) -> dict:
-    return {
-        "decision_id": entry.decision_id,
-        "idem_key": entry.idem_key,
-        "contact_id": entry.contact_id,
-        "home_region": entry.home_region,
-        "contact_date": entry.contact_date,
-        "decision": entry.decision,
-        "reason": entry.reason,
-        "amount_ore": entry.amount_ore,
-        "contact": entry.contact_text.decode(),
-        "verdict": orjson.dumps(entry.verdict).decode(),
-        "policy_digest": entry.policy_digest,
-        "layers": orjson.dumps(entry.layers).decode(),
-        "evaluated_at": _utc(entry.evaluated_at),
-        "client": entry.client,
-        "supersedes": supersedes,
-    }
+_COLUMNS = (
+    "decision_id", "idem_key", "contact_id", "home_region", "contact_date", "decision", "reason",
+    "amount_ore", "contact", "verdict", "policy_digest", "layers", "evaluated_at", "client", "supersedes",
+)
+
+
+def _row(entry: Pending, supersedes: str | None) -> tuple:
+    return (
+        entry.decision_id,
+        entry.idem_key,
+        entry.contact_id,
+        entry.home_region,
+        entry.contact_date,
+        entry.decision,
+        entry.reason,
+        entry.amount_ore,
+        entry.contact_text.decode(),
+        orjson.dumps(entry.verdict).decode(),
+        entry.policy_digest,
+        orjson.dumps(entry.layers).decode(),
+        _utc(entry.evaluated_at),
+        entry.client,
+        supersedes,
+    )
+
+
+def _insert(conn, rows: list[tuple]) -> None:
+    """The hot path of the batch endpoint: straight to the driver, no per-row SQLAlchemy processing.
+
+    PostgreSQL: COPY (a unique violation fails the whole COPY as IntegrityError, and record() redoes
+    the batch). SQLite: executemany of one prepared INSERT, dates as the text SQLAlchemy itself
+    stores (so reads through SQLAlchemy parse them back)."""
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"COPY decisions ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as exc:
+            import psycopg
+            from sqlalchemy.exc import DBAPIError
+
+            if isinstance(exc, psycopg.Error):
+                raise DBAPIError.instance("COPY decisions", None, exc, psycopg.Error) from exc
+            raise
+        return
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in _COLUMNS)
+        stamped = [
+            row[:4] + (row[4].isoformat(),) + row[5:12] + (row[12].strftime("%Y-%m-%d %H:%M:%S.%f"),) + row[13:]
+            for row in rows
+        ]
+        conn.exec_driver_sql(f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({marks})", stamped)
+        return
+    conn.execute(decisions.insert(), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
 
 
 def _utc(moment: datetime) -> datetime:

@@ -1,0 +1,98 @@
+"""POST /v1/verdicts/batch with every decision stored, over HTTP to real gunicorn (2 workers), on
+SQLite (WAL, synchronous=NORMAL) and on PostgreSQL 15 (a private cluster with default durability:
+fsync on, synchronous_commit on). Goal: at least 20,000 contacts/s end to end on each.
+
+Each timed batch holds 10,000 new contacts (no idempotent repeats: every one is inserted); after
+the runs the decision count in the database is checked against what was answered.
+
+    .venv/bin/python bench/http_storage.py [sqlite] [postgresql]
+"""
+
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))
+
+from http_batch import post  # noqa: E402
+from http_server import gunicorn  # noqa: E402
+from synthetic_contacts import contacts  # noqa: E402
+
+from api.storage import Storage  # noqa: E402
+
+COUNT = 10_000
+RUNS = 5
+GOAL = 20_000
+
+
+def batch(seed: int) -> bytes:
+    lines = [dict(line, contact_id=f"s{seed}-{i}") for i, line in enumerate(contacts(COUNT, seed=seed))]
+    return orjson.dumps({"contacts": lines})
+
+
+@contextlib.contextmanager
+def sqlite_url():
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite:///{tmp}/bench.sqlite3"
+
+
+@contextlib.contextmanager
+def postgres_url():
+    from tests.storage.pgserver import PrivatePostgres, available
+
+    if not available():
+        raise SystemExit("no PostgreSQL server binaries: cannot run the PostgreSQL benchmark")
+    server = PrivatePostgres(fsync=True)
+    server.start()
+    try:
+        yield server.create_database("bench")
+    finally:
+        server.destroy()
+
+
+def run(name: str, url: str) -> bool:
+    Storage.open(url).close()  # migrate and seed once, before the workers start
+    os.environ["DATABASE_URL"] = url
+    bodies = [batch(seed) for seed in range(RUNS + 1)]
+    answered = 0
+    times = []
+    with gunicorn(workers=2) as (base, _proc):
+        _, result = post(base, bodies[0])  # warm-up: caches, connection pools
+        answered += len(result["verdicts"])
+        for body in bodies[1:]:
+            elapsed, result = post(base, body)
+            answered += len(result["verdicts"])
+            times.append(elapsed)
+    storage = Storage.open(url, prepare=False)
+    stored = storage.decisions.count()
+    storage.close()
+    best, median = COUNT / min(times), COUNT / statistics.median(times)
+    verdict = "OK" if best >= GOAL else "BELOW GOAL"
+    print(f"{name:10s} 10,000-contact batch, stored: best {best:,.0f}/s, median {median:,.0f}/s "
+          f"({min(times) * 1000:.0f} ms best) goal {GOAL:,}/s: {verdict}; "
+          f"answered {answered:,}, stored {stored:,}")
+    if stored != answered:
+        print(f"{name}: MISMATCH answered {answered} stored {stored}")
+        return False
+    return best >= GOAL
+
+
+def main(argv) -> int:
+    wanted = argv or ["sqlite", "postgresql"]
+    ok = True
+    for name in wanted:
+        make = {"sqlite": sqlite_url, "postgresql": postgres_url}[name]
+        with make() as url:
+            ok &= run(name, url)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
