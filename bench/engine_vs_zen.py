@@ -27,11 +27,12 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # the repository (rules) and bench/, however it is run
 
 import ifchain  # noqa: E402
+from synthetic_contacts import contacts  # noqa: E402
+from zen_context import zen_context  # noqa: E402
+
 import rules  # noqa: E402
 from rules.amount import settle  # noqa: E402
 from rules.evaluator import CLAIM_EXCEEDS_TARIFF  # noqa: E402
-from synthetic_contacts import contacts  # noqa: E402
-from zen_context import zen_context  # noqa: E402
 
 GRAPH = HERE / "zen" / "eligibility.json"
 COMPARED_FLAGS = {"CLAIM_EXCEEDS_TARIFF", "PATIENTLAG_CONFLICT", "DIGITAL_STOP_ADVISORY"}
