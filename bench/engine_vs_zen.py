@@ -168,12 +168,12 @@ def main(argv=None) -> int:
     zen_best = min(b[0], b_json[0], b_dec[0])
     print("ratios (best / median):")
     print(
-        f"  ZEN ZenEngine.evaluate / rules.evaluate       {b[0] / a[0]:6.2f}x / {b[1] / a[1]:6.2f}x   (goal >= 3x)"
+        f"  ZEN ZenEngine.evaluate / rules.evaluate       {b[0] / a[0]:6.2f}x / {b[1] / a[1]:6.2f}x   (>= 3x)"
     )
     print(f"  fastest ZEN variant / rules.evaluate          {zen_best / a[0]:6.2f}x")
     print(f"  ZEN ZenEngine.evaluate / evaluate().to_dict() {b[0] / a2[0]:6.2f}x / {b[1] / a2[1]:6.2f}x")
     print(
-        f"  compiled decide / hand-written if-chain       {c[0] / d[0]:6.2f}x / {c[1] / d[1]:6.2f}x   (goal <= 2x)"
+        f"  compiled decide / hand-written if-chain       {c[0] / d[0]:6.2f}x / {c[1] / d[1]:6.2f}x   (<= 2x)"
     )
     print(f"  to_dict() cost per contact                    {a2[0] - a[0]:6.2f} µs (best - best)")
     print(

@@ -2,7 +2,8 @@
 
 A script is a benchmark if it is a bench/*.py with a `main` guard; helper modules (imported by the
 benchmarks) are skipped. Scripts that need a running server declare `NEEDS_SERVER = True` at top
-level and are skipped unless --with-server is given.
+level, or import bench/http_server.py (which starts gunicorn); they are skipped unless
+--with-server is given.
 
 Run: .venv/bin/python bench/run_all.py [--with-server] [name ...]
 """
@@ -24,6 +25,9 @@ def _facts(path: Path) -> tuple[bool, bool]:
     for node in tree.body:
         if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
             runnable = True
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            needs_server = needs_server or "http_server" in names
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "NEEDS_SERVER" for t in node.targets):
             needs_server = bool(ast.literal_eval(node.value))
     return runnable, needs_server
