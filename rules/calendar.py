@@ -5,7 +5,7 @@ import re
 from datetime import date
 from functools import lru_cache
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only
 
 
 def parse_iso_date(value) -> date:

@@ -3,7 +3,7 @@
 import re
 from decimal import Decimal
 
-_AMOUNT = re.compile(r"\d{1,12}(?:\.\d{1,2})?")
+_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")  # ASCII digits: \d also matches "١٢٣"
 MAX_ORE = 100_000_000_00  # 100 million SEK: no single contact is billed more
 
 
