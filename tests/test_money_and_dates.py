@@ -1,0 +1,123 @@
+"""Exact money (integer öre) and the calendar the rules count with (SPEC sections 4-6)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rules.calendar import add_months, parse_iso_date
+from rules.money import MAX_ORE, format_sek, format_sek_sv, parse_sek
+
+
+@pytest.mark.parametrize(
+    ("value", "ore"),
+    [
+        ("0", 0),
+        ("0.5", 50),
+        ("0.05", 5),
+        ("450", 45000),
+        ("450.00", 45000),
+        ("1234.56", 123456),
+        (0, 0),
+        (450, 45000),
+        (450.5, 45050),
+        (0.1, 10),
+        (123.45, 12345),
+        (Decimal("99.90"), 9990),
+        ("100000000.00", MAX_ORE),
+    ],
+)
+def test_parse_sek_accepts(value, ore):
+    assert parse_sek(value) == ore
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "-1",
+        "-0.01",
+        "450.005",
+        "450,00",
+        "1e3",
+        "",
+        " 1",
+        "1 ",
+        "450.",
+        ".5",
+        "+1",
+        "١٢",  # Arabic-Indic digits: str.isdigit says yes, the contract says no
+        -1,
+        -0.5,
+        0.125,
+        0.1 + 0.2,
+        float("nan"),
+        float("inf"),
+        True,
+        False,
+        None,
+        [],
+        {},
+        "100000000.01",
+        10**9,
+    ],
+)
+def test_parse_sek_rejects(value):
+    with pytest.raises(ValueError):
+        parse_sek(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=MAX_ORE))
+def test_format_then_parse_is_identity(ore):
+    assert parse_sek(format_sek(ore)) == ore
+    text = format_sek(ore)
+    assert text.count(".") == 1 and len(text.split(".")[1]) == 2
+
+
+def test_format_sek_sv_uses_swedish_typography():
+    assert format_sek_sv(123456789) == "1\u00a0234\u00a0567,89"
+    assert format_sek_sv(5) == "0,05"
+    assert format_sek(5) == "0.05"
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2022, 3, 15), 6, date(2022, 9, 15)),
+        (date(2022, 8, 31), 6, date(2023, 2, 28)),  # SPEC 4: 2022-08-31 -> 2023-02-28
+        (date(2023, 8, 31), 6, date(2024, 2, 29)),  # leap year
+        (date(2022, 7, 31), 6, date(2023, 1, 31)),  # across the year end, day exists
+        (date(2022, 12, 31), 6, date(2023, 6, 30)),
+        (date(2023, 6, 30), 6, date(2023, 12, 30)),
+        (date(2022, 5, 31), 1, date(2022, 6, 30)),
+        (date(2024, 2, 29), 12, date(2025, 2, 28)),
+        (date(2022, 1, 1), 0, date(2022, 1, 1)),
+    ],
+)
+def test_add_months_clamps_to_month_end(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=date(2017, 1, 1), max_value=date(2030, 12, 31)), st.integers(min_value=0, max_value=36))
+def test_add_months_properties(day, months):
+    later = add_months(day, months)
+    assert (later.year * 12 + later.month) - (day.year * 12 + day.month) == months
+    assert later.day == day.day or (later.day < day.day and (later + (date(2000, 1, 2) - date(2000, 1, 1))).day == 1)
+    assert later >= day
+
+
+@pytest.mark.parametrize("text", ["2022-01-01", "2024-02-29", "2017-05-01"])
+def test_parse_iso_date_accepts(text):
+    assert parse_iso_date(text).isoformat() == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["20220101", "2022-13-01", "2022-02-30", "2023-02-29", "2022-1-5", "2022-W01-1", "2022-01-01T00:00", "2022-01-01\n", " 2022-01-01", 20220101, None],
+)
+def test_parse_iso_date_rejects(text):
+    with pytest.raises(ValueError):
+        parse_iso_date(text)
