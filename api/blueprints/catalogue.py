@@ -72,7 +72,7 @@ def get_regions():
     description="The national and regional layers in force for a home region on a day, with every parameter, "
     "its source and any assumption about it; the contracts in force; and the policy digest verdicts cite.",
 )
-@blp.arguments(PolicyQuerySchema, location="query", as_kwargs=True)
+@blp.arguments(PolicyQuerySchema, location="query", as_kwargs=True, unknown=None)  # None: the schema RAISEs
 @blp.response(200, PolicyInForceSchema)
 def get_policies(home_region, on):
     policy = current_policy()

@@ -1,0 +1,135 @@
+"""The committed openapi.yaml is what the app serves, it is valid, and Swagger UI needs no CDN."""
+
+import re
+import shlex
+from pathlib import Path
+
+import yaml
+from openapi_spec_validator import validate
+
+from api.openapi_export import render
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_committed_openapi_yaml_equals_what_the_app_serves(client):
+    served = client.get("/openapi.json").get_json()
+    committed = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    assert committed == served, (
+        "openapi.yaml is stale: run `make openapi` (python -m api.openapi_export openapi.yaml)"
+    )
+
+
+def test_export_is_stable(client):
+    served = client.get("/openapi.json").get_json()
+    assert render(served) == render(yaml.safe_load(render(served)))
+
+
+def test_openapi_document_is_valid(client):
+    validate(client.get("/openapi.json").get_json())
+
+
+# The operations of this part of the service (storage's decisions and contracts test their own).
+MINE = {"verdicts", "catalogue", "operations", "metrics"}
+
+
+def test_every_operation_has_an_example_and_documents_problems(client):
+    spec = client.get("/openapi.json").get_json()
+    assert spec["info"]["description"] and spec["info"]["contact"]
+    assert {t["name"] for t in spec["tags"]} >= {"verdicts", "catalogue", "operations"}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method == "parameters" or not MINE & set(op.get("tags", [])):
+                continue
+            assert op.get("summary"), f"{method} {path} has no summary"
+            if "requestBody" in op:
+                content = op["requestBody"]["content"]["application/json"]
+                assert "example" in content or "examples" in content, f"{method} {path}: no request example"
+            for param in op.get("parameters", []):
+                if param["in"] != "header" and param.get("required"):
+                    assert "example" in param.get("schema", {}) or "example" in param, (
+                        f"{path}: {param['name']}"
+                    )
+    for path in ("/v1/verdicts", "/v1/verdicts/batch"):
+        responses = spec["paths"][path]["post"]["responses"]
+        assert "example" in responses["200"]["content"]["application/json"]
+        assert "application/problem+json" in responses["422"]["content"]
+
+
+def test_contact_schema_rejects_unknown_fields_in_the_documentation(client):
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["Contact"]["additionalProperties"] is False
+    assert schemas["BatchRequest"]["additionalProperties"] is False
+    assert set(schemas["Problem"]["properties"]) >= {"type", "title", "status", "detail", "errors"}
+
+
+def test_example_verdict_is_the_engines_verdict_for_the_example_contact(client):
+    spec = client.get("/openapi.json").get_json()
+    example_contact = spec["paths"]["/v1/verdicts"]["post"]["requestBody"]["content"]["application/json"][
+        "examples"
+    ]["digital_stop"]["value"]
+    response = client.post("/v1/verdicts", json=example_contact).get_json()
+    documented = spec["paths"]["/v1/verdicts"]["post"]["responses"]["200"]["content"]["application/json"][
+        "example"
+    ]
+    for key in ("decision_id", "evaluated_at"):
+        response.pop(key), documented.pop(key)
+    assert response == documented
+
+
+def test_swagger_ui_is_served_from_local_files_only(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    initializer = client.get("/docs/swagger-initializer.js").get_data(as_text=True)
+    for text in (html, initializer):
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), "Swagger UI must not load from another host"
+    assert 'url: "/openapi.json"' in initializer
+    assert "validatorUrl: null" in initializer  # else Swagger UI calls validator.swagger.io
+    for asset in re.findall(r'(?:src|href)="(/docs/[^"]+)"', html):
+        assert client.get(asset).status_code == 200, asset
+
+
+# -- Dockerfile and the server command ------------------------------------------------------------
+
+
+def _dockerfile() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            instruction, _, rest = line.partition(" ")
+            out.append((instruction.upper(), rest.strip()))
+    return out
+
+
+def _exec_form(rest: str) -> list[str]:
+    return yaml.safe_load(rest)  # a JSON array is valid YAML
+
+
+def test_dockerfile_runs_the_same_gunicorn_command_as_make_run():
+    cmds = [rest for instruction, rest in _dockerfile() if instruction == "CMD"]
+    assert len(cmds) == 1
+    docker_cmd = _exec_form(cmds[0])
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^run:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    gunicorn_line = next(line.strip() for line in recipe.splitlines() if "gunicorn" in line)
+    make_cmd = shlex.split(gunicorn_line)
+    assert make_cmd[0].endswith("/bin/gunicorn") and docker_cmd[0] == "gunicorn"
+    assert docker_cmd[1:] == make_cmd[1:] == ["-c", "api/gunicorn.conf.py", "api:create_app()"]
+
+
+def test_dockerfile_is_slim_non_root_with_a_healthcheck():
+    instructions = _dockerfile()
+    (base,) = [rest for instruction, rest in instructions if instruction == "FROM"]
+    assert base.startswith("python:3.11-slim")
+    users = [rest for instruction, rest in instructions if instruction == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert ("EXPOSE", "8000") in instructions
+    (health,) = [rest for instruction, rest in instructions if instruction == "HEALTHCHECK"]
+    assert "/health" in health and "curl" not in health
+    assert any(instruction == "RUN" and "pip install ." in rest for instruction, rest in instructions)
+    copied = " ".join(rest for instruction, rest in instructions if instruction == "COPY")
+    for needed in ("pyproject.toml", "rules", "api"):
+        assert needed in copied

@@ -1,0 +1,121 @@
+"""GET /health, /ready, /metrics; and the issuing hooks storage plugs into."""
+
+import uuid
+
+from api import create_app, issuing
+from api.readiness import add_readiness_check
+
+
+def test_health_is_ok(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_ready_lists_its_checks(client, policy):
+    response = client.get("/ready")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ready"
+    assert body["checks"]["policy"] == "ok"
+    assert body["policy_rules_digest"] == policy.rules_digest
+
+
+def test_ready_is_503_when_a_check_fails_and_hides_the_message(caplog):
+    app = create_app({"TESTING": True})
+
+    def storage_down():
+        raise ConnectionError("db.internal:5432 refused, password=hunter2")
+
+    add_readiness_check(app, "storage", storage_down)
+    response = app.test_client().get("/ready")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["checks"]["storage"] == "failing: ConnectionError"
+    assert body["checks"]["policy"] == "ok"
+    assert "hunter2" not in response.get_data(as_text=True)
+
+
+def _metric(text: str, name: str, **labels) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            if all(f'{key}="{value}"' in line for key, value in labels.items()):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_requests_and_verdicts_by_reason(client, contact):
+    before = client.get("/metrics").get_data(as_text=True)
+    contact["contact_id"] = f"metrics-{uuid.uuid4()}"
+    client.post("/v1/verdicts", json=contact)
+    client.post("/v1/verdicts/batch", json={"contacts": [contact, {"bad": 1}]})
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    after = response.get_data(as_text=True)
+    reason = {"reason": "DIGITAL_NOT_CONTRACTED", "decision": "no_pay"}
+    assert (
+        _metric(after, "utomlans_verdicts_total", **reason)
+        - _metric(before, "utomlans_verdicts_total", **reason)
+        == 2
+    )
+    assert (
+        _metric(after, "utomlans_rejected_contacts_total")
+        - _metric(before, "utomlans_rejected_contacts_total")
+        == 1
+    )
+    route = {"endpoint": "/v1/verdicts", "method": "POST", "status": "200"}
+    assert (
+        _metric(after, "utomlans_http_requests_total", **route)
+        - _metric(before, "utomlans_http_requests_total", **route)
+        == 1
+    )
+    assert "utomlans_http_request_duration_seconds_bucket" in after
+
+
+def test_unmatched_paths_share_one_metrics_label(client):
+    client.get("/no/such/path/1")
+    client.get("/no/such/path/2")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'endpoint="unmatched"' in text
+    assert "/no/such/path" not in text
+
+
+def test_decision_ids_are_random_version_4_uuids():
+    ids = issuing.new_decision_ids(1000)
+    assert len(set(ids)) == 1000
+    for value in ids[:50]:
+        parsed = uuid.UUID(value)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == value
+
+
+def test_a_decision_recorder_sees_every_record_before_the_client_and_may_rewrite_it(contact):
+    app = create_app({"TESTING": True})
+    seen = []
+
+    def recorder(verdicts, records):
+        seen.append([v.contact_id for v in verdicts])
+        for record in records:
+            record["decision_id"] = "00000000-0000-4000-8000-000000000000"
+
+    issuing.set_decision_recorder(app, recorder)
+    client = app.test_client()
+    single = client.post("/v1/verdicts", json=contact).get_json()
+    batch = client.post("/v1/verdicts/batch", json={"contacts": [contact, {}]}).get_json()
+    assert seen == [[contact["contact_id"]], [contact["contact_id"]]]
+    assert (
+        single["decision_id"] == batch["verdicts"][0]["decision_id"] == "00000000-0000-4000-8000-000000000000"
+    )
+
+
+def test_a_failing_recorder_means_no_verdict_is_answered(contact):
+    app = create_app({"TESTING": True})
+
+    def recorder(verdicts, records):
+        raise RuntimeError("disk full")
+
+    issuing.set_decision_recorder(app, recorder)
+    response = app.test_client().post("/v1/verdicts", json=contact)
+    assert response.status_code == 500
+    assert "decision_id" not in response.get_json()
