@@ -10,9 +10,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from case_files import CASES_DIR, load_case_files
 
 import rules
-from case_files import CASES_DIR, load_case_files
 from rules.loader import POLICY_DIR
 
 CASE_KEYS = {"name", "description", "contact", "expect", "expect_error"}
@@ -97,7 +97,12 @@ def test_case(file, case, overlay_dir):
 
 
 def _expected_values(key):
-    return {case["expect"][key] for _, data in FILES.items() for case in data["cases"] if key in case.get("expect", {})}
+    return {
+        case["expect"][key]
+        for _, data in FILES.items()
+        for case in data["cases"]
+        if key in case.get("expect", {})
+    }
 
 
 def test_there_are_enough_cases():
@@ -111,7 +116,12 @@ def test_every_reason_has_a_case(policy):
 
 
 def test_every_flag_has_a_case(policy):
-    flags = {flag for _, data in FILES.items() for case in data["cases"] for flag in case.get("expect", {}).get("flags", [])}
+    flags = {
+        flag
+        for _, data in FILES.items()
+        for case in data["cases"]
+        for flag in case.get("expect", {}).get("flags", [])
+    }
     assert flags == set(policy.catalogue.flags)
 
 

@@ -10,11 +10,11 @@ import calendar
 import json
 from datetime import date
 
+from contact_strategies import json_values, mangled_contacts, valid_contacts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rules
-from contact_strategies import json_values, mangled_contacts, valid_contacts
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 POLICY = rules.default_policy()
@@ -100,7 +100,9 @@ def expected_by_spec(contact: dict) -> tuple[str, str, int, int | None]:
         reason = "OUTPATIENT_FREE_CHOICE"
     elif mode == "telephone":
         return "no_pay", "TELEPHONE_NOT_REIMBURSED", 0, None
-    elif not all(requirements.get(name) for name in ("qualified_care", "strong_authentication", "journaled", "triaged")):
+    elif not all(
+        requirements.get(name) for name in ("qualified_care", "strong_authentication", "journaled", "triaged")
+    ):
         return "no_pay", "DIGITAL_REQUIREMENTS_NOT_MET", 0, None
     elif referred:
         reason = "DIGITAL_REFERRED"
@@ -151,7 +153,9 @@ def test_invariants_of_section_4(contact):
     assert 0 <= verdict.amount_ore <= claimed
     if verdict.cap_ore is not None:
         assert verdict.amount_ore <= verdict.cap_ore
-    assert ("CLAIM_EXCEEDS_TARIFF" in verdict.flags) == (verdict.cap_ore is not None and verdict.cap_ore < claimed)
+    assert ("CLAIM_EXCEEDS_TARIFF" in verdict.flags) == (
+        verdict.cap_ore is not None and verdict.cap_ore < claimed
+    )
     assert ("PATIENTLAG_CONFLICT" in verdict.flags) == (verdict.reason == "DIGITAL_NOT_CONTRACTED")
     assert len(set(verdict.flags)) == len(verdict.flags)
 
@@ -186,7 +190,11 @@ def test_verdict_round_trips_through_json(contact):
 
 
 @SETTINGS
-@given(st.one_of(mangled_contacts(), json_values(), st.dictionaries(st.text(max_size=12), json_values(), max_size=8)))
+@given(
+    st.one_of(
+        mangled_contacts(), json_values(), st.dictionaries(st.text(max_size=12), json_values(), max_size=8)
+    )
+)
 def test_any_input_gives_a_verdict_or_invalid_contact(data):
     try:
         verdict = rules.evaluate(data)

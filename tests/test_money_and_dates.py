@@ -101,11 +101,15 @@ def test_add_months_clamps_to_month_end(day, months, expected):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dates(min_value=date(2017, 1, 1), max_value=date(2030, 12, 31)), st.integers(min_value=0, max_value=36))
+@given(
+    st.dates(min_value=date(2017, 1, 1), max_value=date(2030, 12, 31)), st.integers(min_value=0, max_value=36)
+)
 def test_add_months_properties(day, months):
     later = add_months(day, months)
     assert (later.year * 12 + later.month) - (day.year * 12 + day.month) == months
-    assert later.day == day.day or (later.day < day.day and (later + (date(2000, 1, 2) - date(2000, 1, 1))).day == 1)
+    assert later.day == day.day or (
+        later.day < day.day and (later + (date(2000, 1, 2) - date(2000, 1, 1))).day == 1
+    )
     assert later >= day
 
 
@@ -116,7 +120,19 @@ def test_parse_iso_date_accepts(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["20220101", "2022-13-01", "2022-02-30", "2023-02-29", "2022-1-5", "2022-W01-1", "2022-01-01T00:00", "2022-01-01\n", " 2022-01-01", 20220101, None],
+    [
+        "20220101",
+        "2022-13-01",
+        "2022-02-30",
+        "2023-02-29",
+        "2022-1-5",
+        "2022-W01-1",
+        "2022-01-01T00:00",
+        "2022-01-01\n",
+        " 2022-01-01",
+        20220101,
+        None,
+    ],
 )
 def test_parse_iso_date_rejects(text):
     with pytest.raises(ValueError):

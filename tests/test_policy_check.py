@@ -317,7 +317,12 @@ MUTATIONS = [
         "overlapping-contracts-in-one-file",
         CONTRACTS,
         lambda d: d["contracts"].append(
-            {**d["contracts"][0], "id": "contract-25-sample1b", "valid_from": date(2024, 12, 31), "valid_to": None}
+            {
+                **d["contracts"][0],
+                "id": "contract-25-sample1b",
+                "valid_from": date(2024, 12, 31),
+                "valid_to": None,
+            }
         ),
         CONTRACTS,
         "contract-25-sample1",
@@ -338,8 +343,20 @@ MUTATIONS = [
 # id, overlay under tests/broken_policies, file named, key named, words in the message
 OVERLAYS = [
     ("invalid-yaml", "invalid_yaml", RULES, "-", "not valid YAML"),
-    ("second-file-for-a-region", "second_file_for_region", "regions/25-norrbotten.yaml", "home_region", "a second file for region 25"),
-    ("overlapping-contracts-across-files", "overlapping_contract", "contracts/s", "contract-25-sample1", "overlaps contract"),
+    (
+        "second-file-for-a-region",
+        "second_file_for_region",
+        "regions/25-norrbotten.yaml",
+        "home_region",
+        "a second file for region 25",
+    ),
+    (
+        "overlapping-contracts-across-files",
+        "overlapping_contract",
+        "contracts/s",
+        "contract-25-sample1",
+        "overlaps contract",
+    ),
 ]
 
 
@@ -377,7 +394,9 @@ def test_broken_policy_is_rejected(tmp_path, capsys, rel, change, file, key, wor
     assert_rejected(directory, file, key, words, capsys)
 
 
-@pytest.mark.parametrize(("overlay", "file", "key", "words"), [pytest.param(*c[1:], id=c[0]) for c in OVERLAYS])
+@pytest.mark.parametrize(
+    ("overlay", "file", "key", "words"), [pytest.param(*c[1:], id=c[0]) for c in OVERLAYS]
+)
 def test_broken_policy_overlay_is_rejected(tmp_path, capsys, overlay, file, key, words):
     directory = copy_policy(tmp_path)
     shutil.copytree(BROKEN_DIR / overlay, directory, dirs_exist_ok=True)

@@ -8,12 +8,12 @@ hand-picked edges) and on hypothesis-generated contacts, valid, mangled and arbi
 import copy
 
 import pytest
+from case_files import case_contacts
+from contact_strategies import json_values, mangled_contacts, valid_contacts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from case_files import case_contacts
-from contact_strategies import json_values, mangled_contacts, valid_contacts
 from rules.contact import Contact, DigitalRequirements, Patient
 from rules.errors import InvalidContact
 from rules.schema import ContactSchema, flatten_errors
