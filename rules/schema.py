@@ -14,7 +14,6 @@ from .regions import REGIONS
 from .vocabulary import (
     CARE_CATEGORIES,
     DECISIONS,
-    DIGITAL_REQUIREMENTS,
     MODES,
     PROFESSIONS,
     REFERRALS,
