@@ -53,7 +53,9 @@ def _key(entry, where: str) -> ApiKey:
     if not isinstance(key_id, str) or not 1 <= len(key_id) <= 64:
         raise KeyConfigError(f"{where}.id: expected a string of 1-64 characters")
     if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise KeyConfigError(f"{where}.sha256: expected 64 lowercase hex digits (the key's sha256, never the key)")
+        raise KeyConfigError(
+            f"{where}.sha256: expected 64 lowercase hex digits (the key's sha256, never the key)"
+        )
     if isinstance(scopes, str):
         scopes = [s for s in scopes.split(",") if s]
     if not isinstance(scopes, list) or not scopes:

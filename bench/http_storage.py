@@ -75,9 +75,11 @@ def run(name: str, url: str) -> bool:
     storage.close()
     best, median = COUNT / min(times), COUNT / statistics.median(times)
     verdict = "OK" if best >= GOAL else "BELOW GOAL"
-    print(f"{name:10s} 10,000-contact batch, stored: best {best:,.0f}/s, median {median:,.0f}/s "
-          f"({min(times) * 1000:.0f} ms best) goal {GOAL:,}/s: {verdict}; "
-          f"answered {answered:,}, stored {stored:,}")
+    print(
+        f"{name:10s} 10,000-contact batch, stored: best {best:,.0f}/s, median {median:,.0f}/s "
+        f"({min(times) * 1000:.0f} ms best) goal {GOAL:,}/s: {verdict}; "
+        f"answered {answered:,}, stored {stored:,}"
+    )
     if stored != answered:
         print(f"{name}: MISMATCH answered {answered} stored {stored}")
         return False

@@ -28,7 +28,7 @@ blp = Blueprint(
     "contracts",
     __name__,
     url_prefix="/v1/contracts",
-    description="The home regions' contracts with providers: effective-dated, tariffs per profession, audited.",
+    description="The home regions' contracts with providers: effective-dated, tariffs per profession.",
 )
 
 
@@ -60,7 +60,9 @@ def list_contracts(**filters):
 
 
 @blp.route("", methods=["POST"])
-@blp.doc(summary="Add a contract", description="409 when it overlaps a contract for the same provider and region.")
+@blp.doc(
+    summary="Add a contract", description="409 when it overlaps a contract for the same provider and region."
+)
 @blp.arguments(ContractBodySchema)
 @blp.response(201, ContractSchema)
 @blp.alt_response(409, response="CONFLICT")
@@ -94,8 +96,11 @@ def get_contract(contract_id):
 @blp.alt_response(409, response="CONFLICT")
 def replace_contract(body, contract_id):
     if body.get("id", contract_id) != contract_id:
-        raise ProblemError(422, "The contract is not valid: see errors.",
-                           errors={"id": ["Must be the id in the path (ids cannot be changed)."]})
+        raise ProblemError(
+            422,
+            "The contract is not valid: see errors.",
+            errors={"id": ["Must be the id in the path (ids cannot be changed)."]},
+        )
     contract = _contract(body, contract_id)
     try:
         return json_response(current_storage().contracts.replace(contract, current_client()))
@@ -118,7 +123,9 @@ def delete_contract(contract_id):
 
 
 @blp.route("/<string:contract_id>/audit", methods=["GET"])
-@blp.doc(summary="Audit trail of a contract", description="Who changed it, when, before and after; oldest first.")
+@blp.doc(
+    summary="Audit trail of a contract", description="Who changed it, when, before and after; oldest first."
+)
 @blp.response(200, AuditListSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def contract_audit(contract_id):

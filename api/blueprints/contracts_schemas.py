@@ -17,19 +17,28 @@ class ContractBodySchema(Schema):
 
     id = fields.String(
         validate=validate.Regexp(CONTRACT_ID),
-        metadata={"description": "Chosen by the client on POST (or made by the server); the path's on PUT",
-                  "example": "contract-25-kry-2025"},
+        metadata={
+            "description": "Chosen by the client on POST (or made by the server); the path's on PUT",
+            "example": "contract-25-kry-2025",
+        },
     )
     home_region = RegionCode(required=True)
-    provider_id = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "SE2321000230-KRY"})
+    provider_id = fields.String(
+        required=True, validate=validate.Length(1, 64), metadata={"example": "SE2321000230-KRY"}
+    )
     valid_from = StrictDate(required=True)
-    valid_to = StrictDate(allow_none=True, load_default=None, metadata={"description": "inclusive; null: open"})
+    valid_to = StrictDate(
+        allow_none=True, load_default=None, metadata={"description": "inclusive; null: open"}
+    )
     tariff_sek = fields.Dict(
         keys=fields.String(validate=validate.OneOf(PROFESSIONS)),
         values=Money(),
         load_default=dict,
-        metadata={"description": "Tariff per profession, patient fee included. A profession without one is "
-                  "paid the claimed amount.", "example": {"physician": "450.00"}},
+        metadata={
+            "description": "Tariff per profession, patient fee included. A profession without one is "
+            "paid the claimed amount.",
+            "example": {"physician": "450.00"},
+        },
     )
     source = fields.String(
         required=True, validate=validate.Length(1, 200), metadata={"example": "Avtal Dnr 123-2024"}

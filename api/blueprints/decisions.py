@@ -27,12 +27,16 @@ def find_decisions(cursor=None, limit=100, **filters):
     try:
         page = current_storage().decisions.find(cursor=cursor, limit=limit, **filters)
     except ValueError as exc:
-        raise ProblemError(422, "The request parameters are not valid: see errors.", errors={"cursor": [str(exc)]})
+        raise ProblemError(
+            422, "The request parameters are not valid: see errors.", errors={"cursor": [str(exc)]}
+        ) from None
     return json_response({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @blp.route("/<string:decision_id>", methods=["GET"])
-@blp.doc(summary="One decision", description="The stored decision, with the verdict exactly as it was answered.")
+@blp.doc(
+    summary="One decision", description="The stored decision, with the verdict exactly as it was answered."
+)
 @blp.response(200, DecisionRecordSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_decision(decision_id):

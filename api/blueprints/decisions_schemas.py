@@ -19,7 +19,9 @@ class DecisionQuerySchema(Schema):
 
     contact_id = fields.String(validate=validate.Length(1, 64))
     home_region = fields.String(validate=validate.OneOf(tuple(REGIONS)))
-    reason = fields.String(validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{0,63}$"), metadata={"example": "DIGITAL_TARIFF"})
+    reason = fields.String(
+        validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{0,63}$"), metadata={"example": "DIGITAL_TARIFF"}
+    )
     decision = fields.String(validate=validate.OneOf(DECISIONS))
     evaluated_from = AwareDateTime(metadata={"description": "evaluated_at at or after (inclusive)"})
     evaluated_to = AwareDateTime(metadata={"description": "evaluated_at at or before (inclusive)"})
@@ -58,16 +60,24 @@ class DecisionRecordSchema(Schema):
     decision = fields.String(required=True)
     reason = fields.String(required=True)
     evaluated_at = fields.DateTime(required=True)
-    client = fields.String(required=True, metadata={"description": "id of the API key that asked, or anonymous"})
+    client = fields.String(
+        required=True, metadata={"description": "id of the API key that asked, or anonymous"}
+    )
     supersedes = fields.String(
-        allow_none=True, required=True, metadata={"description": "decision_id of the earlier decision for this contact"}
+        allow_none=True,
+        required=True,
+        metadata={"description": "decision_id of the earlier decision for this contact"},
     )
     policy = fields.Nested(PolicyUsedSchema, required=True)
     contact = fields.Dict(
         required=True,
-        metadata={"description": "The contact as received (normalised), patient age reduced to its age group"},
+        metadata={
+            "description": "The contact as received (normalised), patient age reduced to its age group"
+        },
     )
-    verdict = fields.Nested(VerdictSchema, required=True, metadata={"description": "The verdict as it was answered"})
+    verdict = fields.Nested(
+        VerdictSchema, required=True, metadata={"description": "The verdict as it was answered"}
+    )
 
 
 class DecisionPageSchema(Schema):

@@ -1,8 +1,8 @@
 """Durable storage for the service: the decision log and the contract registry (SQLAlchemy 2).
 
-    storage = Storage.open()          # DATABASE_URL or instance/utomlans.sqlite3; migrates and seeds
-    storage.decisions.record([...])   # before the response is sent
-    storage.live.current()            # the policy with the database's contracts, as of now
+storage = Storage.open()          # DATABASE_URL or instance/utomlans.sqlite3; migrates and seeds
+storage.decisions.record([...])   # before the response is sent
+storage.live.current()            # the policy with the database's contracts, as of now
 """
 
 import logging

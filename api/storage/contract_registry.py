@@ -42,7 +42,9 @@ class ContractRegistry:
     def version(self) -> int:
         """Bumped by every change: one primary-key read, cheap enough to do per request."""
         with self.engine.connect() as conn:
-            return conn.execute(select(registry_version.c.version).where(registry_version.c.id == 1)).scalar_one()
+            return conn.execute(
+                select(registry_version.c.version).where(registry_version.c.id == 1)
+            ).scalar_one()
 
     def snapshot(self) -> tuple[int, ContractBook]:
         """The version and the contracts. The version is read first: a change that commits in
@@ -55,7 +57,9 @@ class ContractRegistry:
         return version, ContractBook(_contract(row) for row in rows)
 
     def find(self, home_region: str | None = None, provider_id: str | None = None) -> list[dict]:
-        query = select(contracts).order_by(contracts.c.home_region, contracts.c.provider_id, contracts.c.valid_from)
+        query = select(contracts).order_by(
+            contracts.c.home_region, contracts.c.provider_id, contracts.c.valid_from
+        )
         if home_region is not None:
             query = query.where(contracts.c.home_region == home_region)
         if provider_id is not None:

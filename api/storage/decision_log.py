@@ -29,8 +29,10 @@ MAX_PAGE = 1000
 def stored_contact(contact: dict) -> dict:
     """The contact as received, with patient.age reduced to its age group (SPEC section 8)."""
     patient = contact.get("patient")
-    if isinstance(patient, dict) and isinstance(patient.get("age"), int) and not isinstance(
-        patient.get("age"), bool
+    if (
+        isinstance(patient, dict)
+        and isinstance(patient.get("age"), int)
+        and not isinstance(patient.get("age"), bool)
     ):
         patient = dict(patient)
         patient["age"] = age_group(patient["age"])
@@ -245,8 +247,21 @@ class DecisionLog:
 
 
 _COLUMNS = (
-    "decision_id", "idem_key", "contact_id", "home_region", "contact_date", "decision", "reason",
-    "amount_ore", "contact", "verdict", "policy_digest", "layers", "evaluated_at", "client", "supersedes",
+    "decision_id",
+    "idem_key",
+    "contact_id",
+    "home_region",
+    "contact_date",
+    "decision",
+    "reason",
+    "amount_ore",
+    "contact",
+    "verdict",
+    "policy_digest",
+    "layers",
+    "evaluated_at",
+    "client",
+    "supersedes",
 )
 
 
@@ -293,7 +308,11 @@ def _insert(conn, rows: list[tuple]) -> None:
     if conn.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in _COLUMNS)
         stamped = [
-            row[:4] + (row[4].isoformat(),) + row[5:12] + (row[12].strftime("%Y-%m-%d %H:%M:%S.%f"),) + row[13:]
+            row[:4]
+            + (row[4].isoformat(),)
+            + row[5:12]
+            + (row[12].strftime("%Y-%m-%d %H:%M:%S.%f"),)
+            + row[13:]
             for row in rows
         ]
         conn.exec_driver_sql(f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({marks})", stamped)

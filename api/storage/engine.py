@@ -68,7 +68,9 @@ def writing(engine: Engine):
 def _sqlite_begin(conn):
     # pysqlite's own implicit BEGIN is switched off (isolation_level=None below): SQLAlchemy
     # emits it here, so transactions and savepoints behave as documented.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
+    conn.exec_driver_sql(
+        "BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN"
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

@@ -53,8 +53,11 @@ def _recorder(storage: Storage):
         at = datetime.fromisoformat(stamp) if stamp else None
         entries = [
             pending_from_verdict(
-                verdict, verdict.contact.to_dict(), body, at if body["evaluated_at"] == stamp else
-                datetime.fromisoformat(body["evaluated_at"]), client
+                verdict,
+                verdict.contact.to_dict(),
+                body,
+                at if body["evaluated_at"] == stamp else datetime.fromisoformat(body["evaluated_at"]),
+                client,
             )
             for verdict, body in zip(verdicts, records, strict=True)
         ]
@@ -65,8 +68,13 @@ def _recorder(storage: Storage):
 
 def _unavailable(error):
     """The database is down or unreachable: nothing was decided or stored; try again shortly."""
-    log.error("storage unavailable on %s %s: %s", request.method, request.path, error.__class__.__name__,
-              exc_info=error)
+    log.error(
+        "storage unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        error.__class__.__name__,
+        exc_info=error,
+    )
     return problem(
         503,
         "The decision store cannot be reached, so nothing was decided. Try again shortly; /ready says "

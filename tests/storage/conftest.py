@@ -22,8 +22,10 @@ def postgres_admin_url():
         yield url
         return
     if not available():
-        pytest.skip("no PostgreSQL server binaries (PG_BIN, default /usr/lib/postgresql/15/bin): "
-                    "PostgreSQL storage tests skipped")
+        pytest.skip(
+            "no PostgreSQL server binaries (PG_BIN, default /usr/lib/postgresql/15/bin): "
+            "PostgreSQL storage tests skipped"
+        )
     server = PrivatePostgres()
     server.start()
     try:

@@ -40,9 +40,23 @@ class PrivatePostgres:
         self.port = free_port()
         self.fsync = fsync
         subprocess.run(
-            _as_owner([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                       "-E", "UTF8", "--no-sync"]),
-            check=True, capture_output=True, timeout=120,
+            _as_owner(
+                [
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
 
     def url(self, database: str = "postgres") -> str:
@@ -53,15 +67,31 @@ class PrivatePostgres:
         if not self.fsync:
             options += " -c fsync=off"
         subprocess.run(
-            _as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "server.log"),
-                       "-w", "-t", "30", "-o", options, "start"]),
-            check=True, capture_output=True, timeout=60,
+            _as_owner(
+                [
+                    str(PG_BIN / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.dir / "server.log"),
+                    "-w",
+                    "-t",
+                    "30",
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
 
     def stop(self, mode: str = "fast") -> None:
         subprocess.run(
             _as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop"]),
-            capture_output=True, timeout=60,
+            capture_output=True,
+            timeout=60,
         )
 
     def create_database(self, name: str) -> str:
@@ -77,8 +107,9 @@ def psql(url: str, sql: str) -> None:
     """Run one statement in autocommit (CREATE/DROP DATABASE cannot run in a transaction)."""
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True,
-                         connect_timeout=5) as conn:
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True, connect_timeout=5
+    ) as conn:
         conn.execute(sql)
 
 

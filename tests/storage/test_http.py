@@ -9,7 +9,10 @@ from api.keys import hash_key
 
 from .helpers import contact
 
-KEYS = {"billing": ("s3cret-billing", "verdicts,decisions:read"), "admin": ("s3cret-admin", "contracts:admin")}
+KEYS = {
+    "billing": ("s3cret-billing", "verdicts,decisions:read"),
+    "admin": ("s3cret-admin", "contracts:admin"),
+}
 
 
 def bearer(name):
@@ -87,17 +90,29 @@ def test_contracts_through_the_api_change_verdicts_at_once(client):
     after = client.post("/v1/verdicts", json=line, headers=bearer("billing")).json
     assert after["reason"] == "CONTRACTED_PROVIDER" and after["amount_sek"] == "400.00"
 
-    clash = client.post("/v1/contracts", json=dict(body, id="contract-25-kry-b", valid_from="2024-01-01"),
-                        headers=bearer("admin"))
+    clash = client.post(
+        "/v1/contracts",
+        json=dict(body, id="contract-25-kry-b", valid_from="2024-01-01"),
+        headers=bearer("admin"),
+    )
     assert clash.status_code == 409 and clash.mimetype == "application/problem+json"
-    bad = client.post("/v1/contracts", json=dict(body, id="x", tariff_sek={"wizard": "1.00"}, extra=1),
-                      headers=bearer("admin"))
+    bad = client.post(
+        "/v1/contracts",
+        json=dict(body, id="x", tariff_sek={"wizard": "1.00"}, extra=1),
+        headers=bearer("admin"),
+    )
     assert bad.status_code == 422 and set(bad.json["errors"]) >= {"extra"}
-    put = client.put("/v1/contracts/contract-25-kry", json=dict(body, valid_to="2023-12-31"), headers=bearer("admin"))
+    put = client.put(
+        "/v1/contracts/contract-25-kry", json=dict(body, valid_to="2023-12-31"), headers=bearer("admin")
+    )
     assert put.status_code == 200 and put.json["revision"] == 2
     assert client.delete("/v1/contracts/contract-25-kry", headers=bearer("admin")).status_code == 204
     audit = client.get("/v1/contracts/contract-25-kry/audit", headers=bearer("admin")).json["items"]
-    assert [(a["action"], a["actor"]) for a in audit] == [("create", "admin"), ("update", "admin"), ("delete", "admin")]
+    assert [(a["action"], a["actor"]) for a in audit] == [
+        ("create", "admin"),
+        ("update", "admin"),
+        ("delete", "admin"),
+    ]
 
 
 def test_openapi_documents_bearer_security_per_operation(client):
@@ -126,9 +141,15 @@ def test_key_file_is_reloaded_without_restart(tmp_path, monkeypatch):
     monkeypatch.setenv("API_KEYS_FILE", str(keyfile))
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
     client = app.test_client()
-    assert client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k1"}).status_code == 200
+    assert (
+        client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k1"}).status_code == 200
+    )
     keyfile.write_text(f"- id: two\n  sha256: {hash_key('k2')}\n  scopes: [verdicts]\n")
     os.utime(keyfile, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     time.sleep(1.1)
-    assert client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k1"}).status_code == 401
-    assert client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k2"}).status_code == 200
+    assert (
+        client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k1"}).status_code == 401
+    )
+    assert (
+        client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k2"}).status_code == 200
+    )
