@@ -99,6 +99,26 @@ def _delta_table(result: dict) -> str:
     )
 
 
+def _changes_table(result: dict) -> str:
+    rows = []
+    for d in result["deltas"]:
+        for change in d.get("changed", []):
+            rows.append(
+                [
+                    d["scenario"],
+                    change["from"],
+                    change["to"],
+                    f"{change['count']:,}",
+                    money(_ore(change["amount_sek"])),
+                ]
+            )
+    if not rows:
+        return ""
+    return "<h3>Changed verdicts (ändrade beslut)</h3>" + _table(
+        ["scenario", "reason under the baseline", "reason under the scenario", "contacts", "amount SEK"], rows
+    )
+
+
 def _stop_note(result: dict) -> str:
     delta = next((d for d in result["deltas"] if d["scenario"] == STOP_SCENARIO), None)
     if delta is None:
@@ -202,7 +222,7 @@ def render_report(result: dict, data_label: str = "contacts given to the simulat
         "BASELINE": html.escape(result["baseline"]),
         "SCENARIO_TABLE": _scenario_table(result),
         "STOP_NOTE": _stop_note(result),
-        "DELTA_TABLE": _delta_table(result),
+        "DELTA_TABLE": _delta_table(result) + _changes_table(result),
         "EQUALITY_TABLES": _equality_tables(result),
         "REASON_TABLE": _reason_table(result),
         "SEED_TABLE": _seed_table(),

@@ -1,9 +1,11 @@
 """Streaming aggregation of contacts decided under several scenario policies.
 
 Each contact is validated once (rules.parse_contact) and decided under every scenario. Only the
-numbers a report needs are kept: per scenario, one counter cell per (reason, age group, sex,
-profession, month); the breakdowns are rolled up from those cells at the end. Memory is bounded
-by the number of distinct cells (a few thousand), never by the number of contacts.
+numbers a report needs are kept: one counter cell per (age group, sex, profession, month, the rule
+that decided under each scenario), holding the number of contacts and the amount under each
+scenario. One dictionary update per contact, however many scenarios; the breakdowns are rolled up
+from the cells at the end. Memory is bounded by the number of distinct cells (a few thousand),
+never by the number of contacts.
 
 The decision itself is the compiled rule chain and the amount rules of the engine
 (`policy.decide` and rules.amount.settle), the same two calls rules.evaluator.decide makes; the
@@ -64,7 +66,8 @@ class Simulation:
 
             raise ScenarioError({"scenarios": ["Each scenario needs its own name."]})
         self.policies = [build_policy(spec, f"scenarios[{i}]") for i, spec in enumerate(self.specs)]
-        self.cells: list[dict] = [{} for _ in self.policies]
+        # (age, sex, profession, month, (rule index per scenario)) -> [n, amount per scenario...]
+        self.cells: dict[tuple, list[int]] = {}
         self.count = 0
         self.rejected_count = 0
         self.rejected: list[dict] = []  # {"index", "errors"}, the first REJECTED_LISTED
@@ -106,27 +109,25 @@ class Simulation:
         month = self._months.get(day)
         if month is None:
             month = self._months[day] = f"{day.year:04d}-{day.month:02d}"
-        profile = (age, sex, contact.profession, month)
-        for cells, (rule, amount) in zip(self.cells, results, strict=True):
-            key = (rule.reason, rule.decision, profile)
-            cell = cells.get(key)
-            if cell is None:
-                cells[key] = [1, amount]
-            else:
-                cell[0] += 1
-                cell[1] += amount
+        key = (age, sex, contact.profession, month, tuple([rule.number for rule, _ in results]))
+        cell = self.cells.get(key)
+        if cell is None:
+            self.cells[key] = [1, *(amount for _, amount in results)]
+        else:
+            cell[0] += 1
+            for i, (_, amount) in enumerate(results, 1):
+                cell[i] += amount
 
     def merge(self, other: "Simulation", index_offset: int = 0) -> None:
         """Fold another simulation of the same scenarios in (its indexes shifted by the offset)."""
         self.count += other.count
-        for mine, theirs in zip(self.cells, other.cells, strict=True):
-            for key, (n, amount) in theirs.items():
-                cell = mine.get(key)
-                if cell is None:
-                    mine[key] = [n, amount]
-                else:
-                    cell[0] += n
-                    cell[1] += amount
+        for key, counts in other.cells.items():
+            cell = self.cells.get(key)
+            if cell is None:
+                self.cells[key] = list(counts)
+            else:
+                for i, value in enumerate(counts):
+                    cell[i] += value
         for item in other.rejected:
             if len(self.rejected) < REJECTED_LISTED:
                 self.rejected.append({"index": item["index"] + index_offset, "errors": item["errors"]})
@@ -147,7 +148,10 @@ class Simulation:
         out = {"count": 0, "paid": 0, "amount_ore": 0, "by_reason": {}}
         for dim in DIMENSIONS:
             out[dim] = {}
-        for (reason, decision, profile), (n, amount) in self.cells[i].items():
+        rules = self.policies[i].rules
+        for (*profile, numbers), counts in self.cells.items():
+            rule = rules[numbers[i] - 1]
+            reason, decision, n, amount = rule.reason, rule.decision, counts[0], counts[i + 1]
             paid = n if decision == "pay" else 0
             out["count"] += n
             out["paid"] += paid
@@ -190,7 +194,10 @@ class Simulation:
                     },
                 }
             )
-        deltas = [self._delta(totals[0], t, name) for name, t in zip(self.names[1:], totals[1:], strict=True)]
+        deltas = [
+            dict(self._delta(totals[0], totals[j], self.names[j]), changed=self._changes(j))
+            for j in range(1, len(totals))
+        ]
         return {
             "count": self.count,
             "baseline": self.names[0],
@@ -201,6 +208,25 @@ class Simulation:
                 "lines": sorted(self.rejected, key=lambda r: r["index"]),
             },
         }
+
+    def _changes(self, j: int) -> list[dict]:
+        """Contacts whose reason or amount differs between the baseline and scenario j, grouped
+        by (baseline reason, scenario reason), largest money change first."""
+        base_rules, rules = self.policies[0].rules, self.policies[j].rules
+        groups: dict[tuple[str, str], list[int]] = {}
+        for (*_, numbers), counts in self.cells.items():
+            before, after = base_rules[numbers[0] - 1].reason, rules[numbers[j] - 1].reason
+            delta = counts[j + 1] - counts[1]
+            if before == after and delta == 0:
+                continue
+            cell = groups.setdefault((before, after), [0, 0])
+            cell[0] += counts[0]
+            cell[1] += delta
+        ordered = sorted(groups.items(), key=lambda item: (-abs(item[1][1]), item[0]))
+        return [
+            {"from": before, "to": after, "count": n, "amount_sek": signed_sek(amount)}
+            for (before, after), (n, amount) in ordered
+        ]
 
     def _delta(self, base: dict, other: dict, name: str) -> dict:
         out = {

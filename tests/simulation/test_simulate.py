@@ -72,6 +72,14 @@ def test_the_2022_stop_on_2020_volumes_saves_exactly_the_digital_tariff_payments
         "-10274825.00",
         "10607625.00",
     )
+    assert delta["changed"] == [
+        {
+            "from": "DIGITAL_TARIFF",
+            "to": "DIGITAL_NOT_CONTRACTED",
+            "count": 23_932,
+            "amount_sek": "-10274825.00",
+        }
+    ]
     women = rules.money.parse_sek(delta["by_sex"]["female"]["amount_sek"].lstrip("-"))
     men = rules.money.parse_sek(delta["by_sex"]["male"]["amount_sek"].lstrip("-"))
     assert 1.8 < women / men < 2.2  # the equality consequence: women bear about two thirds
