@@ -11,6 +11,7 @@ COMMANDS = {
     "evaluate": "Decide contacts from a JSON Lines or CSV file; verdicts as JSON Lines.",
     "generate": "Write a synthetic, reproducible year of digital out-of-county contacts.",
     "simulate": "Cost of policy scenarios over a file of contacts.",
+    "readjudicate": "Decide exported decisions again under a candidate policy; list what changes.",
 }
 
 
