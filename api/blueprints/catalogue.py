@@ -22,6 +22,7 @@ def _sources(policy, ids) -> list[dict]:
 
 @blp.route("/reasons", methods=["GET"])
 @blp.doc(
+    operationId="list_reasons",
     summary="Reason and flag codes",
     description="Every reason a verdict can give, in rule order, and every flag.",
 )
@@ -54,7 +55,9 @@ def get_reasons():
 
 @blp.route("/regions", methods=["GET"])
 @blp.doc(
-    summary="Region codes", description="The 21 region codes (länskod) in use; 02, 11, 15 and 16 are not."
+    operationId="list_regions",
+    summary="Region codes",
+    description="The 21 region codes (länskod) in use; 02, 11, 15 and 16 are not.",
 )
 @blp.response(200, RegionListSchema)
 def get_regions():
@@ -68,6 +71,7 @@ def get_regions():
 
 @blp.route("/policies", methods=["GET"])
 @blp.doc(
+    operationId="get_policy_in_force",
     summary="Policy in force",
     description="The national and regional layers in force for a home region on a day, with every parameter, "
     "its source and any assumption about it; the contracts in force; and the policy digest verdicts cite.",

@@ -28,7 +28,9 @@ class ReadySchema(Schema):
 
 @blp.route("/health", methods=["GET"])
 @blp.doc(
-    summary="Liveness", description="The process answers. Touches nothing else: cheap enough to poll often."
+    operationId="health",
+    summary="Liveness",
+    description="The process answers. Touches nothing else: cheap enough to poll often.",
 )
 @blp.response(200, HealthSchema)
 def health():
@@ -37,6 +39,7 @@ def health():
 
 @blp.route("/ready", methods=["GET"])
 @blp.doc(
+    operationId="ready",
     summary="Readiness",
     description="Ready to decide: the policy is loaded and every registered check (storage, when configured) "
     "passes. 503 with the failing checks otherwise.",

@@ -10,6 +10,7 @@ blp = Blueprint("metrics", __name__, description="Prometheus metrics.")
 
 @blp.route("/metrics", methods=["GET"])
 @blp.doc(
+    operationId="metrics",
     summary="Prometheus metrics",
     description="Requests by route, method and status; request latency histogram; verdicts by reason and "
     "decision; rejected contacts. Across all gunicorn workers.",

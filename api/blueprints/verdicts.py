@@ -18,7 +18,7 @@ from ..issuing import evaluated_at_now, issue
 from ..json_io import json_response, read_json
 from ..policy_source import current_policy
 from ..problem import ProblemError
-from .verdicts_schemas import BatchRequestSchema, BatchResponseSchema, ContactSchema, VerdictSchema
+from .verdicts_schemas import BatchRequestSchema, BatchResponseSchema, ContactSchema, IssuedVerdictSchema
 
 blp = Blueprint(
     "verdicts",
@@ -41,13 +41,14 @@ def _request_body(schema, examples_or_example):
 
 @blp.route("", methods=["POST"])
 @blp.doc(
+    operationId="decide_contact",
     summary="Decide one contact",
     description="Validates one invoice line (SPEC section 6) and returns its verdict: decision, reason, "
     "amount, explanation in Swedish and English, legal basis, flags, the trace of rules looked at and "
     "the policy layers used. Unknown fields are rejected.",
     **_request_body(ContactSchema, {"examples": examples.contact_examples()}),
 )
-@blp.response(200, VerdictSchema, example=examples.verdict_example())
+@blp.response(200, IssuedVerdictSchema, example=examples.verdict_example())
 @blp.alt_response(
     422,
     description="The contact is not valid; `errors` says what is wrong, per field.",
@@ -75,6 +76,7 @@ def post_verdict():
 
 @blp.route("/batch", methods=["POST"])
 @blp.doc(
+    operationId="decide_batch",
     summary="Decide a batch of contacts",
     description="Decides up to 100,000 invoice lines in one request. Every line gets either a verdict "
     "(under `verdicts`, in input order) or a place under `rejected` with its 0-based index and errors: "

@@ -9,6 +9,20 @@ from marshmallow import RAISE, Schema, fields, validate
 from rules.schema import ContactSchema, VerdictSchema
 
 
+class IssuedVerdictSchema(VerdictSchema):
+    """A verdict as the service issues it: the contract's Verdict, plus the decision it replaces."""
+
+    class Meta:
+        ordered = True
+
+    supersedes = fields.UUID(
+        metadata={
+            "description": "Present when an earlier decision for the same contact_id and home region, "
+            "on other content, is replaced by this one: that decision's decision_id."
+        }
+    )
+
+
 class BatchRequestSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -52,9 +66,9 @@ class BatchResponseSchema(Schema):
     class Meta:
         ordered = True
 
-    verdicts = fields.List(fields.Nested(VerdictSchema), required=True)
+    verdicts = fields.List(fields.Nested(IssuedVerdictSchema), required=True)
     rejected = fields.List(fields.Nested(RejectedLineSchema), required=True)
     summary = fields.Nested(BatchSummarySchema, required=True)
 
 
-__all__ = ["BatchRequestSchema", "BatchResponseSchema", "ContactSchema", "VerdictSchema"]
+__all__ = ["BatchRequestSchema", "BatchResponseSchema", "ContactSchema", "IssuedVerdictSchema"]

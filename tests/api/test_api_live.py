@@ -1,0 +1,97 @@
+"""The real server: gunicorn with the shipped config (the `make run` command), and Swagger UI in
+headless Chromium against it."""
+
+import json
+import re
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from api import examples
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def _post(url: str, body) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status, json.loads(response.read())
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+@pytest.mark.slow
+def test_gunicorn_serves_a_batch_and_counts_it_across_workers(live_server):
+    lines = []
+    for n in range(500):
+        line = dict(examples.NORRBOTTEN_VIDEO, contact_id=f"live-{n}")
+        lines.append(line if n % 50 else {"contact_id": f"live-{n}", "home_region": "16"})
+    status, body = _post(live_server + "/v1/verdicts/batch", {"contacts": lines})
+    assert status == 200
+    assert len(body["verdicts"]) == 490 and len(body["rejected"]) == 10
+    assert [r["index"] for r in body["rejected"]] == list(range(0, 500, 50))
+    assert body["summary"]["by_reason"]["DIGITAL_NOT_CONTRACTED"]["count"] == 490
+    # Several requests, so both workers very likely answer some; /metrics adds up all workers.
+    for n in range(10):
+        _post(live_server + "/v1/verdicts", dict(examples.PHYSICAL_VISIT, contact_id=f"live-single-{n}"))
+    metrics = _get(live_server + "/metrics")
+    counted = re.search(
+        r'utomlans_verdicts_total\{decision="pay",reason="OUTPATIENT_FREE_CHOICE"\} (\S+)', metrics
+    )
+    assert counted and float(counted.group(1)) == 10
+    assert json.loads(_get(live_server + "/ready"))["status"] == "ready"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make test installs it)")
+def test_swagger_ui_try_it_out_gets_a_verdict(live_server):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
+    outside_hosts = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.on(
+                "request",
+                lambda request: (
+                    None if request.url.startswith(live_server) else outside_hosts.append(request.url)
+                ),
+            )
+            page.goto(live_server + "/docs")
+            operation = page.locator("#operations-verdicts-decide_contact")
+            operation.wait_for()
+            for op_id in ("verdicts-decide_batch", "catalogue-get_policy_in_force", "operations-health"):
+                assert page.locator(f"#operations-{op_id}").count() == 1, op_id
+            operation.locator(".opblock-summary").click()
+            operation.locator("button.try-out__btn").click()
+            operation.locator("button.execute").click()
+            body = operation.locator(".responses-wrapper .live-responses-table .response-col_description pre")
+            body.first.wait_for()
+            text = body.first.inner_text()
+        finally:
+            browser.close()
+    verdict = json.loads(text)
+    assert verdict["contact_id"] == examples.NORRBOTTEN_VIDEO["contact_id"]
+    assert (verdict["decision"], verdict["reason"]) == ("no_pay", "DIGITAL_NOT_CONTRACTED")
+    assert re.fullmatch(r"[0-9a-f-]{36}", verdict["decision_id"])
+    assert outside_hosts == [], f"Swagger UI contacted other hosts: {outside_hosts}"
