@@ -3,10 +3,11 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from rules.regions import REGIONS
-from rules.schema import StrictDate, VerdictSchema
+from rules.schema import StrictDate
 from rules.vocabulary import DECISIONS
 
 from ..storage.decision_log import MAX_PAGE
+from .verdicts_schemas import IssuedVerdictSchema
 
 
 class AwareDateTime(fields.AwareDateTime):
@@ -76,7 +77,7 @@ class DecisionRecordSchema(Schema):
         },
     )
     verdict = fields.Nested(
-        VerdictSchema, required=True, metadata={"description": "The verdict as it was answered"}
+        IssuedVerdictSchema, required=True, metadata={"description": "The verdict as it was answered"}
     )
 
 
