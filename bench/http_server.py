@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -53,6 +54,8 @@ def gunicorn(workers: int, threads: int = 4, startup_timeout: float = 30.0):
         LOG_LEVEL="warning",
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if "DATABASE_URL" not in env:  # the default SQLite decision log, in a throwaway directory
+        env["DATABASE_PATH"] = str(Path(tempfile.mkdtemp(prefix="utomlans-bench-")) / "decisions.sqlite3")
     proc = subprocess.Popen(
         [str(GUNICORN), "-c", "api/gunicorn.conf.py", "api:create_app()"],
         cwd=ROOT,
