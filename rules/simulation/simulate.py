@@ -58,7 +58,9 @@ def outcome(contact, policy) -> tuple:
 class Simulation:
     """Accumulates contacts under a list of scenarios. Mergeable, so chunks can run in parallel."""
 
-    def __init__(self, scenarios: list):
+    def __init__(self, scenarios: list, contracts=None):
+        """`contracts`: a ContractBook to use in every scenario instead of the shipped contracts
+        (the service passes its registry's)."""
         self.specs = list(scenarios)
         self.names = [normalise(spec, f"scenarios[{i}]")["name"] for i, spec in enumerate(self.specs)]
         if len(set(self.names)) != len(self.names):
@@ -66,6 +68,8 @@ class Simulation:
 
             raise ScenarioError({"scenarios": ["Each scenario needs its own name."]})
         self.policies = [build_policy(spec, f"scenarios[{i}]") for i, spec in enumerate(self.specs)]
+        if contracts is not None:
+            self.policies = [policy.with_contracts(contracts) for policy in self.policies]
         # (age, sex, profession, month, (rule index per scenario)) -> [n, amount per scenario...]
         self.cells: dict[tuple, list[int]] = {}
         self.count = 0
@@ -258,9 +262,9 @@ def _dimension_order(dim: str):
     return lambda item: item[0]
 
 
-def simulate_contacts(contacts: Iterable, scenarios: list) -> Simulation:
+def simulate_contacts(contacts: Iterable, scenarios: list, contracts=None) -> Simulation:
     """Decide every contact (dicts) under every scenario, in this process."""
-    simulation = Simulation(scenarios)
+    simulation = Simulation(scenarios, contracts)
     for index, data in enumerate(contacts):
         simulation.add(data, index)
     return simulation
