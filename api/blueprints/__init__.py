@@ -6,9 +6,11 @@ Add a blueprint here (documented: `api.register_blueprint`; plain Flask: `app.re
 from flask import Flask
 from flask_smorest import Api
 
-from . import catalogue, contracts, decisions, docs, health, metrics, verdicts
+from . import catalogue, contracts, decisions, docs, health, metrics, simulations, verdicts
 
-DOCUMENTED = (verdicts.blp, decisions.blp, contracts.blp, catalogue.blp, health.blp, metrics.blp)
+DOCUMENTED = (
+    verdicts.blp, decisions.blp, contracts.blp, catalogue.blp, health.blp, metrics.blp, simulations.blp
+)
 UNDOCUMENTED = (docs.blp,)
 
 
