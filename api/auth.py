@@ -25,6 +25,8 @@ SCOPE_BY_PREFIX = (
     ("/v1/verdicts", "verdicts"),
     ("/v1/decisions", "decisions:read"),
     ("/v1/contracts", "contracts:admin"),
+    ("/v1/simulations/readjudication", "decisions:read"),  # reads the decision log
+    ("/v1/simulations", "verdicts"),
 )
 
 
