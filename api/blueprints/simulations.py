@@ -199,7 +199,7 @@ def _readjudication_filters(body) -> tuple[dict, dict]:
         errors["scenario"] = ["Missing data for required field."]
     filters: dict[str, object] = {}
     if "home_region" in body:
-        if body["home_region"] not in REGIONS:
+        if not isinstance(body["home_region"], str) or body["home_region"] not in REGIONS:
             errors["home_region"] = ["Not a region code in use (01, 03-10, 12-14, 17-25)."]
         filters["home_region"] = body["home_region"]
     for key in ("contact_date_from", "contact_date_to"):

@@ -87,7 +87,7 @@ class GeneratorSpec:
         if not _is_int(year) or not FIRST_YEAR <= year <= LAST_YEAR:
             errors["generate.year"] = [f"Must be an integer from {FIRST_YEAR} to {LAST_YEAR}."]
         region = body.get("home_region", HOME_REGION)
-        if region not in REGIONS:
+        if not isinstance(region, str) or region not in REGIONS:
             errors["generate.home_region"] = ["Not a region code in use (01, 03-10, 12-14, 17-25)."]
         count = body.get("count")
         if count is not None and (not _is_int(count) or not 1 <= count <= max_count):

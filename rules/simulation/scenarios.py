@@ -111,7 +111,7 @@ def normalise(spec, where: str = "scenario") -> dict:
     if not isinstance(name, str) or not 1 <= len(name) <= 64:
         raise ScenarioError({f"{where}.name": ["Required: a name of 1-64 characters."]})
     base = spec.get("base", BASELINE)
-    if base not in named_scenarios():
+    if not isinstance(base, str) or base not in named_scenarios():
         raise ScenarioError(
             {f"{where}.base": [f"Unknown scenario {base!r} (known: {', '.join(named_scenarios())})."]}
         )
