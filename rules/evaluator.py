@@ -16,8 +16,7 @@ ASSUMED_EFFECTIVE_DATE = "ASSUMED_EFFECTIVE_DATE"
 
 def decide(contact: Contact, policy: Policy) -> Verdict:
     """The verdict for an already validated contact."""
-    day = contact.contact_date
-    nat = policy.national_on(day)
+    nat, reg = policy.layers_for(contact.home_region, contact.contact_date)
     if nat is None:
         raise InvalidContact(
             {
@@ -27,7 +26,6 @@ def decide(contact: Contact, policy: Policy) -> Verdict:
                 ]
             }
         )
-    reg = policy.regional_on(contact.home_region, day)
     index, contract, flags = policy.decide(contact, nat, reg, policy.contracts.find)
     rule = policy.rules[index]
     settlement = settle(rule, contact, nat, contract)

@@ -125,6 +125,15 @@ class Policy:
             found = self._cache[key] = _find_period(self.regional.get(home_region, ()), day)
             return found
 
+    def layers_for(self, home_region: str, day: date) -> tuple:
+        """(national period, regional period or None) in force on `day`: one lookup per contact."""
+        key = (home_region, day, "layers")
+        try:
+            return self._cache[key]
+        except KeyError:
+            found = self._cache[key] = (self.national_on(day), self.regional_on(home_region, day))
+            return found
+
     def with_contracts(self, contracts: ContractBook) -> "Policy":
         """The same rules and layers with another contract registry (e.g. the database's)."""
         return replace(self, contracts=contracts, _cache={})

@@ -213,6 +213,86 @@ REQUIRED = tuple(name for name, (required, _, _) in _SCALARS.items() if required
 
 def parse_contact(data) -> Contact:
     """Validate one contact dict and return a Contact, or raise InvalidContact with every error."""
+    if type(data) is dict:
+        contact = _well_formed(data)
+        if contact is not None:
+            return contact
+    return _checked(data)
+
+
+_MODES, _CATEGORIES, _PROFESSIONS = frozenset(MODES), frozenset(CARE_CATEGORIES), frozenset(PROFESSIONS)
+_SETTINGS, _REFERRALS = frozenset(SETTINGS), frozenset(REFERRALS)
+
+
+def _well_formed(data) -> Contact | None:
+    """The common case, checked straight through: a contact that passes returns a Contact; any
+    doubt returns None and the full check below decides, with its messages. It accepts nothing the
+    full check rejects (tests/test_validation_fast_paths.py compares both on the shared corpus)."""
+    if not data.keys() <= FIELDS:
+        return None
+    get = data.get
+    contact_id, provider_id = get("contact_id"), get("provider_id")
+    home, care = get("home_region"), get("care_region")
+    mode, category, profession = get("mode"), get("care_category"), get("profession")
+    setting, referral = get("setting", "outpatient"), get("referral", "none")
+    prior, needs = get("prior_approval", False), get("needs_assessment", _ABSENT)
+    if not (
+        type(contact_id) is str
+        and 0 < len(contact_id) <= 64
+        and type(provider_id) is str
+        and 0 < len(provider_id) <= 64
+        and type(home) is str
+        and home in REGIONS
+        and type(care) is str
+        and care in REGIONS
+        and type(mode) is str
+        and mode in _MODES
+        and type(category) is str
+        and category in _CATEGORIES
+        and type(profession) is str
+        and profession in _PROFESSIONS
+        and type(setting) is str
+        and setting in _SETTINGS
+        and type(referral) is str
+        and referral in _REFERRALS
+        and type(prior) is bool
+        and (needs is _ABSENT or type(needs) is bool)
+    ):
+        return None
+    day, claimed = get("contact_date"), get("claimed_amount_sek")
+    specialty, fee, invoice = get("specialty", _ABSENT), get("patient_fee_sek", _ABSENT), get("invoice_date")
+    requirements, patient = get("digital_requirements", _ABSENT), get("patient", _ABSENT)
+    if day is None or claimed is None or invoice is None and "invoice_date" in data:
+        return None
+    scratch: dict = {}
+    try:
+        day, claimed = _date(day), _sek(claimed)
+        specialty = None if specialty is _ABSENT else _slug(specialty)
+        fee = 0 if fee is _ABSENT else _sek(fee)
+        invoice = None if invoice is None else _date(invoice)
+    except ValueError:
+        return None
+    if requirements is _ABSENT:
+        if mode in REMOTE_MODES:
+            return None
+        requirements = None
+    elif requirements is None or (requirements := _digital_requirements(requirements, scratch)) is None:
+        return None
+    if patient is _ABSENT:
+        patient = None
+    elif patient is None or (patient := _patient_object(patient, scratch)) is None:
+        return None
+    if invoice is not None and invoice < day:
+        return None
+    return Contact(
+        contact_id, day, home, care, provider_id, mode, category, profession, claimed, setting,
+        specialty, referral, prior, requirements, fee, invoice, patient,
+        None if needs is _ABSENT else needs,
+    )
+
+
+def _checked(data) -> Contact:
+    """Every field checked, every error collected."""
     if not isinstance(data, dict):
         raise InvalidContact({"_schema": ["Invalid input type: expected a JSON object."]})
     errors: dict[str, list[str]] = {}

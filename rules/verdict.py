@@ -1,6 +1,6 @@
 """A verdict: the decision for one contact, and everything needed to explain it to an auditor."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .contact import Contact
 from .contracts import Contract
@@ -10,8 +10,10 @@ from .money import format_sek
 from .policy import NationalPeriod, Policy, RegionalPeriod, Rule
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """Immutable (a NamedTuple: one is built per contact, and it is cheaper than a frozen
+    dataclass). The JSON form is built by to_dict() only when asked for."""
+
     contact: Contact
     rule: Rule
     amount_ore: int

@@ -1,10 +1,13 @@
 """The memoised fast paths in rules/validation.py must answer exactly as the full checks: values that
 compare equal across types (1 == True, 34.0 == 34) must not hit a cached valid object."""
 
+import contact_strategies
 import pytest
+from case_files import case_contacts
+from hypothesis import HealthCheck, given, settings
 
 import rules
-from rules.validation import parse_contact
+from rules.validation import _checked, _well_formed, parse_contact
 
 BASE = {
     "contact_id": "f1",
@@ -76,3 +79,38 @@ def test_memoised_dates_and_amounts_still_reject(date):
     assert set(errors_of(contact_date=date)) == {"contact_date"}
     assert set(errors_of(claimed_amount_sek="500.001")) == {"claimed_amount_sek"}
     assert parse_contact({**BASE, "claimed_amount_sek": 500.5}).claimed_ore == 50050
+
+
+
+# The straight-through path for well-formed contacts must agree with the full check: whatever it
+# accepts, the full check accepts with the same Contact; whatever the full check rejects, it sends
+# on (returns None). Run over the shared corpus: case files, hand-picked edges and hypothesis.
+def _agree(data) -> bool:
+    quick = _well_formed(data) if type(data) is dict else None
+    try:
+        full = _checked(data)
+    except rules.InvalidContact:
+        assert quick is None, f"fast path accepted what the full check rejects: {data!r}"
+        return False
+    if quick is not None:
+        assert quick == full
+    return quick is not None
+
+
+def test_fast_path_agrees_with_full_check_on_case_corpus():
+    contacts = case_contacts()
+    assert len(contacts) > 100
+    taken = sum(_agree(data) for data in contacts)
+    assert taken > 50  # the fast path really is the one taken for well-formed lines
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contact_strategies.mangled_contacts())
+def test_fast_path_agrees_with_full_check_on_mangled_contacts(data):
+    _agree(data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contact_strategies.valid_contacts())
+def test_fast_path_takes_valid_contacts(data):
+    assert _agree(data)
