@@ -16,7 +16,9 @@ COMMANDS = {
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rules", description="Out-of-county reimbursement rules from the command line.")
+    parser = argparse.ArgumentParser(
+        prog="python -m rules", description="Out-of-county reimbursement rules from the command line."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules = {}
     for name, help_text in COMMANDS.items():

@@ -27,5 +27,9 @@ def test_uncontracted_digital_contact_in_norrbotten_2022_is_not_paid():
             "claimed_amount_sek": "500.00",
         }
     )
-    assert (verdict.decision, verdict.reason, verdict.amount_sek) == ("no_pay", "DIGITAL_NOT_CONTRACTED", "0.00")
+    assert (verdict.decision, verdict.reason, verdict.amount_sek) == (
+        "no_pay",
+        "DIGITAL_NOT_CONTRACTED",
+        "0.00",
+    )
     assert "PATIENTLAG_CONFLICT" in verdict.flags
