@@ -2,7 +2,8 @@
 
 Storage registers its own with `add_readiness_check(app, "storage", check)`; a check returns None
 when fine and raises (any exception) when not ready. Only the check's name and the exception's
-class reach the client; the message is logged.
+class reach the client, and the message is logged; except for NotReady, whose message is written
+for the client (free of secrets) and says why, e.g. "failing: unreachable: connection refused".
 """
 
 import logging
@@ -14,6 +15,10 @@ from .policy_source import current_policy
 
 EXTENSION = "utomlans.readiness_checks"
 log = logging.getLogger("api.readiness")
+
+
+class NotReady(Exception):
+    """Raised by a check to say why it is not ready, in words safe to show any caller."""
 
 
 def _policy_loaded() -> None:
@@ -31,14 +36,15 @@ def add_readiness_check(app: Flask, name: str, check: Callable[[], None]) -> Non
 
 
 def run_checks() -> dict[str, str]:
-    """{name: "ok" | "failing: ExceptionClass"} for every registered check."""
+    """{name: "ok" | "failing: <NotReady reason>" | "failing: ExceptionClass"} for every check."""
     results = {}
     for name, check in current_app.extensions[EXTENSION].items():
         try:
             check()
         except Exception as exc:  # a readiness probe reports failures, it must not raise
             log.warning("readiness check %s failed: %s", name, exc, exc_info=exc)
-            results[name] = f"failing: {type(exc).__name__}"
+            shown = str(exc) if isinstance(exc, NotReady) else type(exc).__name__
+            results[name] = f"failing: {shown}"
         else:
             results[name] = "ok"
     return results
