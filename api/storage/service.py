@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from .. import issuing, policy_source, readiness
 from ..auth import current_client
 from ..problem import problem
-from . import Storage
+from . import Storage, unreachable
 from .decision_log import pending_from_verdict
 
 EXTENSION = "utomlans.storage"
@@ -31,7 +31,7 @@ def init_app(app: Flask, storage: Storage | None = None) -> Storage:
     log.info("storage: %s", storage.describe())
     policy_source.set_policy_provider(app, storage.live.current)
     issuing.set_decision_recorder(app, _recorder(storage))
-    readiness.add_readiness_check(app, "storage", storage.ping)
+    readiness.add_readiness_check(app, "storage", _ready_check(storage))
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.register_error_handler(error, _unavailable)
     return storage
@@ -44,6 +44,16 @@ def current_storage() -> Storage:
 def _base_policy(app: Flask):
     with app.app_context():
         return policy_source.current_policy()
+
+
+def _ready_check(storage: Storage):
+    def check():
+        try:
+            storage.ping()
+        except sa_exc.DBAPIError as exc:
+            raise readiness.NotReady(unreachable.reason(exc)) from exc
+
+    return check
 
 
 def _recorder(storage: Storage):
