@@ -51,23 +51,57 @@ def check(result: dict, count: int) -> None:
         raise RuntimeError(f"lines lost: {decided} decided + {rejected} rejected != {count}")
 
 
+def in_process_breakdown(bodies: list[bytes]) -> None:
+    """Where a batch's time goes, without the network: the whole app, then without the decision log
+    and live contract registry (the engine and this HTTP layer alone)."""
+    import tempfile
+
+    import rules
+    from api import create_app, issuing, policy_source
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/breakdown.sqlite3"})
+        client = app.test_client()
+
+        def rate(body):
+            started = time.perf_counter()
+            response = client.post("/v1/verdicts/batch", data=body, content_type="application/json")
+            response.get_data()
+            return 10_000 / (time.perf_counter() - started)
+
+        rate(bodies[0])
+        full = rate(bodies[1])
+        issuing.set_decision_recorder(app, None)
+        policy_source.set_policy_provider(app, rules.default_policy)
+        rate(bodies[2])
+        bare = rate(bodies[3])
+        app.extensions["utomlans.storage"].close()
+    print(f"  in process: {full:,.0f} contacts/s with the decision log,", end=" ")
+    print(f"{bare:,.0f} without it (engine + HTTP layer)")
+
+
 def main() -> int:
     ok = True
-    body = batch(10_000, seed=1)
-    print(f"10,000-contact batch: {len(body) / 1e6:.1f} MB request")
+    # Fresh contacts for every timed run: a first decision is stored, a repeat is only looked up.
+    bodies = [batch(10_000, seed=seed) for seed in (1, 2, 3, 4, 5)]
+    print(f"10,000-contact batch: {len(bodies[0]) / 1e6:.1f} MB request")
     with gunicorn(workers=2) as (base, _proc):
-        post(base, body)  # warm-up: first request of each worker builds caches
-        post(base, body)
+        post(base, bodies[0])  # warm-up: first request of each worker builds caches
+        post(base, bodies[1])
         rates = []
-        for _ in range(3):
+        for body in bodies[2:]:
             elapsed, result = post(base, body)
             check(result, 10_000)
             rates.append(10_000 / elapsed)
         best, median = max(rates), statistics.median(rates)
         print(f"  end to end: best {best:,.0f} contacts/s, median {median:,.0f} contacts/s (goal >= 25,000)")
+        elapsed, result = post(base, bodies[-1])
+        check(result, 10_000)
+        print(f"  the same batch again (idempotent repeats): {10_000 / elapsed:,.0f} contacts/s")
         ok &= best >= 25_000
+    in_process_breakdown(bodies)
 
-    body = batch(100_000, seed=2)
+    body = batch(100_000, seed=100)
     print(f"100,000-line batch: {len(body) / 1e6:.1f} MB request")
     with gunicorn(workers=1) as (base, proc):
         (worker,) = worker_pids(proc.pid)

@@ -1,0 +1,135 @@
+"""POST /v1/verdicts against GET /health under the same load, with wrk, on real gunicorn.
+
+Goal: single-verdict throughput at least half that of /health at the same concurrency. Prints
+requests/s, p50 and p99 latency for both. wrk comes from Debian (`apt-get install wrk`), installed
+here when missing.
+
+    .venv/bin/python bench/http_load.py [--duration 10] [--connections 16] [--threads 2]
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from http_server import gunicorn  # noqa: E402
+
+from api import examples  # noqa: E402
+
+# Each request a new contact_id, so every POST is a fresh decision (stored), not an idempotent repeat.
+POST_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local template = [==[%s]==]
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.gsub(template, "__ID__", string.format("%%d-%%d", math.random(1, 1000000000), counter))
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk (Debian package)", file=sys.stderr)
+    if os.geteuid() != 0:
+        raise SystemExit("wrk is missing and this is not root: apt-get install wrk")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+    return shutil.which("wrk") or "/usr/bin/wrk"
+
+
+def run_wrk(wrk: str, url: str, script: str, args) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script + REPORT)
+        path = f.name
+    try:
+        out = subprocess.run(
+            [
+                wrk,
+                "-t",
+                str(args.threads),
+                "-c",
+                str(args.connections),
+                "-d",
+                f"{args.duration}s",
+                "--latency",
+                "-s",
+                path,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=args.duration + 60,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(path)
+    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+    if not match:
+        raise RuntimeError(f"no result from wrk:\n{out}")
+    requests, duration_us, p50, p99, status_errors, socket_errors = map(int, match.groups())
+    return {
+        "rps": requests / (duration_us / 1e6),
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
+        "non_2xx": status_errors,
+        "socket_errors": socket_errors,
+        "requests": requests,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the config's)")
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    contact = dict(examples.NORRBOTTEN_VIDEO, contact_id="bench-__ID__")
+    post_script = POST_SCRIPT % json.dumps(contact)
+    workers = args.workers or min(2 * os.cpu_count() + 1, 8)
+    print(
+        f"wrk: {args.connections} connections, {args.threads} threads, {args.duration} s each; gunicorn {workers} workers"
+    )
+    with gunicorn(workers=workers) as (base, _proc):
+        run_wrk(wrk, base + "/health", "", argparse.Namespace(**{**vars(args), "duration": 2}))  # warm-up
+        health = run_wrk(wrk, base + "/health", "", args)
+        verdicts = run_wrk(wrk, base + "/v1/verdicts", post_script, args)
+    for name, result in (("GET /health", health), ("POST /v1/verdicts", verdicts)):
+        print(
+            f"  {name:18} {result['rps']:8,.0f} req/s  p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms"
+            f"  ({result['requests']:,} requests, {result['non_2xx']} non-2xx, {result['socket_errors']} socket errors)"
+        )
+    ratio = verdicts["rps"] / health["rps"]
+    ok = ratio >= 0.5 and verdicts["non_2xx"] == 0 and health["non_2xx"] == 0
+    print(f"  POST /v1/verdicts at {ratio:.0%} of GET /health (goal >= 50 %)")
+    print("PASS" if ok else "FAIL: a goal was missed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
