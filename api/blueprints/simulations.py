@@ -31,7 +31,7 @@ blp = Blueprint(
     "re-adjudication of stored decisions under a candidate policy.",
 )
 
-DEFAULT_SCENARIOS = ["in_force", "national_only", "ds_2023_27"]
+DEFAULT_SCENARIOS = ["in_force", "national_only", "stop_from_2020", "ds_2023_27"]
 MAX_SCENARIOS = 8
 SHAPE = "The body is not a valid simulation request: see errors."
 SIMULATION_EXAMPLE = {

@@ -39,7 +39,10 @@ class SimulationRequestSchema(Schema):
     scenarios = fields.List(
         fields.Raw(metadata={"description": SCENARIO_DESCRIPTION}),
         validate=validate.Length(min=1, max=8),
-        metadata={"description": "The first is the baseline. Default: in_force, national_only, ds_2023_27"},
+        metadata={
+            "description": "The first is the baseline. "
+            "Default: in_force, national_only, stop_from_2020, ds_2023_27"
+        },
     )
     format = fields.String(
         validate=validate.OneOf(["json", "html"]),

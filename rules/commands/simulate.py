@@ -17,7 +17,7 @@ from tqdm import tqdm
 from ..simulation.parallel import simulate_file
 from ..simulation.scenarios import ScenarioError
 
-DEFAULT_SCENARIOS = ["in_force", "national_only", "ds_2023_27"]
+DEFAULT_SCENARIOS = ["in_force", "national_only", "stop_from_2020", "ds_2023_27"]
 
 
 def add_arguments(parser) -> None:

@@ -123,6 +123,12 @@ def _stop_note(result: dict) -> str:
     delta = next((d for d in result["deltas"] if d["scenario"] == STOP_SCENARIO), None)
     if delta is None:
         return ""
+    if delta["paid"] == 0 and _ore(delta["amount_sek"]) == 0:
+        return (
+            '<p class="note" id="stop-saving">Scenario <code>stop_from_2020</code> changes nothing here: '
+            "the stop (Dnr 347-2021) is already in force for these contacts under the baseline. "
+            "Compare with <code>national_only</code> for what it saves.</p>"
+        )
     saved = -_ore(delta["amount_sek"])
     women = -_ore(delta["by_sex"].get("female", {}).get("amount_sek", "0.00"))
     men = -_ore(delta["by_sex"].get("male", {}).get("amount_sek", "0.00"))

@@ -65,3 +65,13 @@ def test_charts_render_in_headless_chromium(report, tmp_path):
         width = int(re.search(r'data-width="(\d+)"', canvas).group(1))
         height = int(re.search(r'data-height="(\d+)"', canvas).group(1))
         assert width > 0 and height > 0
+
+
+def test_on_data_after_the_stop_the_report_says_the_moved_stop_changes_nothing():
+    from rules.simulation.generator import GeneratorSpec, generate
+
+    contacts = generate(GeneratorSpec(2022, count=200))
+    result = simulate_contacts(contacts, ["in_force", "stop_from_2020", "national_only"]).to_dict()
+    page = render_report(result)
+    assert "already in force for these contacts" in page
+    assert 'id="stop-saving-sek"' not in page
