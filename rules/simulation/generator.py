@@ -26,10 +26,11 @@ What is exact and what is drawn (all draws from one random.Random(seed)):
 
 Calibration: the 2020 tariff weighted by the profession mix is 433.25 SEK per contact; with the
 ~4.5 % of contacts that are not payable (telephone, unmet requirements, late invoices, missing
-referral) and the few patient fees, the in-force amount for the generated 2020 Norrbotten year is
-about 10.6 Mkr against the seed's 10,706,294 SEK (tests/simulation pin it within 3 %). 2019 comes
-out above the seed's 6.9 Mkr (the 650 SEK physician tariff to 2019-09-30 at face value): the data
-for 2019 reproduces the counts, not the cost.
+referral) and the few patient fees, the in-force amount for the generated 2020 Norrbotten year
+(seed 347) is 10,607,625.00 SEK against the seed's 10,706,294 SEK (-0.9 %; tests pin it within
+3 %). For 2019 it is 7,366,525.00 SEK against 6,917,456 SEK (+6.5 %): the SKL 2017 tariff (650 SEK
+per physician contact) applies at face value until 2019-09-30, and Norrbotten evidently paid less
+per contact; the 2019 data reproduces the counts, not the cost (tests pin it within 10 %).
 """
 
 import random

@@ -64,6 +64,12 @@ def test_in_force_amount_reproduces_the_seed_cost_within_3_percent(year_2020, po
     assert abs(total - seed) <= seed * 3 // 100, (total, seed)
 
 
+def test_2019_amount_is_within_10_percent_of_the_seed_cost(policy):
+    total = sum(v.amount_ore for v in rules.evaluate_many(generate(GeneratorSpec(2019)), policy))
+    seed = COST_SEK[2019] * 100
+    assert abs(total - seed) <= seed // 10, (total, seed)
+
+
 def test_count_for_other_regions_is_required_and_split_exactly():
     with pytest.raises(ValueError) as info:
         GeneratorSpec.from_dict({"year": 2020, "home_region": "14"})
