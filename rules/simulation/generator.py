@@ -216,8 +216,14 @@ def _cumulative(weights) -> list[int]:
 
 def describe(spec: GeneratorSpec) -> str:
     """The one-line label the CLI prints to stderr and the report shows."""
+    unknown = age_counts(spec.year, spec.resolved_count()).get(UNKNOWN_AGE, 0)
+    note = (
+        f"; {unknown} contacts have no age: the source's age table is {unknown} short of its total"
+        if unknown
+        else ""
+    )
     return (
         f"SYNTHETIC DATA: {spec.resolved_count():,} generated digital out-of-county contacts, "
         f"home region {spec.home_region}, {spec.year}, seed {spec.seed} "
-        "(calibrated to Region Norrbotten Dnr 347-2021; not real patients or providers)"
+        f"(calibrated to Region Norrbotten Dnr 347-2021; not real patients or providers{note})"
     )

@@ -6,7 +6,7 @@ from itertools import islice
 import pytest
 
 import rules
-from rules.simulation.generator import GeneratorSpec, generate
+from rules.simulation.generator import GeneratorSpec, describe, generate
 from rules.simulation.seed_facts import AGE_TABLE, CONTACTS, COST_SEK
 from rules.vocabulary import age_group
 
@@ -23,6 +23,7 @@ def test_2020_age_groups_equal_the_seed_table_and_the_15_unstated_have_no_age(ye
     assert sum(AGE_TABLE[2020].values()) == 25_797
     assert groups["unknown"] == 15
     assert groups["85+"] == 0
+    assert "15 contacts have no age" in describe(GeneratorSpec(2020))
 
 
 def test_2019_age_groups_equal_the_seed_table():
