@@ -18,11 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from rules.vocabulary import age_group
 
-from .engine import writing
 from .tables import decisions
 
-_CHUNK = 500  # ids per IN (...) query: far below SQLite's and PostgreSQL's parameter limits
-_ATTEMPTS = 4  # a batch that lost a race to a concurrent identical insert is simply redone
+_ATTEMPTS = 4  # a record() call that lost a race to a concurrent identical insert is redone
 MAX_PAGE = 1000
 
 
@@ -120,70 +118,19 @@ class DecisionLog:
     def record(self, entries: Sequence[Pending]) -> list[dict]:
         """Store the entries in one transaction; return the verdict to send for each, in order:
         the entry's own, or the stored original for a repeat of an earlier identical contact."""
-        for attempt in range(_ATTEMPTS):
-            try:
-                return self._record_once(entries)
-            except IntegrityError:
-                # A concurrent request committed an identical contact first: redo, and this time
-                # the lookup finds its row.
-                if attempt == _ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+        transaction = self.begin()
+        try:
+            answers = transaction.record(entries)
+        except BaseException:
+            transaction.rollback()
+            raise
+        transaction.commit()
+        return answers
 
-    def _record_once(self, entries: Sequence[Pending]) -> list[dict]:
-        with writing(self.engine) as conn:
-            stored = self._stored_verdicts(conn, {e.idem_key for e in entries})
-            fresh: dict[str, Pending] = {}
-            for entry in entries:
-                if entry.idem_key not in stored and entry.idem_key not in fresh:
-                    fresh[entry.idem_key] = entry
-            if fresh:
-                latest = self._latest(conn, fresh.values())
-                rows = []
-                for entry in fresh.values():
-                    entry.verdict.pop("supersedes", None)  # from an attempt that lost a race
-                    key = (entry.contact_id, entry.home_region)
-                    previous = latest.get(key)
-                    if previous is not None:
-                        entry.verdict["supersedes"] = previous
-                    latest[key] = entry.decision_id
-                    rows.append(_row(entry, previous))
-                _insert(conn, rows)
-        out = []
-        for entry in entries:
-            original = stored.get(entry.idem_key)
-            if original is not None:
-                out.append(original)
-            else:
-                out.append(fresh[entry.idem_key].verdict)
-        return out
-
-    @staticmethod
-    def _stored_verdicts(conn, keys: set[str]) -> dict[str, dict]:
-        found = {}
-        ordered = sorted(keys)
-        for i in range(0, len(ordered), _CHUNK):
-            chunk = ordered[i : i + _CHUNK]
-            query = select(decisions.c.idem_key, decisions.c.verdict).where(decisions.c.idem_key.in_(chunk))
-            for key, verdict in conn.execute(query):
-                found[key] = orjson.loads(verdict)
-        return found
-
-    @staticmethod
-    def _latest(conn, entries) -> dict[tuple[str, str], str]:
-        """The newest stored decision_id per (contact_id, home_region) of the entries."""
-        ids = sorted({e.contact_id for e in entries})
-        latest: dict[tuple[str, str], tuple[int, str]] = {}
-        for i in range(0, len(ids), _CHUNK):
-            chunk = ids[i : i + _CHUNK]
-            query = select(
-                decisions.c.contact_id, decisions.c.home_region, decisions.c.seq, decisions.c.decision_id
-            ).where(decisions.c.contact_id.in_(chunk))
-            for contact_id, region, seq, decision_id in conn.execute(query):
-                key = (contact_id, region)
-                if key not in latest or latest[key][0] < seq:
-                    latest[key] = (seq, decision_id)
-        return {key: value[1] for key, value in latest.items()}
+    def begin(self) -> "Transaction":
+        """A write transaction for several record() calls (a batch issued in chunks): everything
+        recorded in it is stored at commit() or not at all."""
+        return Transaction(self.engine)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -246,6 +193,101 @@ class DecisionLog:
             return conn.execute(select(func.count()).select_from(decisions)).scalar_one()
 
 
+class Transaction:
+    """One decision-log write transaction (on SQLite it holds the write lock: BEGIN IMMEDIATE)."""
+
+    def __init__(self, engine: Engine):
+        self._conn = engine.connect().execution_options(sqlite_immediate=True)
+        try:
+            self._outer = self._conn.begin()
+        except BaseException:
+            self._conn.close()
+            raise
+        self._sqlite = self._conn.dialect.name == "sqlite"
+
+    def record(self, entries: Sequence[Pending]) -> list[dict]:
+        """Store the entries (inside this transaction); the verdicts to send, as DecisionLog.record.
+
+        Each call runs in a savepoint: when a concurrent transaction committed an identical
+        contact first (IntegrityError on idem_key, PostgreSQL only: SQLite serialises writers),
+        the call is rolled back to the savepoint and redone, and the lookup then finds that row."""
+        for attempt in range(_ATTEMPTS):
+            try:
+                with self._conn.begin_nested():
+                    return self._record_once(entries)
+            except IntegrityError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def commit(self) -> None:
+        try:
+            self._outer.commit()
+        finally:
+            self._conn.close()
+
+    def rollback(self) -> None:
+        try:
+            if self._outer.is_active:
+                self._outer.rollback()
+        finally:
+            self._conn.close()
+
+    def _record_once(self, entries: Sequence[Pending]) -> list[dict]:
+        conn = self._conn
+        stored = self._stored_verdicts({e.idem_key for e in entries})
+        fresh: dict[str, Pending] = {}
+        for entry in entries:
+            if entry.idem_key not in stored and entry.idem_key not in fresh:
+                fresh[entry.idem_key] = entry
+        if fresh:
+            latest = self._latest({e.contact_id for e in fresh.values()})
+            rows = []
+            row_of = _RowMaker(self._sqlite)
+            for entry in fresh.values():
+                entry.verdict.pop("supersedes", None)  # from an attempt that lost a race
+                key = (entry.contact_id, entry.home_region)
+                previous = latest.get(key)
+                if previous is not None:
+                    entry.verdict["supersedes"] = previous
+                latest[key] = entry.decision_id
+                rows.append(row_of(entry, previous))
+            _insert(conn, rows)
+        out = []
+        for entry in entries:
+            original = stored.get(entry.idem_key)
+            if original is not None:
+                out.append(original)
+            else:
+                out.append(fresh[entry.idem_key].verdict)
+        return out
+
+    def _in(self, column: str, values: set[str]) -> tuple[str, object]:
+        """`column` IN the values as one bound parameter (not one per value): a JSON array through
+        json_each on SQLite, an array with = ANY on PostgreSQL."""
+        if self._sqlite:
+            return f"{column} IN (SELECT value FROM json_each(?))", (orjson.dumps(sorted(values)).decode(),)
+        return f"{column} = ANY(%(values)s)", {"values": sorted(values)}
+
+    def _stored_verdicts(self, keys: set[str]) -> dict[str, dict]:
+        where, params = self._in("idem_key", keys)
+        result = self._conn.exec_driver_sql(f"SELECT idem_key, verdict FROM decisions WHERE {where}", params)
+        return {key: orjson.loads(verdict) for key, verdict in result}
+
+    def _latest(self, contact_ids: set[str]) -> dict[tuple[str, str], str]:
+        """The newest stored decision_id per (contact_id, home_region) of these contact ids."""
+        where, params = self._in("contact_id", contact_ids)
+        result = self._conn.exec_driver_sql(
+            f"SELECT contact_id, home_region, seq, decision_id FROM decisions WHERE {where}", params
+        )
+        latest: dict[tuple[str, str], tuple[int, str]] = {}
+        for contact_id, region, seq, decision_id in result:
+            key = (contact_id, region)
+            if key not in latest or latest[key][0] < seq:
+                latest[key] = (seq, decision_id)
+        return {key: value[1] for key, value in latest.items()}
+
+
 _COLUMNS = (
     "decision_id",
     "idem_key",
@@ -265,32 +307,51 @@ _COLUMNS = (
 )
 
 
-def _row(entry: Pending, supersedes: str | None) -> tuple:
-    return (
-        entry.decision_id,
-        entry.idem_key,
-        entry.contact_id,
-        entry.home_region,
-        entry.contact_date,
-        entry.decision,
-        entry.reason,
-        entry.amount_ore,
-        entry.contact_text.decode(),
-        orjson.dumps(entry.verdict).decode(),
-        entry.policy_digest,
-        orjson.dumps(entry.layers).decode(),
-        _utc(entry.evaluated_at),
-        entry.client,
-        supersedes,
-    )
+class _RowMaker:
+    """Pending -> the row tuple in _COLUMNS order, in the driver's own types: on SQLite dates and
+    times as the text SQLAlchemy itself stores (so reads through SQLAlchemy parse them back).
+    The values shared by the entries of a batch (evaluated_at, layers) are converted once."""
+
+    def __init__(self, sqlite: bool):
+        self.sqlite = sqlite
+        self._moments: dict[datetime, object] = {}
+        self._layers: dict[int, tuple[list, str]] = {}
+
+    def __call__(self, entry: Pending, supersedes: str | None) -> tuple:
+        moment = self._moments.get(entry.evaluated_at)
+        if moment is None:
+            moment = _utc(entry.evaluated_at)
+            if self.sqlite:
+                moment = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+            self._moments[entry.evaluated_at] = moment
+        cached = self._layers.get(id(entry.layers))
+        if cached is None or cached[0] is not entry.layers:
+            cached = (entry.layers, orjson.dumps(entry.layers).decode())
+            self._layers[id(entry.layers)] = cached
+        return (
+            entry.decision_id,
+            entry.idem_key,
+            entry.contact_id,
+            entry.home_region,
+            entry.contact_date.isoformat() if self.sqlite else entry.contact_date,
+            entry.decision,
+            entry.reason,
+            entry.amount_ore,
+            entry.contact_text.decode(),
+            orjson.dumps(entry.verdict).decode(),
+            entry.policy_digest,
+            cached[1],
+            moment,
+            entry.client,
+            supersedes,
+        )
 
 
 def _insert(conn, rows: list[tuple]) -> None:
     """The hot path of the batch endpoint: straight to the driver, no per-row SQLAlchemy processing.
 
     PostgreSQL: COPY (a unique violation fails the whole COPY as IntegrityError, and record() redoes
-    the batch). SQLite: executemany of one prepared INSERT, dates as the text SQLAlchemy itself
-    stores (so reads through SQLAlchemy parse them back)."""
+    the call). SQLite: executemany of one prepared INSERT."""
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.driver_connection.cursor()
         try:
@@ -305,19 +366,8 @@ def _insert(conn, rows: list[tuple]) -> None:
                 raise DBAPIError.instance("COPY decisions", None, exc, psycopg.Error) from exc
             raise
         return
-    if conn.dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in _COLUMNS)
-        stamped = [
-            row[:4]
-            + (row[4].isoformat(),)
-            + row[5:12]
-            + (row[12].strftime("%Y-%m-%d %H:%M:%S.%f"),)
-            + row[13:]
-            for row in rows
-        ]
-        conn.exec_driver_sql(f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({marks})", stamped)
-        return
-    conn.execute(decisions.insert(), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+    marks = ", ".join("?" for _ in _COLUMNS)
+    conn.exec_driver_sql(f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({marks})", rows)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -1,6 +1,11 @@
 """Storage plugged into the Flask app: the decision recorder, the policy with the database's
 contracts, the /ready check, and 503 when the database cannot be reached.
 
+One request, one decision-log transaction: every verdict a request issues (a batch issues them in
+chunks) is recorded in a transaction opened at the first one and committed after the view returns
+and before the response leaves (after_request). A request that fails, or a worker killed midway,
+leaves nothing of it stored; a response with status >= 400 rolls it back.
+
     from api.storage import service; service.init_app(app)   # in create_app, after policy_source
 """
 
@@ -8,7 +13,7 @@ import logging
 import os
 from datetime import datetime
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import exc as sa_exc
 
 from .. import issuing, policy_source, readiness
@@ -19,6 +24,7 @@ from .decision_log import pending_from_verdict
 
 EXTENSION = "utomlans.storage"
 RETRY_AFTER_SECONDS = "5"
+_TRANSACTION = "utomlans_decision_transaction"  # flask.g attribute: the request's open transaction
 log = logging.getLogger("api.storage")
 
 
@@ -31,6 +37,8 @@ def init_app(app: Flask, storage: Storage | None = None) -> Storage:
     log.info("storage: %s", storage.describe())
     policy_source.set_policy_provider(app, storage.live.current)
     issuing.set_decision_recorder(app, _recorder(storage))
+    app.after_request(_commit_decisions)
+    app.teardown_request(_discard_decisions)
     readiness.add_readiness_check(app, "storage", _ready_check(storage))
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.register_error_handler(error, _unavailable)
@@ -71,9 +79,39 @@ def _recorder(storage: Storage):
             )
             for verdict, body in zip(verdicts, records, strict=True)
         ]
-        records[:] = storage.decisions.record(entries)
+        transaction = g.get(_TRANSACTION)
+        if transaction is None:
+            transaction = storage.decisions.begin()
+            setattr(g, _TRANSACTION, transaction)
+        records[:] = transaction.record(entries)
 
     return record
+
+
+def _commit_decisions(response: Response) -> Response:
+    """Store what the request issued before its response is sent; 503 instead if that fails."""
+    transaction = g.pop(_TRANSACTION, None)
+    if transaction is None:
+        return response
+    if response.status_code >= 400:
+        transaction.rollback()
+        return response
+    try:
+        transaction.commit()
+    except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+        return _unavailable(exc)
+    except sa_exc.DBAPIError as exc:
+        from ..errors import internal_problem
+
+        return internal_problem(exc)
+    return response
+
+
+def _discard_decisions(_error) -> None:
+    """A request that ended without after_request (an error escaped every handler): roll back."""
+    transaction = g.pop(_TRANSACTION, None)
+    if transaction is not None:
+        transaction.rollback()
 
 
 def _unavailable(error):
