@@ -1,6 +1,7 @@
 """`python -m rules simulate FILE --scenario in_force --scenario national_only ...`: the cost of
 policy scenarios over a JSON Lines file of contacts, streamed over worker processes with a
-progress bar. Prints the result as JSON (stdout or --output); --report writes the HTML report.
+progress bar (JSON Lines in parallel; .csv files, in the `evaluate` command's column mapping,
+in one process). Prints the result as JSON (stdout or --output); --report writes the HTML report.
 
 A scenario is a name under rules/scenarios/ or NAME=BASE:KEY=VALUE[,KEY=VALUE...] for a what-if,
 e.g. `stop_advisory=in_force:regions.25.digital_stop.enforcement=advisory` (values are read as
@@ -14,8 +15,10 @@ import orjson
 import yaml
 from tqdm import tqdm
 
+from ..io_formats import chunked_lines, csv_records, format_of, jsonl_records
 from ..simulation.parallel import simulate_file
 from ..simulation.scenarios import ScenarioError
+from ..simulation.simulate import Simulation
 
 DEFAULT_SCENARIOS = ["in_force", "national_only", "stop_from_2020", "ds_2023_27"]
 
@@ -68,7 +71,10 @@ def run(args) -> int:
             disable=args.no_progress,
             file=sys.stderr,
         ) as bar:
-            simulation = simulate_file(args.file, scenarios, args.processes, progress=bar.update)
+            if format_of(args.file.name) == "csv":
+                simulation = _simulate_csv(args.file, scenarios, bar.update)
+            else:
+                simulation = simulate_file(args.file, scenarios, args.processes, progress=bar.update)
     except ScenarioError as exc:
         for key, messages in exc.errors.items():
             print(f"simulate: {key}: {' '.join(messages)}", file=sys.stderr)
@@ -89,27 +95,46 @@ def run(args) -> int:
     return 0
 
 
+def _records(path: Path, progress=None):
+    """The file's records (rules/io_formats.py): JSON Lines or, for .csv, the `evaluate` mapping."""
+    read = csv_records if format_of(path.name) == "csv" else jsonl_records
+    with path.open("rb") as f:
+        yield from read(chunked_lines(f, on_read=progress))
+
+
+def _simulate_csv(path: Path, scenarios: list, progress) -> Simulation:
+    """CSV in this process: a quoted cell may span lines, so the file cannot be cut at line ends
+    for workers."""
+    simulation = Simulation(scenarios)
+    for record in _records(path, progress):
+        if record.errors:
+            simulation.reject(record.line, record.errors)
+        elif record.data is not None:
+            simulation.add(record.data, record.line)
+    return simulation
+
+
 def _label(path: Path) -> str:
     with path.open("rb") as f:
-        first = f.readline()
-    synthetic = b'"SYN-' in first
+        head = f.readline() + f.readline()
+    synthetic = b"SYN-" in head
     return f"{path.name}" + (" (SYNTHETIC DATA from `python -m rules generate`)" if synthetic else "")
 
 
 def _write_rejected(args, scenarios, target: Path) -> None:
     """Every rejected line, not only the first listed: a second, sequential pass over the file."""
-    from ..simulation.simulate import Simulation
-
     simulation = Simulation(scenarios[:1])
-    with args.file.open("rb") as f, target.open("wb") as out:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            before = simulation.rejected_count
-            simulation.rejected.clear()
-            simulation.add_line(line, number)
-            if simulation.rejected_count > before:
-                out.write(orjson.dumps({"line": number, "errors": simulation.rejected[0]["errors"]}) + b"\n")
+    with target.open("wb") as out:
+        for record in _records(args.file):
+            errors = record.errors
+            if errors is None and record.data is not None:
+                simulation.rejected.clear()
+                before = simulation.rejected_count
+                simulation.add(record.data, record.line)
+                if simulation.rejected_count > before:
+                    errors = simulation.rejected[0]["errors"]
+            if errors:
+                out.write(orjson.dumps({"line": record.line, "errors": errors}) + b"\n")
 
 
 def _summary(result: dict) -> None:

@@ -52,3 +52,26 @@ def test_a_bad_scenario_is_a_clear_error(tmp_path, capsys):
 def test_generate_without_a_count_outside_the_seed_is_a_clear_error(capsys):
     assert main(["generate", "--year", "2021"]) == 2
     assert "count" in capsys.readouterr().err
+
+
+def test_simulate_reads_csv_in_the_evaluate_mapping(tmp_path, capsys):
+    rows = [
+        "contact_id,contact_date,home_region,care_region,provider_id,mode,care_category,profession,"
+        "claimed_amount_sek,digital_requirements.qualified_care,digital_requirements.strong_authentication,"
+        "digital_requirements.journaled,digital_requirements.triaged,patient.age,patient.sex",
+        "SYN-C-1,2020-03-02,25,06,SYN-HSA-06-0001,chat,planned,physician,500.00,true,true,true,true,34,female",
+        "SYN-C-2,2020-03-02,25,06,SYN-HSA-06-0001,fax,planned,physician,500.00,true,true,true,true,40,male",
+        "SYN-C-3,2020-04-02,25,04,SYN-HSA-04-0001,video,planned,nurse,275.00,true,true,true,true,,male",
+    ]
+    data = tmp_path / "contacts.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out, rejected = tmp_path / "result.json", tmp_path / "rejected.jsonl"
+    args = ["simulate", str(data), "-s", "in_force", "-s", "stop_from_2020", "-o", str(out)]
+    assert main([*args, "--rejected", str(rejected), "--no-progress"]) == 0
+    result = json.loads(out.read_text())
+    assert result["count"] == 2
+    assert result["scenarios"][0]["amount_sek"] == "775.00"
+    assert result["scenarios"][0]["by_age_group"]["unknown"]["count"] == 1
+    assert result["rejected"]["lines"] == [{"index": 3, "errors": result["rejected"]["lines"][0]["errors"]}]
+    assert "mode" in result["rejected"]["lines"][0]["errors"]
+    assert [json.loads(line)["line"] for line in rejected.read_text().splitlines()] == [3]
