@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from ..io_formats import BOM
 from .simulate import Simulation
 
 CHUNK_BYTES = 4 << 20
@@ -41,6 +42,8 @@ def _simulate_chunk(args) -> tuple:
     with open(path, "rb") as f:
         f.seek(start)
         data = f.read(end - start)
+    if start == 0 and data.startswith(BOM):
+        data = data[len(BOM) :]
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

@@ -110,6 +110,13 @@ def test_a_file_in_parallel_chunks_gives_the_sequential_result_with_line_numbers
     assert "mode" in parallel["rejected"]["lines"][1]["errors"]
 
 
+def test_a_byte_order_mark_at_the_start_of_a_file_is_not_a_bad_line(tmp_path, year_2020):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(orjson.dumps(c) for c in year_2020[:3]))
+    result = simulate_file(path, ["in_force"]).to_dict()
+    assert (result["count"], result["rejected"]["count"]) == (3, 0)
+
+
 def test_scenario_names_must_differ():
     with pytest.raises(ValueError):
         Simulation(["in_force", "in_force"])
