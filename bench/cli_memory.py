@@ -2,7 +2,8 @@
 
 Writes seeded synthetic contacts (bench/synthetic_contacts.py) as JSON Lines to a temporary file,
 runs the command on it in a subprocess with the verdicts sent to /dev/null, and reads the child's
-own peak RSS from os.wait4 (ru_maxrss, KiB on Linux).
+own peak RSS from os.wait4 (ru_maxrss, KiB on Linux). Linux carries the parent's high-water mark
+into the child, so this is an upper bound (this script stays small: tens of MB).
 
 Run: .venv/bin/python bench/cli_memory.py [--lines 1000000]
 """
