@@ -42,7 +42,7 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int, threads: int = 4, startup_timeout: float = 30.0):
+def gunicorn(workers: int, threads: int = 4, startup_timeout: float = 30.0, app: str = "api:create_app()"):
     """Yield (base_url, process) of a running server; always stopped on exit."""
     port = free_port()
     env = dict(os.environ)
@@ -57,7 +57,7 @@ def gunicorn(workers: int, threads: int = 4, startup_timeout: float = 30.0):
     if "DATABASE_URL" not in env:  # the default SQLite decision log, in a throwaway directory
         env["DATABASE_PATH"] = str(Path(tempfile.mkdtemp(prefix="utomlans-bench-")) / "decisions.sqlite3")
     proc = subprocess.Popen(
-        [str(GUNICORN), "-c", "api/gunicorn.conf.py", "api:create_app()"],
+        [str(GUNICORN), "-c", "api/gunicorn.conf.py", "--pythonpath", str(ROOT / "bench"), app],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
