@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 import rules
 
+from .checkpointer import WalCheckpointer
 from .contract_registry import ContractConflict, ContractNotFound, ContractRegistry
 from .decision_log import DecisionLog, Pending, pending_from_verdict
 from .engine import database_url, make_engine
@@ -40,6 +41,9 @@ class Storage:
         self.decisions = DecisionLog(engine)
         self.contracts = ContractRegistry(engine)
         self.live = LiveContracts(self.contracts, base_policy or rules.default_policy())
+        self._checkpointer = None
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            self._checkpointer = WalCheckpointer(engine.url.database).start()
 
     @classmethod
     def open(cls, url: str | None = None, *, base_policy: rules.Policy | None = None, prepare: bool = True):
@@ -66,4 +70,6 @@ class Storage:
         return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()

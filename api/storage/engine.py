@@ -3,6 +3,11 @@
 SQLite runs in WAL mode with synchronous=NORMAL: a committed transaction survives the crash or
 kill -9 of any process (the WAL is written before COMMIT returns); only a power loss / OS crash
 can lose the last transactions. PostgreSQL keeps its own defaults (fsync on commit).
+
+SQLite tuning for the batch path (a 10,000-contact batch writes ~30 MB): 16 KiB pages in a new
+database (a ~2.5 KB decision row fits one to a 4 KiB page, wasting a third; 16 KiB pages hold six),
+a 32 MiB page cache per connection (a batch's pages are not spilled to the WAL midway), and no
+automatic checkpoint in COMMIT: Storage runs them in a background thread (checkpointer.py).
 """
 
 import os
@@ -76,8 +81,11 @@ def _sqlite_begin(conn):
 def _sqlite_pragmas(dbapi_connection, _record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA page_size=16384")  # takes effect only in a new, empty database
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA cache_size=-32768")  # KiB
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
