@@ -12,7 +12,6 @@ Dockerfile run). Every value can be set from the environment.
   here before any worker imports prometheus_client, removed at exit.
 """
 
-import json
 import multiprocessing
 import os
 import shutil
@@ -36,22 +35,8 @@ limit_request_line = 8190
 loglevel = os.environ.get("LOG_LEVEL", "info")
 errorlog = "-"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
-# One JSON object per line. gunicorn fills the %(...)s atoms; json.dumps quotes the template's
-# values, and request-supplied values (path, user agent) are escaped by gunicorn.
-access_log_format = json.dumps(
-    {
-        "time": "%(t)s",
-        "remote": "%(h)s",
-        "method": "%(m)s",
-        "path": "%(U)s",
-        "query": "%(q)s",
-        "status": "%(s)s",
-        "bytes": "%(B)s",
-        "duration_us": "%(D)s",
-        "user_agent": "%(a)s",
-        "pid": "%(p)s",
-    }
-)
+# One JSON object per line (api/access_log.py).
+logger_class = "api.access_log.JsonAccessLogger"
 
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="utomlans-prometheus-")

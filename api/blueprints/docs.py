@@ -2,11 +2,17 @@
 
 from pathlib import Path
 
-from flask import Blueprint, send_from_directory
+from flask import Blueprint, redirect, send_from_directory
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
 
 blp = Blueprint("swagger_ui", __name__)
+
+
+@blp.route("/")
+def root():
+    """A person who opens the service's address lands on its documentation."""
+    return redirect("/docs", code=302)
 
 
 @blp.route("/docs")

@@ -4,6 +4,7 @@ headless Chromium against it."""
 import json
 import re
 import shutil
+import time
 import urllib.request
 from pathlib import Path
 
@@ -47,6 +48,24 @@ def test_gunicorn_serves_a_batch_and_counts_it_across_workers(live_server):
     )
     assert counted and float(counted.group(1)) == 10
     assert json.loads(_get(live_server + "/ready"))["status"] == "ready"
+
+
+@pytest.mark.slow
+def test_access_log_is_one_json_object_per_line_whatever_the_client_sends(live_server, tmp_path):
+    agent = 'odd "agent" \\ with quotes'
+    request = urllib.request.Request(live_server + '/health?q="x\\y', headers={"User-Agent": agent})
+    urllib.request.urlopen(request, timeout=10).close()
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in (tmp_path / "gunicorn.log").read_text().splitlines() if line.startswith("{")]
+        entries = [json.loads(line) for line in lines]
+        hits = [e for e in entries if e["user_agent"] == agent]
+        if hits or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert hits, lines
+    assert hits[0]["path"] == "/health" and hits[0]["status"] == 200 and hits[0]["query"] == 'q="x\\y'
+    assert hits[0]["time"].endswith("Z") and isinstance(hits[0]["duration_us"], int)
 
 
 @pytest.mark.slow

@@ -77,6 +77,11 @@ def test_example_verdict_is_the_engines_verdict_for_the_example_contact(client):
     assert response == documented
 
 
+def test_the_root_leads_to_the_docs(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/docs"
+
+
 def test_swagger_ui_is_served_from_local_files_only(client):
     page = client.get("/docs")
     assert page.status_code == 200
