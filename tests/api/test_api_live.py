@@ -57,7 +57,8 @@ def test_access_log_is_one_json_object_per_line_whatever_the_client_sends(live_s
     urllib.request.urlopen(request, timeout=10).close()
     deadline = time.monotonic() + 10
     while True:
-        lines = [line for line in (tmp_path / "gunicorn.log").read_text().splitlines() if line.startswith("{")]
+        log = (tmp_path / "gunicorn.log").read_text()
+        lines = [line for line in log.splitlines() if line.startswith("{")]
         entries = [json.loads(line) for line in lines]
         hits = [e for e in entries if e["user_agent"] == agent]
         if hits or time.monotonic() > deadline:
