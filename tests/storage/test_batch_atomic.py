@@ -1,0 +1,65 @@
+"""One request, one decision-log transaction: a batch issued in several chunks is stored all or
+nothing, and only a successful response commits. SQLite and PostgreSQL."""
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from api import create_app
+from api.blueprints import verdicts
+from api.storage import decision_log
+
+from .helpers import contact
+
+
+@pytest.fixture
+def app(db_url, monkeypatch):
+    monkeypatch.delenv("API_KEYS", raising=False)
+    monkeypatch.delenv("API_KEYS_FILE", raising=False)
+    monkeypatch.setattr(verdicts, "ISSUE_CHUNK", 3)  # 10 lines: chunks of 3, 3, 3, 1
+    application = create_app({"DATABASE_URL": db_url})
+    yield application
+    application.extensions["utomlans.storage"].close()
+
+
+def _lines(tag):
+    return {"contacts": [contact(f"{tag}-{i}") for i in range(10)]}
+
+
+def test_a_batch_in_chunks_is_stored_whole(app):
+    answer = app.test_client().post("/v1/verdicts/batch", json=_lines("whole"))
+    assert answer.status_code == 200
+    log = app.extensions["utomlans.storage"].decisions
+    assert log.count() == 10
+    assert all(log.get(v["decision_id"])["verdict"] == v for v in answer.get_json()["verdicts"])
+
+
+def test_a_failure_in_a_later_chunk_leaves_nothing_of_the_batch(app, monkeypatch):
+    real = decision_log.Transaction._record_once
+    calls = []
+
+    def third_chunk_fails(self, entries):
+        calls.append(len(entries))
+        if len(calls) == 3:
+            raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+        return real(self, entries)
+
+    monkeypatch.setattr(decision_log.Transaction, "_record_once", third_chunk_fails)
+    answer = app.test_client().post("/v1/verdicts/batch", json=_lines("broken"))
+    assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
+    assert calls == [3, 3, 3]
+    assert app.extensions["utomlans.storage"].decisions.count() == 0
+
+
+def test_an_error_after_issuing_rolls_back(app, monkeypatch):
+    def summary_fails(*args, **kwargs):
+        raise RuntimeError("bug after the verdicts were issued")
+
+    monkeypatch.setattr(verdicts, "count_verdicts", summary_fails)
+    answer = app.test_client().post("/v1/verdicts/batch", json=_lines("bug"))
+    assert answer.status_code == 500
+    assert app.extensions["utomlans.storage"].decisions.count() == 0
+    # The service goes on: the next request is stored (no transaction or lock left behind).
+    monkeypatch.undo()
+    monkeypatch.setattr(verdicts, "ISSUE_CHUNK", 3)
+    assert app.test_client().post("/v1/verdicts/batch", json=_lines("next")).status_code == 200
+    assert app.extensions["utomlans.storage"].decisions.count() == 10

@@ -1,0 +1,267 @@
+"""Faults (issue 4): a gunicorn worker killed with SIGKILL while batches are being posted, and the
+PostgreSQL server stopped under a running service.
+
+What "no decision is half-written" means here: a decision row is written in one statement of one
+transaction, so it is never partly stored; and a request is one decision-log transaction
+(api/storage/service.py), so a batch is stored entirely (its response was, or could have been,
+sent) or not at all (the worker died before COMMIT and the client got no answer). A stored batch
+whose client got no answer is possible (killed between COMMIT and the last byte sent): the client
+sends it again and gets the same decisions back (idempotent), so that is not half-written.
+"""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import orjson
+import psycopg
+import pytest
+
+from api import create_app
+from api.storage import Storage
+
+from .helpers import contact
+from .pgserver import PrivatePostgres, available, free_port, wait_until
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+BATCH = 1500
+RUN_SECONDS = 40  # upper bound on the posting phase of the kill test
+NOT_NULL = (
+    "decision_id",
+    "idem_key",
+    "contact_id",
+    "home_region",
+    "contact_date",
+    "decision",
+    "reason",
+    "amount_ore",
+    "contact",
+    "verdict",
+    "policy_digest",
+    "layers",
+    "evaluated_at",
+    "client",
+)
+
+
+def _worker_pids(master: int) -> list[int]:
+    pids = []
+    for task in Path(f"/proc/{master}/task").iterdir():
+        pids.extend(int(pid) for pid in (task / "children").read_text().split())
+    return pids
+
+
+def _gunicorn(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS="1",
+        DATABASE_URL=url,
+        GUNICORN_ACCESS_LOG="",
+        LOG_LEVEL="warning",
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("API_KEYS", None)
+    env.pop("API_KEYS_FILE", None)
+    log = open(log_path, "w")  # noqa: SIM115 - the child holds it; closed with the test's tmp dir
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", "api/gunicorn.conf.py", "api:create_app()"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up():
+        assert proc.poll() is None, log_path.read_text()
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=1):
+                return len(_worker_pids(proc.pid)) >= 2
+        except OSError:
+            return False
+
+    if not wait_until(up, timeout=60):
+        proc.kill()
+        raise AssertionError("gunicorn did not start within 60 s:\n" + log_path.read_text())
+    return proc, base
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def _batch(tag: str) -> bytes:
+    lines = [contact(f"{tag}-{i}", claimed_amount_sek=f"{100 + i % 700}.00") for i in range(BATCH)]
+    lines[7] = {"contact_id": f"{tag}-bad", "home_region": "02"}  # a rejected line is not stored
+    return orjson.dumps({"contacts": lines})
+
+
+class Poster(threading.Thread):
+    """Posts distinct batches back to back until told to stop; keeps every 200 answer."""
+
+    def __init__(self, base: str, name: str, stop: threading.Event):
+        super().__init__(daemon=True)
+        self.base, self.tag, self.stop = base, name, stop
+        self.answered: dict[str, list[dict]] = {}  # batch tag -> verdicts received
+        self.failed: list[str] = []  # batch tags whose request got no answer or a 5xx
+        self.in_flight_since: float | None = None
+
+    def run(self):
+        n = 0
+        while not self.stop.is_set():
+            tag = f"{self.tag}-{n}"
+            n += 1
+            request = urllib.request.Request(
+                self.base + "/v1/verdicts/batch",
+                data=_batch(tag),
+                headers={"Content-Type": "application/json"},
+            )
+            self.in_flight_since = time.monotonic()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    body = orjson.loads(response.read())
+                self.answered[tag] = body["verdicts"]
+            except (urllib.error.HTTPError, OSError) as exc:  # reset, closed, 502/503...
+                self.failed.append(f"{tag}: {exc}")
+            finally:
+                self.in_flight_since = None
+
+
+def _rows(url: str) -> list[dict]:
+    """Every stored decision, read with the driver (no code under test in between)."""
+    columns = ", ".join(NOT_NULL)
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            cursor = conn.execute(f"SELECT {columns} FROM decisions")
+            return [dict(zip(NOT_NULL, row, strict=True)) for row in cursor]
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5) as conn:
+        cursor = conn.execute(f"SELECT {columns} FROM decisions")
+        return [dict(zip(NOT_NULL, row, strict=True)) for row in cursor]
+
+
+def test_kill_9_a_worker_while_batches_are_posted(db_url, tmp_path):
+    Storage.open(db_url).close()  # migrate once, as a deployment would, before the workers start
+    proc, base = _gunicorn(db_url, tmp_path / "gunicorn.log")
+    stop = threading.Event()
+    posters = [Poster(base, f"k{i}", stop) for i in range(2)]
+    killed = []
+    try:
+        for poster in posters:
+            poster.start()
+        deadline = time.monotonic() + RUN_SECONDS
+        assert wait_until(lambda: sum(len(p.answered) for p in posters) >= 2, timeout=RUN_SECONDS)
+        # Kill a worker while a batch is in flight, until some request has died with it (at most 3).
+        while len(killed) < 3 and not any(p.failed for p in posters) and time.monotonic() < deadline:
+            busy = wait_until(
+                lambda: any(
+                    p.in_flight_since and time.monotonic() - p.in_flight_since > 0.15 for p in posters
+                ),
+                timeout=20,
+            )
+            assert busy, "no batch in flight to kill"
+            victim = _worker_pids(proc.pid)[0]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+            wait_until(
+                lambda v=victim: len(_worker_pids(proc.pid)) >= 2 and v not in _worker_pids(proc.pid), 30
+            )
+            time.sleep(0.5)
+        answered_before = sum(len(p.answered) for p in posters)
+        # The master replaces the worker: batches are answered again.
+        assert wait_until(lambda: sum(len(p.answered) for p in posters) >= answered_before + 2, timeout=30)
+    finally:
+        stop.set()
+        for poster in posters:
+            poster.join(timeout=90)
+        _stop(proc)
+
+    failed = [f for p in posters for f in p.failed]
+    assert killed and failed, "the kill did not interrupt any request: the fault was not exercised"
+    rows = _rows(db_url)
+    by_id = {row["decision_id"]: row for row in rows}
+    assert len(by_id) == len(rows)
+
+    # Every verdict a client received is stored, whole, exactly as received.
+    received = 0
+    for poster in posters:
+        for tag, verdicts in poster.answered.items():
+            assert len(verdicts) == BATCH - 1, tag
+            for verdict in verdicts:
+                row = by_id.get(verdict["decision_id"])
+                assert row is not None, f"{tag}: {verdict['decision_id']} answered but not stored"
+                assert all(row[column] is not None for column in NOT_NULL), row
+                assert orjson.loads(row["verdict"]) == verdict
+                assert row["contact_id"] == verdict["contact_id"]
+                received += 1
+    assert received > 0
+
+    # No batch is half-written: every batch with any stored decision has all of them.
+    per_batch: dict[str, int] = {}
+    for row in rows:
+        per_batch[row["contact_id"].rsplit("-", 1)[0]] = (
+            per_batch.get(row["contact_id"].rsplit("-", 1)[0], 0) + 1
+        )
+    partial = {tag: count for tag, count in per_batch.items() if count != BATCH - 1}
+    assert not partial, f"batches stored in part (tag: rows): {partial}"
+
+
+@pytest.mark.skipif(not available(), reason="no PostgreSQL server binaries (PG_BIN)")
+def test_postgresql_stopped_and_started_under_a_running_service():
+    server = PrivatePostgres()
+    server.start()
+    try:
+        url = server.create_database("faults")
+        app = create_app({"DATABASE_URL": url})
+        client = app.test_client()
+        try:
+            before = client.post("/v1/verdicts", json=contact("before-outage"))
+            assert before.status_code == 200
+            assert client.get("/ready").status_code == 200
+
+            server.stop("fast")
+            down = client.post("/v1/verdicts", json=contact("during-outage"))
+            assert down.status_code == 503, down.get_data(as_text=True)
+            assert down.mimetype == "application/problem+json"
+            assert down.headers["Retry-After"].isdigit()
+            assert "decision_id" not in down.get_json()
+            batch = client.post("/v1/verdicts/batch", json={"contacts": [contact("during-outage-batch")]})
+            assert batch.status_code == 503 and batch.mimetype == "application/problem+json"
+            ready = client.get("/ready")
+            assert ready.status_code == 503 and ready.mimetype == "application/problem+json"
+            why = ready.get_json()["checks"]["storage"]
+            assert why.startswith("failing: unreachable: ") and "refused" in why.lower(), why
+            assert str(server.port) not in why and "127.0.0.1" not in why and "postgres" not in why
+
+            server.start()  # same port: the service was not restarted and must find it again
+            assert wait_until(lambda: client.get("/ready").status_code == 200, timeout=30)
+            after = client.post("/v1/verdicts", json=contact("during-outage"))
+            assert after.status_code == 200
+            assert (
+                client.post("/v1/verdicts/batch", json={"contacts": [contact("after-batch")]}).status_code
+                == 200
+            )
+            stored = app.extensions["utomlans.storage"].decisions
+            assert stored.get(before.get_json()["decision_id"])["verdict"] == before.get_json()
+            assert stored.get(after.get_json()["decision_id"]) is not None
+            assert stored.count() == 3  # nothing from the outage was stored
+        finally:
+            app.extensions["utomlans.storage"].close()
+    finally:
+        server.destroy()
