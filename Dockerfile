@@ -5,14 +5,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    BIND=0.0.0.0:8000
+    BIND=0.0.0.0:8000 \
+    DATABASE_PATH=/var/lib/utomlans/decisions.sqlite3
 
 WORKDIR /app
 COPY pyproject.toml ./
 COPY rules ./rules
 COPY api ./api
 RUN pip install . \
-    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin utomlans
+    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin utomlans \
+    && mkdir -p /var/lib/utomlans \
+    && chown utomlans /var/lib/utomlans
+
+# The decision log: SQLite here unless DATABASE_URL points at PostgreSQL. Mount a volume to keep it.
+VOLUME ["/var/lib/utomlans"]
 
 USER utomlans
 EXPOSE 8000

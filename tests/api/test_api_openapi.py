@@ -138,3 +138,13 @@ def test_dockerfile_is_slim_non_root_with_a_healthcheck():
     copied = " ".join(rest for instruction, rest in instructions if instruction == "COPY")
     for needed in ("pyproject.toml", "rules", "api"):
         assert needed in copied
+
+
+def test_dockerfile_gives_the_non_root_user_a_writable_decision_log():
+    instructions = _dockerfile()
+    env = " ".join(rest for instruction, rest in instructions if instruction == "ENV")
+    path = re.search(r"DATABASE_PATH=(\S+)", env).group(1)
+    directory = path.rsplit("/", 1)[0]
+    (user,) = [rest for instruction, rest in instructions if instruction == "USER"]
+    runs = " ".join(rest for instruction, rest in instructions if instruction == "RUN")
+    assert f"chown {user} {directory}" in runs
