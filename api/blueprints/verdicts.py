@@ -85,7 +85,8 @@ def post_verdict():
     description="Decides up to 100,000 invoice lines in one request. Every line gets either a verdict "
     "(under `verdicts`, in input order) or a place under `rejected` with its 0-based index and errors: "
     "a bad line never fails the batch and is never dropped. `summary` counts and sums the verdicts by "
-    "decision and reason. More lines than the limit: 413.",
+    "decision and reason. All verdicts of one batch share one `evaluated_at`. "
+    "More lines than the limit: 413.",
     **_request_body(BatchRequestSchema, {"example": examples.batch_request_example()}),
 )
 @blp.response(200, BatchResponseSchema, example=examples.batch_response_example())
