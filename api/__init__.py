@@ -23,12 +23,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
     _configure_logging(app)
 
+    instrumentation.init_app(app)  # first: its timer starts before any other before_request hook
     policy_source.init_app(app)
     readiness.init_app(app)
     auth.init_app(app)  # before storage: refuses to start in production without keys
     storage_service.init_app(app)  # decision log, contracts from the database, /ready check
     errors.init_app(app)
-    instrumentation.init_app(app)
     api = make_api(app)
     register_blueprints(app, api)
     auth.document(api)
@@ -41,6 +41,7 @@ def _configure_logging(app: Flask) -> None:
     if gunicorn_error.handlers:  # under gunicorn: log through its handlers and level
         app.logger.handlers = gunicorn_error.handlers
         app.logger.setLevel(gunicorn_error.level)
-        for name in ("api.errors", "api.readiness"):
-            logging.getLogger(name).handlers = gunicorn_error.handlers
-            logging.getLogger(name).setLevel(gunicorn_error.level)
+        package_logger = logging.getLogger("api")  # api.errors, api.auth, api.storage, ... propagate here
+        package_logger.handlers = gunicorn_error.handlers
+        package_logger.setLevel(gunicorn_error.level)
+        package_logger.propagate = False
