@@ -45,6 +45,18 @@ else:
     _owned_metrics_dir = None
 
 
+def post_worker_init(worker):
+    """The app, the compiled policy and the libraries live as long as the worker: freeze them out of
+    the cyclic GC's reach, and collect the young generation less often. A 10,000-line batch builds
+    some 10^6 short-lived objects; with the defaults, full collections rescanning everything took a
+    quarter of its time (bench/http_batch.py: ~26k -> ~34k contacts/s in process)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

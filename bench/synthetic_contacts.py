@@ -34,10 +34,10 @@ def contacts(count: int, seed: int = 2021):
     rng = random.Random(seed)
     span = (LAST_DAY - FIRST_DAY).days
     for n in range(count):
-        yield _contact(rng, n, FIRST_DAY + timedelta(days=rng.randrange(span + 1)))
+        yield _contact(rng, f"bench-{seed}-{n:08d}", FIRST_DAY + timedelta(days=rng.randrange(span + 1)))
 
 
-def _contact(rng: random.Random, n: int, day: date) -> dict:
+def _contact(rng: random.Random, contact_id: str, day: date) -> dict:
     home = "25" if rng.random() < 0.55 else rng.choice(REGION_CODES)
     digital = rng.random() < 0.85
     if rng.random() < 0.05:
@@ -55,7 +55,7 @@ def _contact(rng: random.Random, n: int, day: date) -> dict:
         else f"SE16232100{rng.randrange(100, 400)}-K{rng.randrange(1, 60):03d}"
     )
     data = {
-        "contact_id": f"bench-{n:08d}",
+        "contact_id": contact_id,  # new per seed: a batch of first decisions, not corrections
         "contact_date": day.isoformat(),
         "home_region": home,
         "care_region": care,

@@ -41,6 +41,9 @@ class Contract:
             "fictitious": self.fictitious,
         }
 
+    def __hash__(self) -> int:  # by content, like ==; the tariff mapping itself is not hashable
+        return hash(self.digest)
+
     @cached_property
     def digest(self) -> str:
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))

@@ -27,9 +27,10 @@ class Parameter:
     assumption: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Period:
-    """One effective-dated block of a layer: valid_from and valid_to inclusive, valid_to None = open."""
+    """One effective-dated block of a layer: valid_from and valid_to inclusive, valid_to None = open.
+    Compared and hashed by identity: each is loaded once, and verdict caches key on it."""
 
     id: str
     layer: str
@@ -46,14 +47,14 @@ class Period:
         return {"id": self.id, "valid_from": self.valid_from.isoformat()}
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class NationalPeriod(Period):
     digital_tariff_ore: Mapping[str, int]
     telephone_reimbursed: bool
     invoice_limit_months: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class RegionalPeriod(Period):
     home_region: str
     referral_specialties: frozenset

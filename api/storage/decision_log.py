@@ -275,17 +275,16 @@ class Transaction:
         return {key: orjson.loads(verdict) for key, verdict in result}
 
     def _latest(self, contact_ids: set[str]) -> dict[tuple[str, str], str]:
-        """The newest stored decision_id per (contact_id, home_region) of these contact ids."""
+        """The newest stored decision_id per (contact_id, home_region) of these contact ids: one
+        row per contact, found through ix_decisions_contact, however long its history."""
         where, params = self._in("contact_id", contact_ids)
         result = self._conn.exec_driver_sql(
-            f"SELECT contact_id, home_region, seq, decision_id FROM decisions WHERE {where}", params
+            "SELECT d.contact_id, d.home_region, d.decision_id FROM decisions AS d "
+            f"WHERE d.{where} AND d.seq = (SELECT max(e.seq) FROM decisions AS e "
+            "WHERE e.contact_id = d.contact_id AND e.home_region = d.home_region)",
+            params,
         )
-        latest: dict[tuple[str, str], tuple[int, str]] = {}
-        for contact_id, region, seq, decision_id in result:
-            key = (contact_id, region)
-            if key not in latest or latest[key][0] < seq:
-                latest[key] = (seq, decision_id)
-        return {key: value[1] for key, value in latest.items()}
+        return {(contact_id, region): decision_id for contact_id, region, decision_id in result}
 
 
 _COLUMNS = (
