@@ -12,7 +12,7 @@ from rules.simulation.report import render_report
 from rules.simulation.scenarios import ScenarioError, build_policy, normalise
 from rules.simulation.simulate import simulate_contacts
 
-from ..json_io import json_response, read_json
+from ..json_io import json_body_errors, json_response, read_json
 from ..policy_source import current_policy
 from ..problem import ProblemError
 from ..storage.service import current_storage
@@ -120,15 +120,7 @@ def _wants_html(body) -> bool:
     content_type="text/html",
     schema={"type": "string"},
 )
-@blp.alt_response(
-    422,
-    description="Bad request shape, scenario or generator spec; `errors` says what, per key.",
-    schema="Problem",
-    content_type="application/problem+json",
-)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@json_body_errors(blp, "Bad request shape, scenario or generator spec; `errors` says what, per key.")
 def post_simulation():
     body = read_json()
     if not isinstance(body, dict):
@@ -160,14 +152,7 @@ def post_simulation():
     **_request_body(ReadjudicationRequestSchema, READJUDICATION_EXAMPLE),
 )
 @blp.response(200, ReadjudicationResultSchema)
-@blp.alt_response(
-    422,
-    description="Bad request: `errors` says what, per key.",
-    schema="Problem",
-    content_type="application/problem+json",
-)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@json_body_errors(blp, "Bad request: `errors` says what, per key.")
 def post_readjudication():
     body = read_json()
     if not isinstance(body, dict):

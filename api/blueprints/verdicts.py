@@ -18,7 +18,7 @@ from rules.evaluator import decide
 from .. import examples
 from ..instrumentation import REJECTED, count_verdicts
 from ..issuing import evaluated_at_now, issue
-from ..json_io import json_response, read_json
+from ..json_io import json_body_errors, json_response, read_json
 from ..policy_source import current_policy
 from ..problem import ProblemError
 from .verdicts_schemas import BatchRequestSchema, BatchResponseSchema, ContactSchema, IssuedVerdictSchema
@@ -53,16 +53,11 @@ def _request_body(schema, examples_or_example):
     **_request_body(ContactSchema, {"examples": examples.contact_examples()}),
 )
 @blp.response(200, IssuedVerdictSchema, example=examples.verdict_example())
-@blp.alt_response(
-    422,
-    description="The contact is not valid; `errors` says what is wrong, per field.",
-    schema="Problem",
-    content_type="application/problem+json",
+@json_body_errors(
+    blp,
+    "The contact is not valid; `errors` says what is wrong, per field.",
     example=examples.invalid_contact_problem_example(),
 )
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 def post_verdict():
     data = read_json()
     policy = current_policy()
@@ -90,15 +85,7 @@ def post_verdict():
     **_request_body(BatchRequestSchema, {"example": examples.batch_request_example()}),
 )
 @blp.response(200, BatchResponseSchema, example=examples.batch_response_example())
-@blp.alt_response(
-    422,
-    description="The body is not an object with a `contacts` list.",
-    schema="Problem",
-    content_type="application/problem+json",
-)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@json_body_errors(blp, "The body is not an object with a `contacts` list.")
 def post_batch():
     contacts = _contacts_of(read_json())
     policy = current_policy()
