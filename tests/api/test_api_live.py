@@ -3,16 +3,13 @@ headless Chromium against it."""
 
 import json
 import re
-import shutil
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, FLAGS
 
 from api import examples
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 
 def _post(url: str, body) -> tuple[int, dict]:
@@ -78,15 +75,7 @@ def test_swagger_ui_try_it_out_gets_a_verdict(live_server):
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=FLAGS,
         )
         try:
             page = browser.new_page()

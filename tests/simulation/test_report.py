@@ -1,25 +1,13 @@
 """The HTML report: self-contained, and its charts really render in headless Chromium."""
 
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, FLAGS
 
 from rules.simulation.report import render_report
 from rules.simulation.simulate import simulate_contacts
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")

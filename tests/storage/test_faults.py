@@ -26,6 +26,7 @@ import pytest
 
 from api import create_app
 from api.storage import Storage
+from api.storage.tables import decisions
 
 from .helpers import contact
 from .pgserver import PrivatePostgres, available, free_port, wait_until
@@ -35,22 +36,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 1500
 RUN_SECONDS = 40  # upper bound on the posting phase of the kill test
-NOT_NULL = (
-    "decision_id",
-    "idem_key",
-    "contact_id",
-    "home_region",
-    "contact_date",
-    "decision",
-    "reason",
-    "amount_ore",
-    "contact",
-    "verdict",
-    "policy_digest",
-    "layers",
-    "evaluated_at",
-    "client",
-)
+NOT_NULL = tuple(column.name for column in decisions.columns if not column.nullable and column.name != "seq")
 
 
 def _worker_pids(master: int) -> list[int]:
