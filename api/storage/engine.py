@@ -10,6 +10,7 @@ a 32 MiB page cache per connection (a batch's pages are not spilled to the WAL m
 automatic checkpoint in COMMIT: Storage runs them in a background thread (checkpointer.py).
 """
 
+import fcntl
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,13 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        database = engine.url.database
+        if database and database != ":memory:":
+            writer_lock = _WriterLock(Path(f"{database}-writer.lock"))
+            event.listen(engine, "commit", writer_lock.release)
+            event.listen(engine, "rollback", writer_lock.release)
+            event.listen(engine.pool, "checkin", writer_lock.release_connection)
+            engine.sqlite_writer_lock = writer_lock
         return engine
     # pool_pre_ping: a connection broken by a database restart is replaced on checkout, so the
     # service recovers by itself once the database is back.
@@ -73,9 +81,45 @@ def writing(engine: Engine):
 def _sqlite_begin(conn):
     # pysqlite's own implicit BEGIN is switched off (isolation_level=None below): SQLAlchemy
     # emits it here, so transactions and savepoints behave as documented.
-    conn.exec_driver_sql(
-        "BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN"
-    )
+    if conn.get_execution_options().get("sqlite_immediate"):
+        lock = getattr(conn.engine, "sqlite_writer_lock", None)
+        if lock is not None:
+            lock.acquire(conn)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+class _WriterLock:
+    """One SQLite writer at a time across threads and worker processes, queued in the kernel.
+
+    SQLite lets a blocked writer poll with growing sleeps (up to 100 ms each): under many
+    concurrent single-verdict requests the write lock was often free while every waiter slept
+    (p99 near 900 ms). A blocking flock on a file beside the database hands the lock over at
+    once. Each pooled connection holds its own open file, so threads of one worker queue too."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def acquire(self, conn) -> None:
+        info = conn.connection.info
+        fd = info.get("writer_lock_fd")
+        if fd is None:
+            fd = info["writer_lock_fd"] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        info["writer_lock_held"] = True
+
+    def release(self, conn) -> None:
+        self._release(conn.connection.info)
+
+    def release_connection(self, dbapi_connection, record) -> None:
+        if record is not None:
+            self._release(record.info)
+
+    @staticmethod
+    def _release(info) -> None:
+        if info.pop("writer_lock_held", False):
+            fcntl.flock(info["writer_lock_fd"], fcntl.LOCK_UN)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
