@@ -85,20 +85,25 @@ def main() -> int:
     # Fresh contacts for every timed run: a first decision is stored, a repeat is only looked up.
     bodies = [batch(10_000, seed=seed) for seed in (1, 2, 3, 4, 5)]
     print(f"10,000-contact batch: {len(bodies[0]) / 1e6:.1f} MB request")
-    with gunicorn(workers=2) as (base, _proc):
-        post(base, bodies[0])  # warm-up: first request of each worker builds caches
-        post(base, bodies[1])
-        rates = []
-        for body in bodies[2:]:
-            elapsed, result = post(base, body)
-            check(result, 10_000)
-            rates.append(10_000 / elapsed)
-        best, median = max(rates), statistics.median(rates)
-        print(f"  end to end: best {best:,.0f} contacts/s, median {median:,.0f} contacts/s (goal >= 25,000)")
-        elapsed, result = post(base, bodies[-1])
-        check(result, 10_000)
-        print(f"  the same batch again (idempotent repeats): {10_000 / elapsed:,.0f} contacts/s")
-        ok &= best >= 25_000
+    for label, app in (
+        ("end to end", "api:create_app()"),
+        ("end to end, no decision log (bench/http_app_engine_only.py)", "http_app_engine_only:create()"),
+    ):
+        with gunicorn(workers=2, app=app) as (base, _proc):
+            post(base, bodies[0])  # warm-up: first request of each worker builds caches
+            post(base, bodies[1])
+            rates = []
+            for body in bodies[2:]:
+                elapsed, result = post(base, body)
+                check(result, 10_000)
+                rates.append(10_000 / elapsed)
+            best, median = max(rates), statistics.median(rates)
+            print(f"  {label}: best {best:,.0f} contacts/s, median {median:,.0f} contacts/s (goal >= 25,000)")
+            if app == "api:create_app()":
+                elapsed, result = post(base, bodies[-1])
+                check(result, 10_000)
+                print(f"  the same batch again (idempotent repeats): {10_000 / elapsed:,.0f} contacts/s")
+                ok &= best >= 25_000
     in_process_breakdown(bodies)
 
     body = batch(100_000, seed=100)
