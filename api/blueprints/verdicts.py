@@ -31,7 +31,7 @@ blp = Blueprint(
 )
 
 # Verdicts are issued (recorded, serialised) this many at a time: bounded memory for 100,000-line
-# batches, and few decision-log transactions.
+# batches (the whole batch is still one decision-log transaction).
 ISSUE_CHUNK = 5000
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 BATCH_SHAPE = "The body must be a JSON object with one field, `contacts`, a list: see errors."

@@ -208,9 +208,13 @@ class Transaction:
     def record(self, entries: Sequence[Pending]) -> list[dict]:
         """Store the entries (inside this transaction); the verdicts to send, as DecisionLog.record.
 
-        Each call runs in a savepoint: when a concurrent transaction committed an identical
-        contact first (IntegrityError on idem_key, PostgreSQL only: SQLite serialises writers),
-        the call is rolled back to the savepoint and redone, and the lookup then finds that row."""
+        On PostgreSQL each call runs in a savepoint: when a concurrent transaction committed an
+        identical contact first (IntegrityError on idem_key), the call is rolled back to the
+        savepoint and redone, and the lookup then finds that row. SQLite serialises writers
+        (BEGIN IMMEDIATE under the writer lock), so no such race exists there and no savepoint is
+        needed: two statements fewer for every single verdict."""
+        if self._sqlite:
+            return self._record_once(entries)
         for attempt in range(_ATTEMPTS):
             try:
                 with self._conn.begin_nested():
