@@ -12,6 +12,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY rules ./rules
 COPY api ./api
+COPY migrations ./migrations
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin utomlans \
     && mkdir -p /var/lib/utomlans \

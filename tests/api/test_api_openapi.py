@@ -140,6 +140,17 @@ def test_dockerfile_is_slim_non_root_with_a_healthcheck():
         assert needed in copied
 
 
+def test_dockerfile_copies_the_migrations_the_service_runs_at_start():
+    """create_app upgrades the database from api/storage/migrate.MIGRATIONS; the image must hold
+    that directory where the copied source will look for it."""
+    from api.storage.migrate import MIGRATIONS
+
+    relative = MIGRATIONS.relative_to(ROOT).as_posix()
+    copies = [rest.split() for instruction, rest in _dockerfile() if instruction == "COPY"]
+    assert any(parts[0] == relative for parts in copies), copies
+    assert (MIGRATIONS / "env.py").is_file()
+
+
 def test_dockerfile_gives_the_non_root_user_a_writable_decision_log():
     instructions = _dockerfile()
     env = " ".join(rest for instruction, rest in instructions if instruction == "ENV")
