@@ -123,3 +123,25 @@ def invalid_contact_problem_example() -> dict:
         "instance": "/v1/verdicts",
         "errors": errors,
     }
+
+
+def contract_example() -> dict:
+    """A fictitious contract that does not overlap the shipped sample (SE2321000230-SAMPLE1)."""
+    return {
+        "id": "contract-25-example-2025",
+        "home_region": "25",
+        "provider_id": "SE2321000230-EXAMPLE2",
+        "valid_from": "2025-01-01",
+        "valid_to": "2026-12-31",
+        "tariff_sek": {"physician": "450.00", "nurse": "250.00"},
+        "source": "Fictitious example contract for trying the API; not a real agreement",
+        "fictitious": True,
+    }
+
+
+def contract_replacement_example() -> dict:
+    """PUT body for the example contract: its id comes from the path; the tariff changes."""
+    body = contract_example()
+    del body["id"]
+    body["tariff_sek"] = {"physician": "475.00", "nurse": "260.00"}
+    return body

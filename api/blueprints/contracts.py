@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from rules.loader import contract_from_dict
 from rules.money import format_sek
 
+from .. import examples
 from ..auth import current_client
 from ..json_io import json_response
 from ..problem import ProblemError
@@ -63,7 +64,7 @@ def list_contracts(**filters):
 @blp.doc(
     summary="Add a contract", description="409 when it overlaps a contract for the same provider and region."
 )
-@blp.arguments(ContractBodySchema)
+@blp.arguments(ContractBodySchema, example=examples.contract_example())
 @blp.response(201, ContractSchema)
 @blp.alt_response(409, response="CONFLICT")
 def create_contract(body):
@@ -90,7 +91,7 @@ def get_contract(contract_id):
 
 @blp.route("/<string:contract_id>", methods=["PUT"])
 @blp.doc(summary="Replace a contract", description="The whole contract; its id is the path's.")
-@blp.arguments(ContractBodySchema)
+@blp.arguments(ContractBodySchema, example=examples.contract_replacement_example())
 @blp.response(200, ContractSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")

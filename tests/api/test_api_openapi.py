@@ -159,3 +159,24 @@ def test_dockerfile_gives_the_non_root_user_a_writable_decision_log():
     (user,) = [rest for instruction, rest in instructions if instruction == "USER"]
     runs = " ".join(rest for instruction, rest in instructions if instruction == "RUN")
     assert f"chown {user} {directory}" in runs
+
+
+def test_every_request_body_has_an_example_that_the_service_accepts(client):
+    """Swagger UI's "Try it out" sends the documented example as it is: it must work at once."""
+    spec = client.get("/openapi.json").get_json()
+    bodies = {
+        (method, path): op["requestBody"]["content"]["application/json"]
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method != "parameters" and "requestBody" in op
+    }
+    assert bodies
+    for (method, path), content in bodies.items():
+        assert "example" in content or "examples" in content, f"{method.upper()} {path}: no example"
+    post = bodies[("post", "/v1/contracts")]["example"]
+    created = client.post("/v1/contracts", json=post)
+    assert created.status_code == 201, created.get_json()
+    put = bodies[("put", "/v1/contracts/{contract_id}")]["example"]
+    replaced = client.put(f"/v1/contracts/{post['id']}", json=put)
+    assert replaced.status_code == 200, replaced.get_json()
+    assert replaced.get_json()["tariff_sek"] == put["tariff_sek"]
