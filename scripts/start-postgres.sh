@@ -6,6 +6,13 @@
 
 _pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 _pg_dir="${PGTEST_DIR:-$PWD/.pgtest}"
+# As root the server runs as the postgres user, who may not be able to reach a checkout under a
+# private home directory: then keep the cluster in a directory of its own under /tmp.
+if [ -z "${PGTEST_DIR:-}" ] && [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 \
+    && ! runuser -u postgres -- test -x "$PWD"; then
+  _pg_dir="$(mktemp -d /tmp/utomlans-pgtest.XXXXXX)"
+  _pg_remove_dir=1
+fi
 _pg_port="${PGTEST_PORT:-54329}"
 
 _pg_as_owner() {
@@ -46,7 +53,8 @@ else
     echo "test setup: PostgreSQL 15 on port $_pg_port (TEST_DATABASE_URL=$TEST_DATABASE_URL)" >&2
     if [ "$_pg_started" = 1 ]; then
       # Stop the server we started when `make test` (the sourcing shell) is done.
-      trap '_pg_as_owner "$_pg_bin/pg_ctl" -D "$_pg_dir/data" -m fast stop >/dev/null 2>&1' EXIT
+      trap '_pg_as_owner "$_pg_bin/pg_ctl" -D "$_pg_dir/data" -m fast stop >/dev/null 2>&1;
+            [ "${_pg_remove_dir:-0}" = 1 ] && rm -rf "$_pg_dir"' EXIT
     fi
   fi
 fi
