@@ -49,7 +49,3 @@ def format_sek_sv(ore: int) -> str:
         return f"{kronor},{ore:02d}"
     return f"{kronor:,}".replace(",", "\u00a0") + f",{ore:02d}"
 
-
-def sek_to_ore(text: str) -> int:
-    """Policy data amounts ('500.00'); the loader reports errors with file and key."""
-    return parse_sek(text)

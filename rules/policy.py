@@ -138,7 +138,3 @@ class Policy:
     def with_contracts(self, contracts: ContractBook) -> "Policy":
         """The same rules and layers with another contract registry (e.g. the database's)."""
         return replace(self, contracts=contracts, _cache={})
-
-    def layers_on(self, home_region: str, day: date) -> list[Period]:
-        found = [self.national_on(day), self.regional_on(home_region, day)]
-        return [period for period in found if period is not None]
