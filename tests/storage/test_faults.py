@@ -9,6 +9,7 @@ whose client got no answer is possible (killed between COMMIT and the last byte 
 sends it again and gets the same decisions back (idempotent), so that is not half-written.
 """
 
+import http.client
 import os
 import signal
 import sqlite3
@@ -124,7 +125,8 @@ class Poster(threading.Thread):
                 with urllib.request.urlopen(request, timeout=60) as response:
                     body = orjson.loads(response.read())
                 self.answered[tag] = body["verdicts"]
-            except (urllib.error.HTTPError, OSError) as exc:  # reset, closed, 502/503...
+            # reset, closed, 502/503, or a body cut off mid-way (IncompleteRead is no OSError)
+            except (urllib.error.HTTPError, OSError, http.client.HTTPException) as exc:
                 self.failed.append(f"{tag}: {exc}")
             finally:
                 self.in_flight_since = None
