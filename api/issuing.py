@@ -2,8 +2,10 @@
 
 decision_id and evaluated_at are assigned here and nowhere else, and a recorder (the decision log)
 sees every record before the client does. A recorder is a callable
-`record(verdicts, records) -> None` installed with `set_decision_recorder(app, record)`; it may
-store the records, and may rewrite a record's decision_id/evaluated_at for an idempotent repeat.
+`record(verdicts, received, records) -> None` (`received`: each contact as the client sent it),
+installed with `set_decision_recorder(app, record)`; it may store the records, and may replace a
+record by the JSON text it stored (an orjson.Fragment; the original decision, for an idempotent
+repeat), which is then sent as it is.
 If it raises, the request fails (500) and nothing is answered as decided.
 """
 
@@ -17,7 +19,7 @@ from rules import Verdict
 
 EXTENSION = "utomlans.decision_recorder"
 
-Recorder = Callable[[Sequence[Verdict], list[dict]], None]
+Recorder = Callable[[Sequence[Verdict], Sequence[dict], list], None]
 
 
 def set_decision_recorder(app: Flask, recorder: Recorder | None) -> None:
@@ -41,8 +43,9 @@ def new_decision_ids(count: int) -> list[str]:
     return ids
 
 
-def issue(verdicts: Sequence[Verdict], evaluated_at: str | None = None) -> list[dict]:
-    """The response records (SPEC section 6 verdicts) for `verdicts`, in order, recorded.
+def issue(verdicts: Sequence[Verdict], received: Sequence[dict], evaluated_at: str | None = None) -> list:
+    """The response records (SPEC section 6 verdicts) for `verdicts`, in order, recorded;
+    `received[i]` is the contact of `verdicts[i]` as the client sent it.
 
     One evaluated_at is used for all verdicts of one call (a batch is decided at one moment)."""
     stamp = evaluated_at or evaluated_at_now()
@@ -54,5 +57,5 @@ def issue(verdicts: Sequence[Verdict], evaluated_at: str | None = None) -> list[
         records.append(record)
     recorder = current_app.extensions.get(EXTENSION)
     if recorder is not None:
-        recorder(verdicts, records)
+        recorder(verdicts, received, records)
     return records

@@ -68,7 +68,7 @@ def post_verdict():
         raise
     summary = rules.Summary()
     summary.add(verdict)
-    (record,) = issue([verdict])
+    (record,) = issue([verdict], [data])
     count_verdicts(summary, policy)
     return json_response(record)
 
@@ -93,6 +93,7 @@ def post_batch():
     stamp = evaluated_at_now()
     rejected = []
     pending = []
+    received = []
     out = _ResponseSpool()
     out.write(b'{"verdicts":[')
     for index, item in enumerate(contacts):
@@ -105,11 +106,12 @@ def post_batch():
             continue
         summary.add(verdict)
         pending.append(verdict)
+        received.append(item)
         if len(pending) == ISSUE_CHUNK:
-            out.write_records(issue(pending, stamp))
-            pending = []
+            out.write_records(issue(pending, received, stamp))
+            pending, received = [], []
     if pending:
-        out.write_records(issue(pending, stamp))
+        out.write_records(issue(pending, received, stamp))
     out.write(b'],"rejected":')
     out.write(orjson.dumps(rejected))
     out.write(b',"summary":')
@@ -132,7 +134,7 @@ class _ResponseSpool:
     def write(self, data: bytes) -> None:
         self.file.write(data)
 
-    def write_records(self, records: list[dict]) -> None:
+    def write_records(self, records: list) -> None:
         """Add records to the open `verdicts` array, with the comma between chunks."""
         if self.records_written:
             self.file.write(b",")

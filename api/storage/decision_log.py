@@ -8,7 +8,7 @@ the one it supersedes. The unique idem_key makes concurrent identical submission
 import base64
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import orjson
@@ -43,19 +43,19 @@ def canonical(data) -> bytes:
     return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
+def stored_contact_text(contact: dict) -> bytes:
+    """The canonical JSON of the contact as received, age reduced: what is stored and hashed."""
+    return canonical(stored_contact(contact))
+
+
 def idempotency_key(contact_id: str, home_region: str, contact_text: bytes) -> str:
     """sha256 over (contact_id, home_region, canonical JSON of the stored contact).
 
     The stored form (age group, not age) is hashed so the key cannot be used to recover the exact
     age; two submissions differing only in the age within one group count as identical, which is
     harmless because age never affects a decision."""
-    digest = hashlib.sha256()
-    digest.update(contact_id.encode())
-    digest.update(b"\x00")
-    digest.update(home_region.encode())
-    digest.update(b"\x00")
-    digest.update(contact_text)
-    return digest.hexdigest()
+    keyed = b"%s\x00%s\x00%s" % (contact_id.encode(), home_region.encode(), contact_text)
+    return hashlib.sha256(keyed).hexdigest()
 
 
 @dataclass(slots=True)
@@ -69,37 +69,35 @@ class Pending:
     decision: str
     reason: str
     amount_ore: int
-    contact_text: bytes  # canonical JSON of stored_contact(...)
+    contact_text: bytes  # stored_contact_text(the contact as received)
     verdict: dict  # the response body; `supersedes` is added here when it applies
     policy_digest: str
     layers: list
     evaluated_at: datetime
     client: str
-    idem_key: str = field(default="")
-
-    def __post_init__(self):
-        if not self.idem_key:
-            self.idem_key = idempotency_key(self.contact_id, self.home_region, self.contact_text)
+    idem_key: str
 
 
-def pending_from_verdict(verdict, contact: dict, body: dict, evaluated_at: datetime, client: str) -> Pending:
+def pending_from_verdict(verdict, received: dict, body: dict, evaluated_at: datetime, client: str) -> Pending:
     """A Pending entry for a rules.Verdict, the contact as received and the response body."""
     c = verdict.contact
     policy = body["policy"]
+    contact_text = stored_contact_text(received)
     return Pending(
-        decision_id=body["decision_id"],
-        contact_id=c.contact_id,
-        home_region=c.home_region,
-        contact_date=c.contact_date,
-        decision=verdict.decision,
-        reason=verdict.reason,
-        amount_ore=verdict.amount_ore,
-        contact_text=canonical(stored_contact(contact)),
-        verdict=body,
-        policy_digest=policy["digest"],
-        layers=policy["layers"],
-        evaluated_at=evaluated_at,
-        client=client,
+        body["decision_id"],
+        c.contact_id,
+        c.home_region,
+        c.contact_date,
+        verdict.rule.decision,
+        verdict.rule.reason,
+        verdict.amount_ore,
+        contact_text,
+        body,
+        policy["digest"],
+        policy["layers"],
+        evaluated_at,
+        client,
+        idempotency_key(c.contact_id, c.home_region, contact_text),
     )
 
 
@@ -125,7 +123,7 @@ class DecisionLog:
             transaction.rollback()
             raise
         transaction.commit()
-        return answers
+        return [orjson.loads(answer) for answer in answers]
 
     def begin(self) -> "Transaction":
         """A write transaction for several record() calls (a batch issued in chunks): everything
@@ -205,8 +203,9 @@ class Transaction:
             raise
         self._sqlite = self._conn.dialect.name == "sqlite"
 
-    def record(self, entries: Sequence[Pending]) -> list[dict]:
-        """Store the entries (inside this transaction); the verdicts to send, as DecisionLog.record.
+    def record(self, entries: Sequence[Pending]) -> list[bytes | str]:
+        """Store the entries (inside this transaction); the verdicts to send, as DecisionLog.record
+        but as the JSON text that is stored (sent as it is: a verdict is serialised once).
 
         On PostgreSQL each call runs in a savepoint: when a concurrent transaction committed an
         identical contact first (IntegrityError on idem_key), the call is rolled back to the
@@ -237,7 +236,7 @@ class Transaction:
         finally:
             self._conn.close()
 
-    def _record_once(self, entries: Sequence[Pending]) -> list[dict]:
+    def _record_once(self, entries: Sequence[Pending]) -> list[bytes | str]:
         conn = self._conn
         stored = self._stored_verdicts({e.idem_key for e in entries})
         fresh: dict[str, Pending] = {}
@@ -255,16 +254,11 @@ class Transaction:
                 if previous is not None:
                     entry.verdict["supersedes"] = previous
                 latest[key] = entry.decision_id
-                rows.append(row_of(entry, previous))
+                text = orjson.dumps(entry.verdict)
+                stored[entry.idem_key] = text
+                rows.append(row_of(entry, previous, text))
             _insert(conn, rows)
-        out = []
-        for entry in entries:
-            original = stored.get(entry.idem_key)
-            if original is not None:
-                out.append(original)
-            else:
-                out.append(fresh[entry.idem_key].verdict)
-        return out
+        return [stored[entry.idem_key] for entry in entries]
 
     def _in(self, column: str, values: set[str]) -> tuple[str, object]:
         """`column` IN the values as one bound parameter (not one per value): a JSON array through
@@ -273,10 +267,11 @@ class Transaction:
             return f"{column} IN (SELECT value FROM json_each(?))", (orjson.dumps(sorted(values)).decode(),)
         return f"{column} = ANY(%(values)s)", {"values": sorted(values)}
 
-    def _stored_verdicts(self, keys: set[str]) -> dict[str, dict]:
+    def _stored_verdicts(self, keys: set[str]) -> dict[str, bytes | str]:
+        """The stored verdict text of each key already in the log (a repeat is answered with it)."""
         where, params = self._in("idem_key", keys)
         result = self._conn.exec_driver_sql(f"SELECT idem_key, verdict FROM decisions WHERE {where}", params)
-        return {key: orjson.loads(verdict) for key, verdict in result}
+        return dict(result.all())
 
     def _latest(self, contact_ids: set[str]) -> dict[tuple[str, str], str]:
         """The newest stored decision_id per (contact_id, home_region) of these contact ids: one
@@ -320,7 +315,7 @@ class _RowMaker:
         self._moments: dict[datetime, object] = {}
         self._layers: dict[int, tuple[list, str]] = {}
 
-    def __call__(self, entry: Pending, supersedes: str | None) -> tuple:
+    def __call__(self, entry: Pending, supersedes: str | None, verdict_text: bytes) -> tuple:
         moment = self._moments.get(entry.evaluated_at)
         if moment is None:
             moment = _utc(entry.evaluated_at)
@@ -341,7 +336,7 @@ class _RowMaker:
             entry.reason,
             entry.amount_ore,
             entry.contact_text.decode(),
-            orjson.dumps(entry.verdict).decode(),
+            verdict_text.decode(),
             entry.policy_digest,
             cached[1],
             moment,

@@ -13,6 +13,7 @@ import logging
 import os
 from datetime import datetime
 
+import orjson
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import exc as sa_exc
 
@@ -65,25 +66,26 @@ def _ready_check(storage: Storage):
 
 
 def _recorder(storage: Storage):
-    def record(verdicts, records):
+    def record(verdicts, received, records):
         client = current_client()
         stamp = records[0]["evaluated_at"] if records else None
         at = datetime.fromisoformat(stamp) if stamp else None
         entries = [
             pending_from_verdict(
                 verdict,
-                verdict.contact.to_dict(),
+                contact,
                 body,
                 at if body["evaluated_at"] == stamp else datetime.fromisoformat(body["evaluated_at"]),
                 client,
             )
-            for verdict, body in zip(verdicts, records, strict=True)
+            for verdict, contact, body in zip(verdicts, received, records, strict=True)
         ]
         transaction = g.get(_TRANSACTION)
         if transaction is None:
             transaction = storage.decisions.begin()
             setattr(g, _TRANSACTION, transaction)
-        records[:] = transaction.record(entries)
+        # What is sent is the JSON text just stored (or stored before, for a repeat), as it is.
+        records[:] = [orjson.Fragment(text) for text in transaction.record(entries)]
 
     return record
 

@@ -94,8 +94,9 @@ def test_a_decision_recorder_sees_every_record_before_the_client_and_may_rewrite
     app = create_app({"TESTING": True})
     seen = []
 
-    def recorder(verdicts, records):
+    def recorder(verdicts, received, records):
         seen.append([v.contact_id for v in verdicts])
+        assert list(received) == [contact]  # each contact as the client sent it
         for record in records:
             record["decision_id"] = "00000000-0000-4000-8000-000000000000"
 
@@ -112,7 +113,7 @@ def test_a_decision_recorder_sees_every_record_before_the_client_and_may_rewrite
 def test_a_failing_recorder_means_no_verdict_is_answered(contact):
     app = create_app({"TESTING": True})
 
-    def recorder(verdicts, records):
+    def recorder(verdicts, received, records):
         raise RuntimeError("disk full")
 
     issuing.set_decision_recorder(app, recorder)

@@ -45,6 +45,23 @@ def test_verdicts_are_stored_and_repeats_answered_with_the_original(client):
     assert stored.json["contact"]["patient"] == {"age": "19-39", "sex": "female"}
 
 
+def test_the_contact_is_stored_as_received_in_a_single_post_and_in_a_batch(client):
+    sent = contact("as-sent", claimed_amount_sek="500")  # no setting, referral...: defaults not added
+    single = client.post("/v1/verdicts", json=sent, headers=bearer("billing")).json
+    batch = client.post(
+        "/v1/verdicts/batch",
+        json={"contacts": [dict(sent, contact_id="as-sent-2")]},
+        headers=bearer("billing"),
+    ).json
+    expected = dict(sent, patient={"age": "19-39", "sex": "female"})
+    for decision_id, contact_id in (
+        (single["decision_id"], "as-sent"),
+        (batch["verdicts"][0]["decision_id"], "as-sent-2"),
+    ):
+        stored = client.get(f"/v1/decisions/{decision_id}", headers=bearer("billing")).json
+        assert stored["contact"] == dict(expected, contact_id=contact_id)
+
+
 def test_every_verdict_of_a_batch_is_stored(client):
     lines = [contact(f"b-{i}") for i in range(30)] + [{"contact_id": "bad"}]
     answer = client.post("/v1/verdicts/batch", json={"contacts": lines}, headers=bearer("billing"))
