@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import orjson
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from rules.contracts import Contract, ContractBook
 from rules.loader import contract_from_dict
@@ -19,6 +20,7 @@ from .engine import writing
 from .tables import contract_audit, contracts, registry_version
 
 SEED_ACTOR = "seed"
+_VERSION_SQL = "SELECT version FROM registry_version WHERE id = 1"
 
 
 class ContractNotFound(LookupError):
@@ -40,11 +42,27 @@ class ContractRegistry:
     # -- reading ---------------------------------------------------------------------------
 
     def version(self) -> int:
-        """Bumped by every change: one primary-key read, cheap enough to do per request."""
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(registry_version.c.version).where(registry_version.c.id == 1)
-            ).scalar_one()
+        """Bumped by every change: one primary-key read, done per request. Straight to the driver on
+        a pooled connection: ~10 µs on SQLite, where a Core select through Connection cost ~120."""
+        dialect = self.engine.dialect
+        conn = None
+        try:
+            conn = self.engine.raw_connection()
+            cursor = conn.cursor()
+            try:
+                cursor.execute(_VERSION_SQL)
+                (version,) = cursor.fetchone()
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as exc:
+            if conn is not None and dialect.is_disconnect(exc, conn.dbapi_connection, None):
+                conn.invalidate(exc)  # not back into the pool
+            # Wrapped as SQLAlchemy would: the 503 handlers and /ready see the same exception types.
+            raise DBAPIError.instance(_VERSION_SQL, None, exc, dialect.loaded_dbapi.Error) from exc
+        finally:
+            if conn is not None:
+                conn.close()
+        return version
 
     def snapshot(self) -> tuple[int, ContractBook]:
         """The version and the contracts. The version is read first: a change that commits in
