@@ -70,9 +70,9 @@ class Pending:
     reason: str
     amount_ore: int
     contact_text: bytes  # stored_contact_text(the contact as received)
-    verdict: dict  # the response body; `supersedes` is added here when it applies
+    verdict: bytes  # the response body as JSON; `"supersedes"` is appended when it applies
     policy_digest: str
-    layers: list
+    layers: str  # JSON
     evaluated_at: datetime
     client: str
     idem_key: str
@@ -92,13 +92,21 @@ def pending_from_verdict(verdict, received: dict, body: dict, evaluated_at: date
         verdict.rule.reason,
         verdict.amount_ore,
         contact_text,
-        body,
+        orjson.dumps(body),
         policy["digest"],
-        policy["layers"],
+        orjson.dumps(policy["layers"]).decode(),
         evaluated_at,
         client,
         idempotency_key(c.contact_id, c.home_region, contact_text),
     )
+
+
+def with_supersedes(verdict: bytes, previous: str) -> bytes:
+    """The verdict JSON with `"supersedes": previous` as its last member, as orjson would write the
+    dict with that key added last (the verdict is serialised once, before the log is consulted)."""
+    if not verdict.endswith(b"}"):
+        raise ValueError("not a JSON object")
+    return b'%s,"supersedes":%s}' % (verdict[:-1], orjson.dumps(previous))
 
 
 @dataclass(frozen=True)
@@ -248,13 +256,10 @@ class Transaction:
             rows = []
             row_of = _RowMaker(self._sqlite)
             for entry in fresh.values():
-                entry.verdict.pop("supersedes", None)  # from an attempt that lost a race
                 key = (entry.contact_id, entry.home_region)
                 previous = latest.get(key)
-                if previous is not None:
-                    entry.verdict["supersedes"] = previous
+                text = entry.verdict if previous is None else with_supersedes(entry.verdict, previous)
                 latest[key] = entry.decision_id
-                text = orjson.dumps(entry.verdict)
                 stored[entry.idem_key] = text
                 rows.append(row_of(entry, previous, text))
             _insert(conn, rows)
@@ -308,12 +313,11 @@ _COLUMNS = (
 class _RowMaker:
     """Pending -> the row tuple in _COLUMNS order, in the driver's own types: on SQLite dates and
     times as the text SQLAlchemy itself stores (so reads through SQLAlchemy parse them back).
-    The values shared by the entries of a batch (evaluated_at, layers) are converted once."""
+    The evaluated_at shared by the entries of a batch is converted once."""
 
     def __init__(self, sqlite: bool):
         self.sqlite = sqlite
         self._moments: dict[datetime, object] = {}
-        self._layers: dict[int, tuple[list, str]] = {}
 
     def __call__(self, entry: Pending, supersedes: str | None, verdict_text: bytes) -> tuple:
         moment = self._moments.get(entry.evaluated_at)
@@ -322,10 +326,6 @@ class _RowMaker:
             if self.sqlite:
                 moment = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
             self._moments[entry.evaluated_at] = moment
-        cached = self._layers.get(id(entry.layers))
-        if cached is None or cached[0] is not entry.layers:
-            cached = (entry.layers, orjson.dumps(entry.layers).decode())
-            self._layers[id(entry.layers)] = cached
         return (
             entry.decision_id,
             entry.idem_key,
@@ -338,7 +338,7 @@ class _RowMaker:
             entry.contact_text.decode(),
             verdict_text.decode(),
             entry.policy_digest,
-            cached[1],
+            entry.layers,
             moment,
             entry.client,
             supersedes,

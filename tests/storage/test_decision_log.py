@@ -3,6 +3,7 @@
 import threading
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from api.storage.decision_log import decode_cursor
@@ -139,3 +140,13 @@ def test_decisions_are_listed_by_filter_with_cursor_pagination(storage):
 def test_a_malformed_cursor_is_refused():
     with pytest.raises(ValueError):
         decode_cursor("not-a-cursor")
+
+
+def test_supersedes_is_added_to_the_serialised_verdict_as_a_dict_would_be():
+    from api.storage.decision_log import with_supersedes
+
+    body = {"decision_id": "d-2", "contact_id": "c-1", "explanation": {"sv": "Vård ”utförd”", "en": "x"}}
+    spliced = with_supersedes(orjson.dumps(body), "d-1")
+    assert spliced == orjson.dumps(dict(body, supersedes="d-1"))
+    with pytest.raises(ValueError):
+        with_supersedes(b"[1]", "d-1")
