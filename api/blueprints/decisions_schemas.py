@@ -73,7 +73,7 @@ class DecisionRecordSchema(Schema):
     contact = fields.Dict(
         required=True,
         metadata={
-            "description": "The contact as received (normalised), patient age reduced to its age group"
+            "description": "The contact exactly as received, patient age reduced to its age group"
         },
     )
     verdict = fields.Nested(
