@@ -13,8 +13,6 @@ import http.client
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -29,22 +27,15 @@ from api import create_app
 from api.storage import Storage
 from api.storage.tables import decisions
 
+from .gunicorn_server import running_gunicorn, worker_pids
 from .helpers import contact
-from .pgserver import PrivatePostgres, available, free_port, wait_until
+from .pgserver import PrivatePostgres, available, wait_until
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 BATCH = 1500
 RUN_SECONDS = 40  # upper bound on the posting phase of the kill test
 NOT_NULL = tuple(column.name for column in decisions.columns if not column.nullable and column.name != "seq")
-
-
-def _worker_pids(master: int) -> list[int]:
-    pids = []
-    for task in Path(f"/proc/{master}/task").iterdir():
-        pids.extend(int(pid) for pid in (task / "children").read_text().split())
-    return pids
 
 
 def _cpu_ticks(pid: int) -> int:
@@ -57,57 +48,10 @@ def _cpu_ticks(pid: int) -> int:
 
 def _busiest_worker(master: int) -> int:
     """The worker that used the most CPU over a short while: the one deciding a batch now."""
-    pids = _worker_pids(master)
+    pids = worker_pids(master)
     before = {pid: _cpu_ticks(pid) for pid in pids}
     time.sleep(0.1)
     return max(pids, key=lambda pid: _cpu_ticks(pid) - before[pid])
-
-
-def _gunicorn(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="2",
-        GUNICORN_THREADS="1",
-        DATABASE_URL=url,
-        GUNICORN_ACCESS_LOG="",
-        LOG_LEVEL="warning",
-    )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env.pop("API_KEYS", None)
-    env.pop("API_KEYS_FILE", None)
-    log = open(log_path, "w")  # noqa: SIM115 - the child holds it; closed with the test's tmp dir
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-c", "api/gunicorn.conf.py", "api:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up():
-        assert proc.poll() is None, log_path.read_text()
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=1):
-                return len(_worker_pids(proc.pid)) >= 2
-        except OSError:
-            return False
-
-    if not wait_until(up, timeout=60):
-        proc.kill()
-        raise AssertionError("gunicorn did not start within 60 s:\n" + log_path.read_text())
-    return proc, base
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def _batch(tag: str) -> bytes:
@@ -162,40 +106,52 @@ def _rows(url: str) -> list[dict]:
 
 def test_kill_9_a_worker_while_batches_are_posted(db_url, tmp_path):
     Storage.open(db_url).close()  # migrate once, as a deployment would, before the workers start
-    proc, base = _gunicorn(db_url, tmp_path / "gunicorn.log")
-    stop = threading.Event()
-    posters = [Poster(base, f"k{i}", stop) for i in range(2)]
-    killed = []
-    try:
-        for poster in posters:
-            poster.start()
-        deadline = time.monotonic() + RUN_SECONDS
-        assert wait_until(lambda: sum(len(p.answered) for p in posters) >= 2, timeout=RUN_SECONDS)
-        # Kill the busy worker while a batch is in flight, until some request has died with it (at
-        # most 3 times).
-        while len(killed) < 3 and not any(p.failed for p in posters) and time.monotonic() < deadline:
-            busy = wait_until(
-                lambda: any(
-                    p.in_flight_since and time.monotonic() - p.in_flight_since > 0.15 for p in posters
-                ),
-                timeout=20,
+    server = running_gunicorn(
+        tmp_path / "gunicorn.log",
+        env={
+            "GUNICORN_THREADS": "1",
+            "DATABASE_URL": db_url,
+            "GUNICORN_ACCESS_LOG": "",
+            "LOG_LEVEL": "warning",
+            "API_KEYS": None,
+            "API_KEYS_FILE": None,
+        },
+    )
+    with server as (base, proc):
+        stop = threading.Event()
+        posters = [Poster(base, f"k{i}", stop) for i in range(2)]
+        killed = []
+        try:
+            for poster in posters:
+                poster.start()
+            deadline = time.monotonic() + RUN_SECONDS
+            assert wait_until(lambda: sum(len(p.answered) for p in posters) >= 2, timeout=RUN_SECONDS)
+            # Kill the busy worker while a batch is in flight, until some request has died with it (at
+            # most 3 times).
+            while len(killed) < 3 and not any(p.failed for p in posters) and time.monotonic() < deadline:
+                busy = wait_until(
+                    lambda: any(
+                        p.in_flight_since and time.monotonic() - p.in_flight_since > 0.15 for p in posters
+                    ),
+                    timeout=20,
+                )
+                assert busy, "no batch in flight to kill"
+                victim = _busiest_worker(proc.pid)
+                os.kill(victim, signal.SIGKILL)
+                killed.append(victim)
+                wait_until(
+                    lambda v=victim: len(worker_pids(proc.pid)) >= 2 and v not in worker_pids(proc.pid), 30
+                )
+                time.sleep(0.5)
+            answered_before = sum(len(p.answered) for p in posters)
+            # The master replaces the worker: batches are answered again.
+            assert wait_until(
+                lambda: sum(len(p.answered) for p in posters) >= answered_before + 2, timeout=30
             )
-            assert busy, "no batch in flight to kill"
-            victim = _busiest_worker(proc.pid)
-            os.kill(victim, signal.SIGKILL)
-            killed.append(victim)
-            wait_until(
-                lambda v=victim: len(_worker_pids(proc.pid)) >= 2 and v not in _worker_pids(proc.pid), 30
-            )
-            time.sleep(0.5)
-        answered_before = sum(len(p.answered) for p in posters)
-        # The master replaces the worker: batches are answered again.
-        assert wait_until(lambda: sum(len(p.answered) for p in posters) >= answered_before + 2, timeout=30)
-    finally:
-        stop.set()
-        for poster in posters:
-            poster.join(timeout=90)
-        _stop(proc)
+        finally:
+            stop.set()
+            for poster in posters:
+                poster.join(timeout=90)
 
     failed = [f for p in posters for f in p.failed]
     assert killed and failed, "the kill did not interrupt any request: the fault was not exercised"
