@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 import orjson
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
 from rules.contracts import Contract, ContractBook
 from rules.loader import contract_from_dict
 
-from .engine import writing
+from .engine import driver_errors, writing
 from .tables import contract_audit, contracts, registry_version
 
 SEED_ACTOR = "seed"
@@ -45,22 +44,20 @@ class ContractRegistry:
         """Bumped by every change: one primary-key read, done per request. Straight to the driver on
         a pooled connection: ~10 µs on SQLite, where a Core select through Connection cost ~120."""
         dialect = self.engine.dialect
-        conn = None
-        try:
+        with driver_errors(_VERSION_SQL, dialect):
             conn = self.engine.raw_connection()
-            cursor = conn.cursor()
             try:
-                cursor.execute(_VERSION_SQL)
-                (version,) = cursor.fetchone()
+                cursor = conn.cursor()
+                try:
+                    cursor.execute(_VERSION_SQL)
+                    (version,) = cursor.fetchone()
+                finally:
+                    cursor.close()
+            except dialect.loaded_dbapi.Error as exc:
+                if dialect.is_disconnect(exc, conn.dbapi_connection, None):
+                    conn.invalidate(exc)  # not back into the pool
+                raise
             finally:
-                cursor.close()
-        except dialect.loaded_dbapi.Error as exc:
-            if conn is not None and dialect.is_disconnect(exc, conn.dbapi_connection, None):
-                conn.invalidate(exc)  # not back into the pool
-            # Wrapped as SQLAlchemy would: the 503 handlers and /ready see the same exception types.
-            raise DBAPIError.instance(_VERSION_SQL, None, exc, dialect.loaded_dbapi.Error) from exc
-        finally:
-            if conn is not None:
                 conn.close()
         return version
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rules.vocabulary import age_group
 
+from .engine import driver_errors
 from .tables import decisions
 
 _ATTEMPTS = 4  # a record() call that lost a race to a concurrent identical insert is redone
@@ -353,17 +354,10 @@ def _insert(conn, rows: list[tuple]) -> None:
     the call). SQLite: executemany of one prepared INSERT."""
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.driver_connection.cursor()
-        try:
+        with driver_errors("COPY decisions", conn.dialect):
             with cursor.copy(f"COPY decisions ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-        except Exception as exc:
-            import psycopg
-            from sqlalchemy.exc import DBAPIError
-
-            if isinstance(exc, psycopg.Error):
-                raise DBAPIError.instance("COPY decisions", None, exc, psycopg.Error) from exc
-            raise
         return
     marks = ", ".join("?" for _ in _COLUMNS)
     conn.exec_driver_sql(f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({marks})", rows)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 DEFAULT_SQLITE_PATH = Path("instance") / "utomlans.sqlite3"
 
@@ -76,6 +77,18 @@ def writing(engine: Engine):
         conn = conn.execution_options(sqlite_immediate=True)
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def driver_errors(statement: str, dialect):
+    """For code that talks to the driver directly: its errors leave wrapped as SQLAlchemy wraps them
+    (OperationalError for a refused or lost connection, IntegrityError...), so the 503 handlers and
+    /ready treat them like any other."""
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
 
 
 def _sqlite_begin(conn):
