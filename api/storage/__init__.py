@@ -43,7 +43,8 @@ class Storage:
         self.live = LiveContracts(self.contracts, base_policy or rules.default_policy())
         self._checkpointer = None
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            self._checkpointer = WalCheckpointer(engine.url.database).start()
+            writer_lock = getattr(engine, "sqlite_writer_lock", None)
+            self._checkpointer = WalCheckpointer(engine.url.database, writer_lock).start()
 
     @classmethod
     def open(cls, url: str | None = None, *, base_policy: rules.Policy | None = None, prepare: bool = True):

@@ -269,22 +269,31 @@ class Transaction:
 
     def _in(self, column: str, values: set[str]) -> tuple[str, object]:
         """`column` IN the values as one bound parameter (not one per value): a JSON array through
-        json_each on SQLite, an array with = ANY on PostgreSQL."""
+        json_each on SQLite, an array with = ANY on PostgreSQL; a plain `=` for one value."""
         if self._sqlite:
+            if len(values) == 1:
+                return f"{column} = ?", tuple(values)
             return f"{column} IN (SELECT value FROM json_each(?))", (orjson.dumps(sorted(values)).decode(),)
         return f"{column} = ANY(%(values)s)", {"values": sorted(values)}
+
+    def _query(self, sql: str, params) -> list[tuple]:
+        """Straight to the driver's cursor (no SQLAlchemy result processing: this runs for every
+        request that issues a verdict)."""
+        if not self._sqlite:
+            return self._conn.exec_driver_sql(sql, params).all()
+        with driver_errors(sql, self._conn.dialect):
+            return self._conn.connection.driver_connection.execute(sql, params).fetchall()
 
     def _stored_verdicts(self, keys: set[str]) -> dict[str, bytes | str]:
         """The stored verdict text of each key already in the log (a repeat is answered with it)."""
         where, params = self._in("idem_key", keys)
-        result = self._conn.exec_driver_sql(f"SELECT idem_key, verdict FROM decisions WHERE {where}", params)
-        return dict(result.all())
+        return dict(self._query(f"SELECT idem_key, verdict FROM decisions WHERE {where}", params))
 
     def _latest(self, contact_ids: set[str]) -> dict[tuple[str, str], str]:
         """The newest stored decision_id per (contact_id, home_region) of these contact ids: one
         row per contact, found through ix_decisions_contact, however long its history."""
         where, params = self._in("contact_id", contact_ids)
-        result = self._conn.exec_driver_sql(
+        result = self._query(
             "SELECT d.contact_id, d.home_region, d.decision_id FROM decisions AS d "
             f"WHERE d.{where} AND d.seq = (SELECT max(e.seq) FROM decisions AS e "
             "WHERE e.contact_id = d.contact_id AND e.home_region = d.home_region)",
@@ -347,6 +356,9 @@ class _RowMaker:
         )
 
 
+_SQLITE_INSERT = f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+
+
 def _insert(conn, rows: list[tuple]) -> None:
     """The hot path of the batch endpoint: straight to the driver, no per-row SQLAlchemy processing.
 
@@ -359,8 +371,8 @@ def _insert(conn, rows: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
         return
-    marks = ", ".join("?" for _ in _COLUMNS)
-    conn.exec_driver_sql(f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({marks})", rows)
+    with driver_errors("INSERT INTO decisions", conn.dialect):
+        conn.connection.driver_connection.executemany(_SQLITE_INSERT, rows)
 
 
 def _utc(moment: datetime) -> datetime:
