@@ -31,6 +31,8 @@ import os
 import sqlite3
 import threading
 
+from .file_lock import open_lock_file
+
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 0.5
@@ -73,7 +75,7 @@ class WalCheckpointer:
     def _elected(self) -> bool:
         """Whether this thread is (now) the one that checkpoints the database."""
         if self._election_fd is None:
-            self._election_fd = os.open(f"{self.path}-checkpointer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            self._election_fd = open_lock_file(f"{self.path}-checkpointer.lock")
             try:
                 fcntl.flock(self._election_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -21,6 +21,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from .file_lock import exclusive_file_lock, open_lock_file
+
 DEFAULT_SQLITE_PATH = Path("instance") / "utomlans.sqlite3"
 # When the WAL starts over, a file grown past this (a 100,000-line batch writes ~300 MB) is cut
 # back to it: disk is given back, and smaller WALs are reused without growing the file again.
@@ -123,7 +125,7 @@ class WriterLock:
         info = conn.connection.info
         fd = info.get("writer_lock_fd")
         if fd is None:
-            fd = info["writer_lock_fd"] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = info["writer_lock_fd"] = open_lock_file(self.path)
         fcntl.flock(fd, fcntl.LOCK_EX)
         info["writer_lock_held"] = True
 
@@ -134,16 +136,10 @@ class WriterLock:
         if record is not None:
             self._release(record.info)
 
-    @contextmanager
     def held(self):
         """The lock on a file descriptor of its own, for a holder that is not a pooled connection
-        (the WAL checkpointer)."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # releases the lock
+        (the WAL checkpointer): a context manager."""
+        return exclusive_file_lock(self.path)
 
     @staticmethod
     def _release(info) -> None:

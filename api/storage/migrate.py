@@ -4,7 +4,6 @@ Every gunicorn worker calls upgrade() at start; a lock makes the first one migra
 find the work done: a PostgreSQL advisory lock, or an flock on a file beside the SQLite database.
 """
 
-import fcntl
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +11,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from .file_lock import exclusive_file_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = ROOT / "alembic.ini"
@@ -56,9 +57,5 @@ def _migration_lock(engine: Engine):
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate-lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive_file_lock(f"{database}.migrate-lock"):
+        yield
