@@ -9,7 +9,7 @@ import logging
 
 from flask import Flask
 
-from . import auth, errors, instrumentation, policy_source, readiness
+from . import auth, batch_helper, errors, instrumentation, policy_source, readiness
 from .blueprints import register_blueprints
 from .config import Settings
 from .openapi_spec import make_api
@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     readiness.init_app(app)
     auth.init_app(app)  # before storage: refuses to start in production without keys
     storage_service.init_app(app)  # decision log, contracts from the database, /ready check
+    batch_helper.init_app(app)
     errors.init_app(app)
     api = make_api(app)
     register_blueprints(app, api)

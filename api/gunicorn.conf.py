@@ -52,6 +52,10 @@ def post_worker_init(worker):
     quarter of its time (bench/http_batch.py: ~26k -> ~34k contacts/s in process)."""
     import gc
 
+    from api import batch_helper
+
+    if hasattr(worker.wsgi, "extensions"):
+        batch_helper.start_early(worker.wsgi)  # a worker's first large batch is shared with it
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)

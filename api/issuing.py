@@ -1,29 +1,36 @@
 """Where a verdict becomes a decision the service answers with.
 
-decision_id and evaluated_at are assigned here and nowhere else, and a recorder (the decision log)
-sees every record before the client does. A recorder is a callable
-`record(verdicts, received, records) -> None` (`received`: each contact as the client sent it),
-installed with `set_decision_recorder(app, record)`; it may store the records, and may replace a
-record by the JSON text it stored (an orjson.Fragment; the original decision, for an idempotent
-repeat), which is then sent as it is.
-If it raises, the request fails (500) and nothing is answered as decided.
+decision_id and evaluated_at are assigned here (records_for) and nowhere else, and a recorder (the
+decision log) stores every record before the client sees it. A recorder is a callable
+`record(entries) -> texts`: it gets one decision_entry.Pending per verdict (the verdict's JSON
+text, the contact as received, what the log keeps) and returns, in order, the JSON text to send for
+each: the entry's own, or the stored original for an idempotent repeat. It is installed with
+`set_decision_recorder(app, record)`. If it raises, the request fails and nothing is answered as
+decided.
 """
 
 import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+import orjson
 from flask import Flask, current_app
 
 from rules import Verdict
 
+from .decision_entry import Pending, pending_from_verdict
+
 EXTENSION = "utomlans.decision_recorder"
 
-Recorder = Callable[[Sequence[Verdict], Sequence[dict], list], None]
+Recorder = Callable[[Sequence[Pending]], list[bytes]]
 
 
 def set_decision_recorder(app: Flask, recorder: Recorder | None) -> None:
     app.extensions[EXTENSION] = recorder
+
+
+def decision_recorder() -> Recorder | None:
+    return current_app.extensions.get(EXTENSION)
 
 
 def evaluated_at_now() -> str:
@@ -43,19 +50,41 @@ def new_decision_ids(count: int) -> list[str]:
     return ids
 
 
-def issue(verdicts: Sequence[Verdict], received: Sequence[dict], evaluated_at: str | None = None) -> list:
-    """The response records (SPEC section 6 verdicts) for `verdicts`, in order, recorded;
-    `received[i]` is the contact of `verdicts[i]` as the client sent it.
-
-    One evaluated_at is used for all verdicts of one call (a batch is decided at one moment)."""
-    stamp = evaluated_at or evaluated_at_now()
+def records_for(verdicts: Sequence[Verdict], evaluated_at: str) -> list[dict]:
+    """The response records (SPEC section 6 verdicts) for `verdicts`, in order: each with a new
+    decision_id, all with one evaluated_at (a batch is decided at one moment). Pure: a batch's
+    helper process calls it too."""
     records = []
     for decision_id, verdict in zip(new_decision_ids(len(verdicts)), verdicts, strict=True):
         record = {"decision_id": decision_id}
         record.update(verdict.to_dict())
-        record["evaluated_at"] = stamp
+        record["evaluated_at"] = evaluated_at
         records.append(record)
-    recorder = current_app.extensions.get(EXTENSION)
-    if recorder is not None:
-        recorder(verdicts, received, records)
     return records
+
+
+def entries_for(
+    verdicts: Sequence[Verdict], received: Sequence[dict], records: Sequence[dict], client: str
+) -> list[Pending]:
+    """What a recorder gets for these records (`received[i]`: the contact of `verdicts[i]` as the
+    client sent it). Pure, like records_for."""
+    stamps: dict[str, datetime] = {}
+    entries = []
+    for verdict, contact, record in zip(verdicts, received, records, strict=True):
+        stamp = record["evaluated_at"]
+        at = stamps.get(stamp)
+        if at is None:
+            at = stamps[stamp] = datetime.fromisoformat(stamp)
+        entries.append(pending_from_verdict(verdict, contact, record, at, client))
+    return entries
+
+
+def issue(verdicts: Sequence[Verdict], received: Sequence[dict], client: str) -> list:
+    """The response records for `verdicts` (one request's, decided now), recorded: dicts, or the
+    recorded JSON text of each as an orjson.Fragment."""
+    records = records_for(verdicts, evaluated_at_now())
+    recorder = decision_recorder()
+    if recorder is None:
+        return records
+    texts = recorder(entries_for(verdicts, received, records, client))
+    return [orjson.Fragment(text) for text in texts]

@@ -27,6 +27,16 @@ class Summary:
     def add_rejected(self) -> None:
         self.rejected += 1
 
+    def merge(self, other: "Summary") -> None:
+        """Add another summary's counts and sums (a batch decided in chunks, maybe in two processes)."""
+        self.count += other.count
+        self.rejected += other.rejected
+        for table, cells in ((self.by_decision, other.by_decision), (self.by_reason, other.by_reason)):
+            for key, (n, ore) in cells.items():
+                cell = table.setdefault(key, [0, 0])
+                cell[0] += n
+                cell[1] += ore
+
     @property
     def amount_ore(self) -> int:
         return self.by_decision["pay"][1]

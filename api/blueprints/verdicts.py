@@ -13,11 +13,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import wrap_file
 
 import rules
-from rules.evaluator import decide
 
 from .. import examples
+from ..auth import current_client
+from ..batch_helper import decided_chunks
 from ..instrumentation import REJECTED, count_verdicts
-from ..issuing import evaluated_at_now, issue
+from ..issuing import decision_recorder, evaluated_at_now, issue
 from ..json_io import json_body_errors, json_response, read_json
 from ..policy_source import current_policy
 from ..problem import ProblemError
@@ -30,9 +31,6 @@ blp = Blueprint(
     description="Decide whether the home region pays for out-of-county contacts, and how much.",
 )
 
-# Verdicts are issued (recorded, serialised) this many at a time: bounded memory for 100,000-line
-# batches (the whole batch is still one decision-log transaction).
-ISSUE_CHUNK = 5000
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 BATCH_SHAPE = "The body must be a JSON object with one field, `contacts`, a list: see errors."
 
@@ -68,7 +66,7 @@ def post_verdict():
         raise
     summary = rules.Summary()
     summary.add(verdict)
-    (record,) = issue([verdict], [data])
+    (record,) = issue([verdict], [data], current_client())
     count_verdicts(summary, policy)
     return json_response(record)
 
@@ -89,29 +87,17 @@ def post_verdict():
 def post_batch():
     contacts = _contacts_of(read_json())
     policy = current_policy()
+    recorder = decision_recorder()
     summary = rules.Summary()
-    stamp = evaluated_at_now()
     rejected = []
-    pending = []
-    received = []
     out = _ResponseSpool()
     out.write(b'{"verdicts":[')
-    for index, item in enumerate(contacts):
-        contacts[index] = None  # let each parsed line go as soon as it is decided
-        try:
-            verdict = decide(rules.parse_contact(item), policy)
-        except rules.InvalidContact as exc:
-            summary.add_rejected()
-            rejected.append({"index": index, "contact_id": _contact_id(item), "errors": exc.errors})
-            continue
-        summary.add(verdict)
-        pending.append(verdict)
-        received.append(item)
-        if len(pending) == ISSUE_CHUNK:
-            out.write_records(issue(pending, received, stamp))
-            pending, received = [], []
-    if pending:
-        out.write_records(issue(pending, received, stamp))
+    chunks = decided_chunks(contacts, policy, evaluated_at_now(), current_client(), recorder is not None)
+    for chunk in chunks:
+        summary.merge(chunk.summary)
+        rejected.extend(chunk.rejected)
+        # With a decision log, what is sent is the JSON text it stored (see api/issuing.py).
+        out.write_records(recorder(chunk.entries) if recorder is not None else chunk.entries)
     out.write(b'],"rejected":')
     out.write(orjson.dumps(rejected))
     out.write(b',"summary":')
@@ -134,11 +120,13 @@ class _ResponseSpool:
     def write(self, data: bytes) -> None:
         self.file.write(data)
 
-    def write_records(self, records: list) -> None:
-        """Add records to the open `verdicts` array, with the comma between chunks."""
+    def write_records(self, texts: list) -> None:
+        """Add verdicts (JSON text, bytes or str) to the open `verdicts` array."""
+        if not texts:
+            return
         if self.records_written:
             self.file.write(b",")
-        self.file.write(orjson.dumps(records)[1:-1])
+        self.file.write(b",".join(t if isinstance(t, bytes) else t.encode() for t in texts))
         self.records_written = True
 
     def response(self) -> Response:
@@ -171,8 +159,3 @@ def _contacts_of(body) -> list:
             f"A batch may hold at most {limit:,} contacts; this one has {len(contacts):,}. Split it."
         )
     return contacts
-
-
-def _contact_id(item):
-    value = item.get("contact_id") if isinstance(item, dict) else None
-    return value if isinstance(value, str) else None

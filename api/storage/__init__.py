@@ -12,9 +12,10 @@ from sqlalchemy.engine import Engine
 
 import rules
 
+from ..decision_entry import Pending, pending_from_verdict
 from .checkpointer import WalCheckpointer
 from .contract_registry import ContractConflict, ContractNotFound, ContractRegistry
-from .decision_log import DecisionLog, Pending, pending_from_verdict
+from .decision_log import DecisionLog
 from .engine import database_url, make_engine
 from .live_contracts import LiveContracts
 from .migrate import upgrade

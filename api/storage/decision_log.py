@@ -6,109 +6,21 @@ the one it supersedes. The unique idem_key makes concurrent identical submission
 """
 
 import base64
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import NamedTuple
 
 import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from rules.vocabulary import age_group
-
+from ..decision_entry import Pending, with_supersedes
 from .engine import driver_errors
 from .tables import decisions
 
 _ATTEMPTS = 4  # a record() call that lost a race to a concurrent identical insert is redone
 MAX_PAGE = 1000
-
-
-def stored_contact(contact: dict) -> dict:
-    """The contact as received, with patient.age reduced to its age group (SPEC section 8)."""
-    patient = contact.get("patient")
-    if (
-        isinstance(patient, dict)
-        and isinstance(patient.get("age"), int)
-        and not isinstance(patient.get("age"), bool)
-    ):
-        patient = dict(patient)
-        patient["age"] = age_group(patient["age"])
-        contact = dict(contact)
-        contact["patient"] = patient
-    return contact
-
-
-def canonical(data) -> bytes:
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-
-
-def stored_contact_text(contact: dict) -> bytes:
-    """The canonical JSON of the contact as received, age reduced: what is stored and hashed."""
-    return canonical(stored_contact(contact))
-
-
-def idempotency_key(contact_id: str, home_region: str, contact_text: bytes) -> str:
-    """sha256 over (contact_id, home_region, canonical JSON of the stored contact).
-
-    The stored form (age group, not age) is hashed so the key cannot be used to recover the exact
-    age; two submissions differing only in the age within one group count as identical, which is
-    harmless because age never affects a decision."""
-    keyed = b"%s\x00%s\x00%s" % (contact_id.encode(), home_region.encode(), contact_text)
-    return hashlib.sha256(keyed).hexdigest()
-
-
-class Pending(NamedTuple):
-    """One verdict about to be issued, with what the log keeps about it (a NamedTuple: one is built
-    per verdict, and it is cheaper to build than a dataclass)."""
-
-    decision_id: str
-    contact_id: str
-    home_region: str
-    contact_date: date
-    decision: str
-    reason: str
-    amount_ore: int
-    contact_text: bytes  # stored_contact_text(the contact as received)
-    verdict: bytes  # the response body as JSON; `"supersedes"` is appended when it applies
-    policy_digest: str
-    layers: str  # JSON
-    evaluated_at: datetime
-    client: str
-    idem_key: str
-
-
-def pending_from_verdict(verdict, received: dict, body: dict, evaluated_at: datetime, client: str) -> Pending:
-    """A Pending entry for a rules.Verdict, the contact as received and the response body."""
-    c = verdict.contact
-    policy = body["policy"]
-    contact_text = stored_contact_text(received)
-    return Pending(
-        body["decision_id"],
-        c.contact_id,
-        c.home_region,
-        c.contact_date,
-        verdict.rule.decision,
-        verdict.rule.reason,
-        verdict.amount_ore,
-        contact_text,
-        orjson.dumps(body),
-        policy["digest"],
-        orjson.dumps(policy["layers"]).decode(),
-        evaluated_at,
-        client,
-        idempotency_key(c.contact_id, c.home_region, contact_text),
-    )
-
-
-def with_supersedes(verdict: bytes, previous: str) -> bytes:
-    """The verdict JSON with `"supersedes": previous` as its last member, as orjson would write the
-    dict with that key added last (the verdict is serialised once, before the log is consulted)."""
-    if not verdict.endswith(b"}"):
-        raise ValueError("not a JSON object")
-    return b'%s,"supersedes":%s}' % (verdict[:-1], orjson.dumps(previous))
 
 
 @dataclass(frozen=True)

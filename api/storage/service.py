@@ -11,17 +11,13 @@ leaves nothing of it stored; a response with status >= 400 rolls it back.
 
 import logging
 import os
-from datetime import datetime
 
-import orjson
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import exc as sa_exc
 
 from .. import issuing, policy_source, readiness
-from ..auth import current_client
 from ..problem import problem
 from . import Storage, unreachable
-from .decision_log import pending_from_verdict
 
 EXTENSION = "utomlans.storage"
 RETRY_AFTER_SECONDS = "5"
@@ -66,26 +62,13 @@ def _ready_check(storage: Storage):
 
 
 def _recorder(storage: Storage):
-    def record(verdicts, received, records):
-        client = current_client()
-        stamp = records[0]["evaluated_at"] if records else None
-        at = datetime.fromisoformat(stamp) if stamp else None
-        entries = [
-            pending_from_verdict(
-                verdict,
-                contact,
-                body,
-                at if body["evaluated_at"] == stamp else datetime.fromisoformat(body["evaluated_at"]),
-                client,
-            )
-            for verdict, contact, body in zip(verdicts, received, records, strict=True)
-        ]
+    def record(entries):
         transaction = g.get(_TRANSACTION)
         if transaction is None:
             transaction = storage.decisions.begin()
             setattr(g, _TRANSACTION, transaction)
         # What is sent is the JSON text just stored (or stored before, for a repeat), as it is.
-        records[:] = [orjson.Fragment(text) for text in transaction.record(entries)]
+        return transaction.record(entries)
 
     return record
 

@@ -2,7 +2,10 @@
 
 import uuid
 
+import orjson
+
 from api import create_app, issuing
+from api.decision_entry import stored_contact
 from api.readiness import add_readiness_check
 
 
@@ -90,30 +93,32 @@ def test_decision_ids_are_random_version_4_uuids():
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == value
 
 
-def test_a_decision_recorder_sees_every_record_before_the_client_and_may_rewrite_it(contact):
+def test_a_decision_recorder_sees_every_record_before_the_client_and_what_it_returns_is_sent(contact):
     app = create_app({"TESTING": True})
     seen = []
 
-    def recorder(verdicts, received, records):
-        seen.append([v.contact_id for v in verdicts])
-        assert list(received) == [contact]  # each contact as the client sent it
-        for record in records:
-            record["decision_id"] = "00000000-0000-4000-8000-000000000000"
+    def recorder(entries):
+        seen.append([(e.contact_id, e.client) for e in entries])
+        assert [orjson.loads(e.contact_text) for e in entries] == [stored_contact(contact)]
+        stored = orjson.loads(entries[0].verdict)
+        stored["decision_id"] = "00000000-0000-4000-8000-000000000000"
+        return [orjson.dumps(stored)]
 
     issuing.set_decision_recorder(app, recorder)
     client = app.test_client()
     single = client.post("/v1/verdicts", json=contact).get_json()
     batch = client.post("/v1/verdicts/batch", json={"contacts": [contact, {}]}).get_json()
-    assert seen == [[contact["contact_id"]], [contact["contact_id"]]]
+    assert seen == [[(contact["contact_id"], "anonymous")]] * 2
     assert (
         single["decision_id"] == batch["verdicts"][0]["decision_id"] == "00000000-0000-4000-8000-000000000000"
     )
+    assert batch["rejected"][0]["index"] == 1
 
 
 def test_a_failing_recorder_means_no_verdict_is_answered(contact):
     app = create_app({"TESTING": True})
 
-    def recorder(verdicts, received, records):
+    def recorder(entries):
         raise RuntimeError("disk full")
 
     issuing.set_decision_recorder(app, recorder)

@@ -133,10 +133,10 @@ def test_batch_verdicts_equal_single_verdicts(client, contact):
         assert {k: v for k, v in verdict.items() if k not in ("decision_id", "evaluated_at")} == expected
 
 
-def test_batch_spanning_several_issue_chunks_keeps_order(client, contact, monkeypatch):
-    from api.blueprints import verdicts
+def test_batch_spanning_several_chunks_keeps_order(contact):
+    from api import create_app
 
-    monkeypatch.setattr(verdicts, "ISSUE_CHUNK", 3)
+    client = create_app({"TESTING": True, "BATCH_CHUNK_LINES": 3, "BATCH_HELPER": False}).test_client()
     lines = _lines(contact, 11)
     lines[4] = {}
     body = client.post("/v1/verdicts/batch", json={"contacts": lines}).get_json()

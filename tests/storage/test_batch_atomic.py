@@ -4,7 +4,7 @@ nothing, and only a successful response commits. SQLite and PostgreSQL."""
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from api import create_app
+from api import batch_helper, create_app
 from api.blueprints import verdicts
 from api.storage import decision_log
 
@@ -15,9 +15,10 @@ from .helpers import contact
 def app(db_url, monkeypatch):
     monkeypatch.delenv("API_KEYS", raising=False)
     monkeypatch.delenv("API_KEYS_FILE", raising=False)
-    monkeypatch.setattr(verdicts, "ISSUE_CHUNK", 3)  # 10 lines: chunks of 3, 3, 3, 1
-    application = create_app({"DATABASE_URL": db_url})
+    # 10 lines: chunks of 3, 3, 3, 1 (decided here or by the worker's batch helper)
+    application = create_app({"DATABASE_URL": db_url, "BATCH_CHUNK_LINES": 3})
     yield application
+    application.extensions[batch_helper.EXTENSION].stop()
     application.extensions["utomlans.storage"].close()
 
 
@@ -60,6 +61,5 @@ def test_an_error_after_issuing_rolls_back(app, monkeypatch):
     assert app.extensions["utomlans.storage"].decisions.count() == 0
     # The service goes on: the next request is stored (no transaction or lock left behind).
     monkeypatch.undo()
-    monkeypatch.setattr(verdicts, "ISSUE_CHUNK", 3)
     assert app.test_client().post("/v1/verdicts/batch", json=_lines("next")).status_code == 200
     assert app.extensions["utomlans.storage"].decisions.count() == 10

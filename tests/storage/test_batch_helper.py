@@ -1,0 +1,139 @@
+"""Batches shared between a worker and its helper process (api/batch_helper): answered and stored
+exactly as if the worker had decided every line, whatever happens to the helper. SQLite and
+PostgreSQL."""
+
+import dataclasses
+import os
+import signal
+import time
+
+import pytest
+
+import rules
+from api import batch_helper, create_app, issuing
+from api.policy_source import current_policy, set_policy_provider
+
+from .helpers import contact
+
+CHUNK = 4
+
+
+@pytest.fixture
+def app(db_url):
+    application = create_app({"DATABASE_URL": db_url, "BATCH_CHUNK_LINES": CHUNK})
+    yield application
+    application.extensions[batch_helper.EXTENSION].stop()
+    application.extensions["utomlans.storage"].close()
+
+
+def ready_helper(app):
+    helper = app.extensions[batch_helper.EXTENSION]
+    with app.app_context():
+        policy = current_policy()
+    deadline = time.monotonic() + 60
+    while not helper.usable_for(policy):
+        assert time.monotonic() < deadline, "the batch helper did not start"
+        time.sleep(0.05)
+    return helper
+
+
+def without_ids(verdict: dict) -> dict:
+    return {k: v for k, v in verdict.items() if k not in ("decision_id", "evaluated_at", "supersedes")}
+
+
+def test_a_batch_shared_with_the_helper_is_answered_and_stored_as_if_decided_alone(app):
+    helper = ready_helper(app)
+    client = app.test_client()
+    lines = [contact(f"h-{i}", claimed_amount_sek=f"{400 + i}.00") for i in range(30)]
+    lines[3] = {"contact_id": "bad", "mode": "telepathy"}
+    lines[21] = dict(lines[2], claimed_amount_sek="1.00")  # same contact, new content: supersedes
+    lines[25] = dict(lines[5])  # identical: the same decision
+    answer = client.post("/v1/verdicts/batch", json={"contacts": lines})
+    assert answer.status_code == 200
+    body = answer.json
+    assert helper.chunks_decided["helper"] > 0
+
+    good = [line for i, line in enumerate(lines) if i != 3]
+    assert [without_ids(v) for v in body["verdicts"]] == [rules.evaluate(line).to_dict() for line in good]
+    assert [(r["index"], r["contact_id"]) for r in body["rejected"]] == [(3, "bad")]
+    expected = rules.Summary()
+    for line in good:
+        expected.add(rules.evaluate(line))
+    expected.add_rejected()
+    assert body["summary"] == expected.to_dict()
+
+    by_line = dict(zip([i for i in range(30) if i != 3], body["verdicts"], strict=True))
+    assert by_line[21]["supersedes"] == by_line[2]["decision_id"]
+    assert by_line[25]["decision_id"] == by_line[5]["decision_id"]
+    for verdict in body["verdicts"]:
+        stored = client.get(f"/v1/decisions/{verdict['decision_id']}")
+        assert stored.status_code == 200 and stored.json["verdict"]["decision_id"] == verdict["decision_id"]
+
+    again = client.post("/v1/verdicts/batch", json={"contacts": lines}).json
+    assert [v["decision_id"] for v in again["verdicts"]] == [v["decision_id"] for v in body["verdicts"]]
+
+
+def test_contract_changes_reach_the_helper_with_the_next_batch(app):
+    helper = ready_helper(app)
+    client = app.test_client()
+    contract = {
+        "id": "contract-25-kry",
+        "home_region": "25",
+        "provider_id": "SE2321000230-KRY",
+        "valid_from": "2023-01-01",
+        "valid_to": None,
+        "tariff_sek": {"physician": "400.00"},
+        "source": "Avtal Dnr 99-2023 (test)",
+        "fictitious": True,
+    }
+    lines = [contact(f"k-{i}", provider_id="SE2321000230-KRY", contact_date="2023-05-01") for i in range(12)]
+    before = client.post("/v1/verdicts/batch", json={"contacts": lines}).json["verdicts"]
+    assert {v["reason"] for v in before} == {"DIGITAL_NOT_CONTRACTED"}
+
+    assert client.post("/v1/contracts", json=contract).status_code == 201
+    shared = helper.chunks_decided["helper"]
+    lines = [dict(line, claimed_amount_sek="450.00") for line in lines]
+    after = client.post("/v1/verdicts/batch", json={"contacts": lines}).json["verdicts"]
+    assert helper.chunks_decided["helper"] > shared
+    assert {(v["reason"], v["amount_sek"]) for v in after} == {("CONTRACTED_PROVIDER", "400.00")}
+
+    changed = dict(contract, tariff_sek={"physician": "300.00"})
+    assert client.put("/v1/contracts/contract-25-kry", json=changed).status_code == 200
+    lines = [dict(line, claimed_amount_sek="460.00") for line in lines]
+    later = client.post("/v1/verdicts/batch", json={"contacts": lines}).json["verdicts"]
+    assert {(v["reason"], v["amount_sek"]) for v in later} == {("CONTRACTED_PROVIDER", "300.00")}
+
+
+def test_a_helper_killed_mid_batch_loses_no_line(app):
+    helper = ready_helper(app)
+    client = app.test_client()
+    store = app.extensions[issuing.EXTENSION]
+    killed = []
+
+    def store_after_killing_the_helper(entries):
+        if not killed:
+            killed.append(helper.pid)
+            os.kill(helper.pid, signal.SIGKILL)
+        return store(entries)
+
+    issuing.set_decision_recorder(app, store_after_killing_the_helper)
+    lines = [contact(f"x-{i}") for i in range(40)]
+    body = client.post("/v1/verdicts/batch", json={"contacts": lines}).json
+    assert killed and helper.pid is None  # noticed, and not restarted in the middle of things
+    assert [v["contact_id"] for v in body["verdicts"]] == [f"x-{i}" for i in range(40)]
+    assert [without_ids(v) for v in body["verdicts"]] == [rules.evaluate(line).to_dict() for line in lines]
+    for verdict in body["verdicts"]:
+        assert client.get(f"/v1/decisions/{verdict['decision_id']}").status_code == 200
+    later = client.post("/v1/verdicts/batch", json={"contacts": [contact(f"y-{i}") for i in range(9)]})
+    assert later.status_code == 200 and len(later.json["verdicts"]) == 9
+
+
+def test_the_helper_never_decides_with_a_policy_it_did_not_load(app):
+    helper = ready_helper(app)
+    with app.app_context():
+        other = dataclasses.replace(current_policy(), name="another_policy")
+    set_policy_provider(app, lambda: other)
+    lines = [contact(f"p-{i}") for i in range(10)]
+    body = app.test_client().post("/v1/verdicts/batch", json={"contacts": lines}).json
+    assert len(body["verdicts"]) == 10
+    assert helper.chunks_decided["helper"] == 0
