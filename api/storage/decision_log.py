@@ -271,15 +271,39 @@ class _RowMaker:
 _SQLITE_INSERT = f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
 
 
+# Binary COPY: the server reads each value as it is, instead of scanning ~2.5 KB of JSON text per
+# row for COPY escapes (a 10,000-row COPY took ~25 % less time). The types are the columns' own,
+# in _COLUMNS order (varchar lengths are still checked).
+_POSTGRESQL_COPY = f"COPY decisions ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_POSTGRESQL_TYPES = [
+    "varchar",  # decision_id
+    "varchar",  # idem_key
+    "varchar",  # contact_id
+    "varchar",  # home_region
+    "date",  # contact_date
+    "varchar",  # decision
+    "varchar",  # reason
+    "int8",  # amount_ore
+    "text",  # contact
+    "text",  # verdict
+    "varchar",  # policy_digest
+    "text",  # layers
+    "timestamptz",  # evaluated_at
+    "varchar",  # client
+    "varchar",  # supersedes
+]
+
+
 def _insert(conn, rows: list[tuple]) -> None:
     """The hot path of the batch endpoint: straight to the driver, no per-row SQLAlchemy processing.
 
-    PostgreSQL: COPY (a unique violation fails the whole COPY as IntegrityError, and record() redoes
+    PostgreSQL: binary COPY (a unique violation fails the whole COPY as IntegrityError, and record() redoes
     the call). SQLite: executemany of one prepared INSERT."""
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.driver_connection.cursor()
         with driver_errors("COPY decisions", conn.dialect):
-            with cursor.copy(f"COPY decisions ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            with cursor.copy(_POSTGRESQL_COPY) as copy:
+                copy.set_types(_POSTGRESQL_TYPES)
                 for row in rows:
                     copy.write_row(row)
         return

@@ -150,3 +150,23 @@ def test_supersedes_is_added_to_the_serialised_verdict_as_a_dict_would_be():
     assert spliced == orjson.dumps(dict(body, supersedes="d-1"))
     with pytest.raises(ValueError):
         with_supersedes(b"[1]", "d-1")
+
+
+def test_the_postgresql_copy_types_are_the_columns_own():
+    from sqlalchemy.dialects import postgresql
+
+    from api.storage.decision_log import _COLUMNS, _POSTGRESQL_TYPES
+    from api.storage.tables import decisions
+
+    names = {
+        "VARCHAR": "varchar",
+        "TEXT": "text",
+        "DATE": "date",
+        "BIGINT": "int8",
+        "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    }
+    dialect = postgresql.dialect()
+    declared = [
+        names[decisions.c[name].type.compile(dialect=dialect).split("(")[0]] for name in _COLUMNS
+    ]
+    assert _POSTGRESQL_TYPES == declared
