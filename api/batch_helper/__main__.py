@@ -6,6 +6,7 @@ import gc
 import signal
 import socket
 import sys
+import time
 import traceback
 
 import orjson
@@ -43,6 +44,7 @@ def main(argv: list[str]) -> int:
 
 
 def _decided(header: dict, payload: bytes, policy) -> tuple[dict, bytes | None]:
+    began = time.monotonic()
     reply = {"op": "decided", "batch": header["batch"], "chunk": header["chunk"]}
     try:
         chunk = decide_chunk(
@@ -58,7 +60,9 @@ def _decided(header: dict, payload: bytes, policy) -> tuple[dict, bytes | None]:
         traceback.print_exc(file=sys.stderr)
         reply.update(op="failed", error=f"{exc.__class__.__name__}: {exc}")
         return reply, None
-    return reply, wire.chunk_payload(chunk)
+    payload = wire.chunk_payload(chunk)
+    reply["seconds"] = time.monotonic() - began  # the worker paces its share of the work by it
+    return reply, payload
 
 
 if __name__ == "__main__":

@@ -47,9 +47,9 @@ class BatchHelper:
         self._fingerprints: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._finalizer = None
         self.chunks_decided = {"helper": 0, "worker": 0}  # since start: how the work was shared
-        # Seconds one chunk takes to decide, here and at the helper (moving averages): whether to
-        # wait for the helper's next chunk or decide one more here meanwhile.
-        self.pace = {"helper": None, "worker": None}
+        # Seconds one chunk takes (moving averages) to decide here and at the helper, and to store
+        # here: whether to wait for the helper's next chunk or decide one more here meanwhile.
+        self.pace = {"helper": None, "worker": None, "storing": None}
 
     # -- one batch ------------------------------------------------------------------------
 
@@ -194,8 +194,6 @@ class _Batch:
         self.next_assigned = 0
         self.batch = helper.next_batch_number()
         self.using = False
-        self.sent_at: dict[int, float] = {}
-        self.last_answer = 0.0
 
     def run(self) -> Iterator[DecidedChunk]:
         for number in range(len(self.bounds)):
@@ -204,7 +202,9 @@ class _Batch:
             chunk = self.ready.pop(number)
             start, end = self.bounds[number]
             self.contacts[start:end] = [None] * (end - start)  # let the decided lines go
+            handed = time.monotonic()
             yield chunk
+            _measure(self.helper.pace, "storing", time.monotonic() - handed)
 
     def _step(self, wanted: int) -> None:
         """One move towards having chunk `wanted` decided."""
@@ -223,7 +223,7 @@ class _Batch:
                 self._give_up(f"lost during a batch ({exc})")
                 return
         if wanted in self.at_helper and self.using:
-            if self._worth_waiting_for(wanted):
+            if not self._helper_is_behind(wanted):
                 try:
                     self._collect(wait=True)
                 except wire.HelperGone as exc:
@@ -255,7 +255,6 @@ class _Batch:
             except OSError as exc:
                 raise wire.HelperGone(str(exc)) from exc
             self.at_helper.add(number)
-            self.sent_at[number] = time.monotonic()
             self.next_assigned += 1
 
     def _collect(self, wait: bool) -> None:
@@ -269,9 +268,7 @@ class _Batch:
             number = header["chunk"]
             self.at_helper.discard(number)
             if header["op"] == "decided":
-                now = time.monotonic()
-                _measure(self.helper.pace, "helper", now - max(self.sent_at[number], self.last_answer))
-                self.last_answer = now
+                _measure(self.helper.pace, "helper", header["seconds"])
                 self.ready[number] = wire.chunk_from_payload(payload)
                 self.helper.chunks_decided["helper"] += 1
             else:
@@ -286,15 +283,17 @@ class _Batch:
         self.using = False
         self.at_helper.clear()  # decided here when their turn comes
 
-    def _worth_waiting_for(self, wanted: int) -> bool:
-        """Whether the helper will have `wanted` (the next chunk it answers) sooner than half the
-        time this process needs to decide one: then deciding another here would only delay storing
-        `wanted` and take work the helper would have done anyway."""
-        helper_pace, worker_pace = self.helper.pace["helper"], self.helper.pace["worker"]
-        if helper_pace is None or worker_pace is None:
-            return False
-        expected = max(self.sent_at[wanted], self.last_answer) + helper_pace
-        return expected - time.monotonic() < worker_pace / 2
+    def _helper_is_behind(self, wanted: int) -> bool:
+        """Whether the helper has more work left than this process (storing every chunk still to
+        come, and deciding one more): then this process decides the next unassigned chunk rather
+        than wait for `wanted`. Otherwise it waits: deciding here would only delay the storing,
+        which no one else can do."""
+        pace = self.helper.pace
+        if None in (pace["helper"], pace["worker"], pace["storing"]):
+            return True  # not measured yet: share the work
+        helper_left = (len(self.at_helper) + len(self.bounds) - self.next_assigned) * pace["helper"]
+        worker_left = (len(self.bounds) - wanted) * pace["storing"] + pace["worker"]
+        return helper_left > worker_left
 
     def _decide_here(self, number: int) -> None:
         start, end = self.bounds[number]

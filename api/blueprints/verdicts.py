@@ -31,7 +31,7 @@ blp = Blueprint(
     description="Decide whether the home region pays for out-of-county contacts, and how much.",
 )
 
-SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024  # a 10,000-line response (~22 MB) stays in memory
 BATCH_SHAPE = "The body must be a JSON object with one field, `contacts`, a list: see errors."
 
 
@@ -108,7 +108,7 @@ def post_batch():
 
 
 class _ResponseSpool:
-    """The batch response body, spooled to a temporary file past a few MB.
+    """The batch response body, spooled to a temporary file past 32 MB.
 
     A 100,000-line response is ~220 MB of JSON; held in memory next to the parsed request it would
     double a worker's peak. On disk it costs little, and gunicorn sends it with sendfile."""
