@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from flask import Flask, current_app
 
 from ..batch_chunks import DecidedChunk
+from . import wire
 from .process import BatchHelper, local_chunks
 
 EXTENSION = "utomlans.batch_helper"
@@ -30,7 +31,7 @@ def init_app(app: Flask) -> None:
     """The helper starts with the first batch of more than one chunk (under gunicorn: when the worker
     starts, see start_early) and stops with the worker."""
     helper = None
-    if app.config["BATCH_HELPER"]:
+    if app.config["BATCH_HELPER"] and wire.supported():
         helper = BatchHelper(app.config.get("POLICY_DIR") or "", app.config["BATCH_CHUNK_LINES"])
     app.extensions[EXTENSION] = helper
 

@@ -24,6 +24,11 @@ class HelperGone(Exception):
     """The other end closed the socket or died."""
 
 
+def supported() -> bool:
+    """memfd and descriptor passing: Linux (the service's platform); elsewhere no helper is used."""
+    return hasattr(os, "memfd_create") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
+
+
 def send(sock: socket.socket, header: dict, payload: bytes | None = None) -> None:
     data = orjson.dumps(header)
     if payload is None:
