@@ -2,9 +2,10 @@
 anything it cannot (not started yet, busy with another batch, died, failed a chunk) in the worker.
 
 A batch's chunks are recorded and answered in input order (a later line may supersede an earlier
-one of the same contact). The helper has up to DEPTH chunks at a time; the worker decides the next
-unassigned chunk itself whenever the chunk it must record next is still at the helper, so the two
-processes share the work however fast each one is at the moment.
+one of the same contact). The helper has up to DEPTH chunks at a time. When the chunk the worker
+must record next is still at the helper, the worker decides the next unassigned chunk itself if the
+helper has more work left than the worker (from the measured time per chunk of each), and waits
+otherwise: the two processes share the work however fast each one is at the moment.
 """
 
 import logging
@@ -46,6 +47,7 @@ class BatchHelper:
         self._down_since = float("-inf")
         self._fingerprints: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._finalizer = None
+        self._mismatch_logged = False
         self.chunks_decided = {"helper": 0, "worker": 0}  # since start: how the work was shared
         # Seconds one chunk takes (moving averages) to decide here and at the helper, and to store
         # here: whether to wait for the helper's next chunk or decide one more here meanwhile.
@@ -84,7 +86,16 @@ class BatchHelper:
             if message is None:
                 return False  # still loading the policy: this batch goes without it
             self._ready = message[0]
-        return self._ready["fingerprint"] == self._fingerprint(policy)
+        if self._ready["fingerprint"] == self._fingerprint(policy):
+            return True
+        if not self._mismatch_logged:
+            log.warning(
+                "batch helper (pid %s) loaded other policy files than this worker decides with "
+                "(changed on disk since the worker started?): the worker decides batches alone",
+                self.pid,
+            )
+            self._mismatch_logged = True
+        return False
 
     def send_contracts_of(self, policy) -> None:
         digest = policy.contracts.digest

@@ -5,12 +5,13 @@ PostgreSQL."""
 import dataclasses
 import os
 import signal
+import threading
 import time
 
 import pytest
 
 import rules
-from api import batch_helper, create_app, issuing
+from api import batch_helper, create_app
 from api.policy_source import current_policy, set_policy_provider
 
 from .helpers import contact
@@ -106,29 +107,41 @@ def test_contract_changes_reach_the_helper_with_the_next_batch(app):
 
 def test_a_helper_killed_mid_batch_loses_no_line(app):
     helper = ready_helper(app)
-    client = app.test_client()
-    store = app.extensions[issuing.EXTENSION]
-    killed = []
-
-    def store_after_killing_the_helper(entries):
-        if not killed:
-            killed.append(helper.pid)
-            os.kill(helper.pid, signal.SIGKILL)
-        return store(entries)
-
-    issuing.set_decision_recorder(app, store_after_killing_the_helper)
+    pid = helper.pid
+    os.kill(pid, signal.SIGSTOP)  # it takes the first chunks and does not answer...
+    killer = threading.Timer(0.5, os.kill, (pid, signal.SIGKILL))  # ...and dies while they wait
+    killer.start()
     lines = [contact(f"x-{i}") for i in range(40)]
-    body = client.post("/v1/verdicts/batch", json={"contacts": lines}).json
-    assert killed and helper.pid is None  # noticed, and not restarted in the middle of things
-    assert [v["contact_id"] for v in body["verdicts"]] == [f"x-{i}" for i in range(40)]
+    started = time.monotonic()
+    body = app.test_client().post("/v1/verdicts/batch", json={"contacts": lines}).json
+    killer.join()
+    assert time.monotonic() - started < 20  # noticed at once (end of file), not after a timeout
+    assert helper.pid is None and helper.chunks_decided == {"helper": 0, "worker": 10}
     assert [without_ids(v) for v in body["verdicts"]] == [rules.evaluate(line).to_dict() for line in lines]
     for verdict in body["verdicts"]:
-        assert client.get(f"/v1/decisions/{verdict['decision_id']}").status_code == 200
-    later = client.post("/v1/verdicts/batch", json={"contacts": [contact(f"y-{i}") for i in range(9)]})
+        assert app.test_client().get(f"/v1/decisions/{verdict['decision_id']}").status_code == 200
+    more = [contact(f"y-{i}") for i in range(9)]
+    later = app.test_client().post("/v1/verdicts/batch", json={"contacts": more})
     assert later.status_code == 200 and len(later.json["verdicts"]) == 9
+    assert helper.pid is None  # not restarted at once: the worker decides alone for a while
 
 
-def test_the_helper_never_decides_with_a_policy_it_did_not_load(app):
+def test_a_hung_helper_is_stopped_and_its_chunks_decided_by_the_worker(app, monkeypatch):
+    from api.batch_helper import process
+
+    monkeypatch.setattr(process, "ANSWER_TIMEOUT_SECONDS", 0.5)
+    helper = ready_helper(app)
+    pid = helper.pid
+    os.kill(pid, signal.SIGSTOP)  # alive, holding its socket, answering nothing
+    lines = [contact(f"z-{i}") for i in range(40)]
+    body = app.test_client().post("/v1/verdicts/batch", json={"contacts": lines}).json
+    assert [v["contact_id"] for v in body["verdicts"]] == [f"z-{i}" for i in range(40)]
+    assert helper.pid is None and helper.chunks_decided == {"helper": 0, "worker": 10}
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left behind
+        os.kill(pid, 0)
+
+
+def test_the_helper_never_decides_with_a_policy_it_did_not_load(app, caplog):
     helper = ready_helper(app)
     with app.app_context():
         other = dataclasses.replace(current_policy(), name="another_policy")
@@ -137,3 +150,4 @@ def test_the_helper_never_decides_with_a_policy_it_did_not_load(app):
     body = app.test_client().post("/v1/verdicts/batch", json={"contacts": lines}).json
     assert len(body["verdicts"]) == 10
     assert helper.chunks_decided["helper"] == 0
+    assert "loaded other policy files" in caplog.text
