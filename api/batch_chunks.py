@@ -13,14 +13,12 @@ from .issuing import entries_for, records_for
 
 
 class DecidedChunk(NamedTuple):
-    number: int  # chunks are recorded and answered in this order: the input order
     rejected: list[dict]  # {"index" (in the whole batch), "contact_id", "errors"}
     summary: rules.Summary
     entries: list  # decision_entry.Pending when a recorder stores them, else each verdict's JSON
 
 
 def decide_chunk(
-    number: int,
     items: list,
     start: int,
     policy: Policy,
@@ -46,10 +44,10 @@ def decide_chunk(
         received.append(item)
     records = records_for(verdicts, evaluated_at)
     if recorded:
-        entries = entries_for(verdicts, received, records, client)
+        entries = entries_for(verdicts, received, records, evaluated_at, client)
     else:
         entries = [orjson.dumps(record) for record in records]
-    return DecidedChunk(number, rejected, summary, entries)
+    return DecidedChunk(rejected, summary, entries)
 
 
 def contact_id_of(item) -> str | None:

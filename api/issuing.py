@@ -64,27 +64,28 @@ def records_for(verdicts: Sequence[Verdict], evaluated_at: str) -> list[dict]:
 
 
 def entries_for(
-    verdicts: Sequence[Verdict], received: Sequence[dict], records: Sequence[dict], client: str
+    verdicts: Sequence[Verdict],
+    received: Sequence[dict],
+    records: Sequence[dict],
+    evaluated_at: str,
+    client: str,
 ) -> list[Pending]:
-    """What a recorder gets for these records (`received[i]`: the contact of `verdicts[i]` as the
-    client sent it). Pure, like records_for."""
-    stamps: dict[str, datetime] = {}
-    entries = []
-    for verdict, contact, record in zip(verdicts, received, records, strict=True):
-        stamp = record["evaluated_at"]
-        at = stamps.get(stamp)
-        if at is None:
-            at = stamps[stamp] = datetime.fromisoformat(stamp)
-        entries.append(pending_from_verdict(verdict, contact, record, at, client))
-    return entries
+    """What a recorder gets for these records, made by records_for with `evaluated_at`
+    (`received[i]`: the contact of `verdicts[i]` as the client sent it). Pure, like records_for."""
+    at = datetime.fromisoformat(evaluated_at)
+    return [
+        pending_from_verdict(verdict, contact, record, at, client)
+        for verdict, contact, record in zip(verdicts, received, records, strict=True)
+    ]
 
 
 def issue(verdicts: Sequence[Verdict], received: Sequence[dict], client: str) -> list:
     """The response records for `verdicts` (one request's, decided now), recorded: dicts, or the
     recorded JSON text of each as an orjson.Fragment."""
-    records = records_for(verdicts, evaluated_at_now())
+    evaluated_at = evaluated_at_now()
+    records = records_for(verdicts, evaluated_at)
     recorder = decision_recorder()
     if recorder is None:
         return records
-    texts = recorder(entries_for(verdicts, received, records, client))
+    texts = recorder(entries_for(verdicts, received, records, evaluated_at, client))
     return [orjson.Fragment(text) for text in texts]

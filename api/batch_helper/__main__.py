@@ -37,10 +37,8 @@ def main(argv: list[str]) -> int:
                 policy = base.with_contracts(contracts_from_payload(payload, header["digest"]))
             elif header["op"] == "decide":
                 wire.send(sock, *_decided(header, payload, policy))
-    except wire.HelperGone:
+    except (wire.HelperGone, OSError):
         return 0  # the worker is gone (or stopping): nothing is left to answer
-    except OSError:
-        return 0
 
 
 def _decided(header: dict, payload: bytes, policy) -> tuple[dict, bytes | None]:
@@ -48,7 +46,6 @@ def _decided(header: dict, payload: bytes, policy) -> tuple[dict, bytes | None]:
     reply = {"op": "decided", "batch": header["batch"], "chunk": header["chunk"]}
     try:
         chunk = decide_chunk(
-            header["chunk"],
             orjson.loads(payload),
             header["start"],
             policy,

@@ -75,7 +75,7 @@ class BatchHelper:
     def usable_for(self, policy) -> bool:
         """Started and ready with this policy's files; starts the helper when it is not running."""
         if self._sock is None:
-            self._start()
+            self.start()
             return False
         if self._ready is None:
             try:
@@ -198,8 +198,7 @@ class _Batch:
         self.contacts = contacts
         self.policy = policy
         self.args = (evaluated_at, client, recorded)
-        size = helper.chunk_lines
-        self.bounds = [(start, min(start + size, len(contacts))) for start in range(0, len(contacts), size)]
+        self.bounds = chunk_bounds(len(contacts), helper.chunk_lines)
         self.at_helper: set[int] = set()
         self.ready: dict[int, DecidedChunk] = {}
         self.next_assigned = 0
@@ -211,8 +210,7 @@ class _Batch:
             while number not in self.ready:
                 self._step(number)
             chunk = self.ready.pop(number)
-            start, end = self.bounds[number]
-            self.contacts[start:end] = [None] * (end - start)  # let the decided lines go
+            _let_go(self.contacts, *self.bounds[number])
             handed = time.monotonic()
             yield chunk
             _measure(self.helper.pace, "storing", time.monotonic() - handed)
@@ -223,28 +221,29 @@ class _Batch:
             self.using = self._use_helper()
         if self.using:
             try:
-                self._feed()
-                self._collect(wait=False)
-                if wanted in self.ready:
-                    return
-                if wanted in self.at_helper and self.next_assigned >= len(self.bounds):
-                    self._collect(wait=True)
+                if self._step_with_helper(wanted):
                     return
             except wire.HelperGone as exc:
                 self._give_up(f"lost during a batch ({exc})")
                 return
-        if wanted in self.at_helper and self.using:
-            if not self._helper_is_behind(wanted):
-                try:
-                    self._collect(wait=True)
-                except wire.HelperGone as exc:
-                    self._give_up(f"lost during a batch ({exc})")
-                return
+        self._decide_here(wanted)
+        self.next_assigned = max(self.next_assigned, wanted + 1)
+
+    def _step_with_helper(self, wanted: int) -> bool:
+        """Feed the helper and take its answers; then wait for `wanted`, or decide the next
+        unassigned chunk here while the helper is behind. False: `wanted` is not at the helper."""
+        self._feed()
+        self._collect(wait=False)
+        if wanted in self.ready:
+            return True
+        if wanted not in self.at_helper:
+            return False
+        if self.next_assigned < len(self.bounds) and self._helper_is_behind(wanted):
             self._decide_here(self.next_assigned)  # ahead, while the helper works on `wanted`
             self.next_assigned += 1
         else:
-            self._decide_here(wanted)
-            self.next_assigned = max(self.next_assigned, wanted + 1)
+            self._collect(wait=True)
+        return True
 
     def _use_helper(self) -> bool:
         helper = self.helper
@@ -309,7 +308,7 @@ class _Batch:
     def _decide_here(self, number: int) -> None:
         start, end = self.bounds[number]
         began = time.monotonic()
-        self.ready[number] = decide_chunk(number, self.contacts[start:end], start, self.policy, *self.args)
+        self.ready[number] = decide_chunk(self.contacts[start:end], start, self.policy, *self.args)
         _measure(self.helper.pace, "worker", time.monotonic() - began)
         self.helper.chunks_decided["worker"] += 1
 
@@ -323,8 +322,17 @@ def local_chunks(
     contacts: list, size: int, policy, evaluated_at: str, client: str, recorded: bool
 ) -> Iterator[DecidedChunk]:
     """The batch's chunks decided in this process, in order."""
-    for number, start in enumerate(range(0, len(contacts), size)):
-        end = min(start + size, len(contacts))
-        chunk = decide_chunk(number, contacts[start:end], start, policy, evaluated_at, client, recorded)
-        contacts[start:end] = [None] * (end - start)
+    for start, end in chunk_bounds(len(contacts), size):
+        chunk = decide_chunk(contacts[start:end], start, policy, evaluated_at, client, recorded)
+        _let_go(contacts, start, end)
         yield chunk
+
+
+def chunk_bounds(count: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) of each chunk of `size` lines of a `count`-line batch."""
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _let_go(contacts: list, start: int, end: int) -> None:
+    """The parsed lines of a decided chunk are not needed any more (bounded memory for 100,000)."""
+    contacts[start:end] = [None] * (end - start)

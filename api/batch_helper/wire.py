@@ -69,16 +69,14 @@ def receive(sock: socket.socket, timeout: float | None = None) -> tuple[dict, by
 
 def chunk_payload(chunk: DecidedChunk) -> bytes:
     entries = [tuple(entry) for entry in chunk.entries] if _recorded(chunk) else chunk.entries
-    return pickle.dumps(
-        (chunk.number, chunk.rejected, chunk.summary, entries), protocol=pickle.HIGHEST_PROTOCOL
-    )
+    return pickle.dumps((chunk.rejected, chunk.summary, entries), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def chunk_from_payload(payload: bytes) -> DecidedChunk:
-    number, rejected, summary, entries = pickle.loads(payload)
+    rejected, summary, entries = pickle.loads(payload)
     if entries and isinstance(entries[0], tuple):
         entries = [Pending._make(entry) for entry in entries]
-    return DecidedChunk(number, rejected, summary, entries)
+    return DecidedChunk(rejected, summary, entries)
 
 
 def _recorded(chunk: DecidedChunk) -> bool:
