@@ -30,6 +30,22 @@ def contact(contact_id="c-1", **changes) -> dict:
     return data
 
 
+def kry_contract(**changes) -> dict:
+    """A contract body for POST /v1/contracts: Norrbotten with a digital provider it has none with."""
+    body = {
+        "id": "contract-25-kry",
+        "home_region": "25",
+        "provider_id": "SE2321000230-KRY",
+        "valid_from": "2023-01-01",
+        "valid_to": None,
+        "tariff_sek": {"physician": "400.00"},
+        "source": "Avtal Dnr 99-2023 (test)",
+        "fictitious": True,
+    }
+    body.update(changes)
+    return body
+
+
 def pending(data: dict, *, policy=None, client="test-client", at: datetime | None = None):
     verdict = rules.evaluate(data, policy)
     at = at or datetime.now(UTC)

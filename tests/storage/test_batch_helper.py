@@ -14,7 +14,7 @@ import rules
 from api import batch_helper, create_app
 from api.policy_source import current_policy, set_policy_provider
 
-from .helpers import contact
+from .helpers import contact, kry_contract
 
 CHUNK = 4
 
@@ -77,16 +77,7 @@ def test_a_batch_shared_with_the_helper_is_answered_and_stored_as_if_decided_alo
 def test_contract_changes_reach_the_helper_with_the_next_batch(app):
     helper = ready_helper(app)
     client = app.test_client()
-    contract = {
-        "id": "contract-25-kry",
-        "home_region": "25",
-        "provider_id": "SE2321000230-KRY",
-        "valid_from": "2023-01-01",
-        "valid_to": None,
-        "tariff_sek": {"physician": "400.00"},
-        "source": "Avtal Dnr 99-2023 (test)",
-        "fictitious": True,
-    }
+    contract = kry_contract()
     lines = [contact(f"k-{i}", provider_id="SE2321000230-KRY", contact_date="2023-05-01") for i in range(12)]
     before = client.post("/v1/verdicts/batch", json={"contacts": lines}).json["verdicts"]
     assert {v["reason"] for v in before} == {"DIGITAL_NOT_CONTRACTED"}
@@ -98,7 +89,7 @@ def test_contract_changes_reach_the_helper_with_the_next_batch(app):
     assert helper.chunks_decided["helper"] > shared
     assert {(v["reason"], v["amount_sek"]) for v in after} == {("CONTRACTED_PROVIDER", "400.00")}
 
-    changed = dict(contract, tariff_sek={"physician": "300.00"})
+    changed = kry_contract(tariff_sek={"physician": "300.00"})
     assert client.put("/v1/contracts/contract-25-kry", json=changed).status_code == 200
     lines = [dict(line, claimed_amount_sek="460.00") for line in lines]
     later = client.post("/v1/verdicts/batch", json={"contacts": lines}).json["verdicts"]

@@ -7,7 +7,7 @@ from api import create_app
 from api.auth import StartupRefused
 from api.keys import hash_key
 
-from .helpers import contact
+from .helpers import contact, kry_contract
 
 KEYS = {
     "billing": ("s3cret-billing", "verdicts,decisions:read"),
@@ -88,16 +88,7 @@ def test_missing_unknown_and_underprivileged_keys(client):
 
 
 def test_contracts_through_the_api_change_verdicts_at_once(client):
-    body = {
-        "id": "contract-25-kry",
-        "home_region": "25",
-        "provider_id": "SE2321000230-KRY",
-        "valid_from": "2023-01-01",
-        "valid_to": None,
-        "tariff_sek": {"physician": "400.00"},
-        "source": "Avtal Dnr 99-2023 (test)",
-        "fictitious": True,
-    }
+    body = kry_contract()
     line = contact("k-1", provider_id="SE2321000230-KRY", contact_date="2023-05-01")
     before = client.post("/v1/verdicts", json=line, headers=bearer("billing")).json
     assert before["reason"] == "DIGITAL_NOT_CONTRACTED"
