@@ -2,9 +2,11 @@
 
 decision_id and evaluated_at are assigned here (records_for) and nowhere else, and a recorder (the
 decision log) stores every record before the client sees it. A recorder is a callable
-`record(entries) -> texts`: it gets one decision_entry.Pending per verdict (the verdict's JSON
-text, the contact as received, what the log keeps) and returns, in order, the JSON text to send for
-each: the entry's own, or the stored original for an idempotent repeat. It is installed with
+`record(entries, whole_request=False) -> texts`: it gets one decision_entry.Pending per verdict
+(the verdict's JSON text, the contact as received, what the log keeps) and returns, in order, the
+JSON text to send for each: the entry's own, or the stored original for an idempotent repeat.
+`whole_request` says these are all the entries the request issues (a single verdict), so the
+recorder may commit them at once; a batch records its chunks in one call each. It is installed with
 `set_decision_recorder(app, record)`. If it raises, the request fails and nothing is answered as
 decided.
 """
@@ -22,7 +24,7 @@ from .decision_entry import Pending, pending_from_verdict
 
 EXTENSION = "utomlans.decision_recorder"
 
-Recorder = Callable[[Sequence[Pending]], list[bytes]]
+Recorder = Callable[..., list[bytes]]  # (entries, whole_request=False) -> texts
 
 
 def set_decision_recorder(app: Flask, recorder: Recorder | None) -> None:
@@ -81,11 +83,11 @@ def entries_for(
 
 def issue(verdicts: Sequence[Verdict], received: Sequence[dict], client: str) -> list:
     """The response records for `verdicts` (one request's, decided now), recorded: dicts, or the
-    recorded JSON text of each as an orjson.Fragment."""
+    recorded JSON text of each as an orjson.Fragment. These are all the verdicts the request issues."""
     evaluated_at = evaluated_at_now()
     records = records_for(verdicts, evaluated_at)
     recorder = decision_recorder()
     if recorder is None:
         return records
-    texts = recorder(entries_for(verdicts, received, records, evaluated_at, client))
+    texts = recorder(entries_for(verdicts, received, records, evaluated_at, client), whole_request=True)
     return [orjson.Fragment(text) for text in texts]

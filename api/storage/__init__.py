@@ -74,4 +74,5 @@ class Storage:
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        self.decisions.close()
         self.engine.dispose()

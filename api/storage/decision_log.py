@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime
 import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from ..decision_entry import Pending, with_supersedes
 from .engine import driver_errors
+from .group_commit import GroupCommit
 from .tables import decisions
 
 _ATTEMPTS = 4  # a record() call that lost a race to a concurrent identical insert is redone
@@ -32,20 +33,41 @@ class Page:
 class DecisionLog:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._group_writer = None
+        if getattr(engine, "sqlite_writer_lock", None) is not None:  # an SQLite file
+            from .sqlite_group_writer import SqliteGroupWriter
+
+            self._group_writer = SqliteGroupWriter(engine)
+        self.grouping = GroupCommit(self._record_groups, alone_after=_not_an_outage)
+
+    def close(self) -> None:
+        if self._group_writer is not None:
+            self._group_writer.close()
 
     # -- writing ---------------------------------------------------------------------------
 
     def record(self, entries: Sequence[Pending]) -> list[dict]:
-        """Store the entries in one transaction; return the verdict to send for each, in order:
-        the entry's own, or the stored original for a repeat of an earlier identical contact."""
+        """Store the entries, committed on return; the verdict to send for each, in order: the
+        entry's own, or the stored original for a repeat of an earlier identical contact."""
+        return [orjson.loads(answer) for answer in self.record_now(entries)]
+
+    def record_now(self, entries: Sequence[Pending]) -> list[bytes | str]:
+        """As record(), but the JSON texts as stored. Calls from concurrent threads share one
+        transaction (group_commit.py): one request's entries are stored all or none, each with
+        what the calls before it in the transaction stored in view."""
+        return self.grouping.submit(entries)
+
+    def _record_groups(self, groups: Sequence[Sequence[Pending]]) -> list[list[bytes | str]]:
+        if self._group_writer is not None:
+            return self._group_writer.record_groups(groups)
         transaction = self.begin()
         try:
-            answers = transaction.record(entries)
+            answers = [transaction.record(entries) for entries in groups]
         except BaseException:
             transaction.rollback()
             raise
         transaction.commit()
-        return [orjson.loads(answer) for answer in answers]
+        return answers
 
     def begin(self) -> "Transaction":
         """A write transaction for several record() calls (a batch issued in chunks): everything
@@ -123,7 +145,20 @@ class Transaction:
         except BaseException:
             self._conn.close()
             raise
-        self._sqlite = self._conn.dialect.name == "sqlite"
+        self._dialect = self._conn.dialect
+        self._sqlite = self._dialect.name == "sqlite"
+        self._driver = self._conn.connection.driver_connection if self._sqlite else None
+
+    @classmethod
+    def on_sqlite_driver(cls, driver, dialect) -> "Transaction":
+        """record() inside a transaction the caller began and ends on this sqlite3 connection
+        (sqlite_group_writer.py); commit() and rollback() are not for it."""
+        transaction = cls.__new__(cls)
+        transaction._conn = transaction._outer = None
+        transaction._dialect = dialect
+        transaction._sqlite = True
+        transaction._driver = driver
+        return transaction
 
     def record(self, entries: Sequence[Pending]) -> list[bytes | str]:
         """Store the entries (inside this transaction); the verdicts to send, as DecisionLog.record
@@ -159,7 +194,6 @@ class Transaction:
             self._conn.close()
 
     def _record_once(self, entries: Sequence[Pending]) -> list[bytes | str]:
-        conn = self._conn
         stored = self._stored_verdicts({e.idem_key for e in entries})
         fresh: dict[str, Pending] = {}
         for entry in entries:
@@ -176,7 +210,7 @@ class Transaction:
                 latest[key] = entry.decision_id
                 stored[entry.idem_key] = text
                 rows.append(row_of(entry, previous, text))
-            _insert(conn, rows)
+            self._insert(rows)
         return [stored[entry.idem_key] for entry in entries]
 
     def _in(self, column: str, values: set[str]) -> tuple[str, object]:
@@ -193,8 +227,23 @@ class Transaction:
         request that issues a verdict)."""
         if not self._sqlite:
             return self._conn.exec_driver_sql(sql, params).all()
-        with driver_errors(sql, self._conn.dialect):
-            return self._conn.connection.driver_connection.execute(sql, params).fetchall()
+        with driver_errors(sql, self._dialect):
+            return self._driver.execute(sql, params).fetchall()
+
+    def _insert(self, rows: list[tuple]) -> None:
+        """The hot path of the batch endpoint: straight to the driver, no per-row SQLAlchemy
+        processing. PostgreSQL: binary COPY (a unique violation fails the whole COPY as
+        IntegrityError, and record() redoes the call). SQLite: executemany of one prepared INSERT."""
+        if not self._sqlite:
+            cursor = self._conn.connection.driver_connection.cursor()
+            with driver_errors("COPY decisions", self._dialect):
+                with cursor.copy(_POSTGRESQL_COPY) as copy:
+                    copy.set_types(_POSTGRESQL_TYPES)
+                    for row in rows:
+                        copy.write_row(row)
+            return
+        with driver_errors("INSERT INTO decisions", self._dialect):
+            self._driver.executemany(_SQLITE_INSERT, rows)
 
     def _stored_verdicts(self, keys: set[str]) -> dict[str, bytes | str]:
         """The stored verdict text of each key already in the log (a repeat is answered with it)."""
@@ -294,21 +343,10 @@ _POSTGRESQL_TYPES = [
 ]
 
 
-def _insert(conn, rows: list[tuple]) -> None:
-    """The hot path of the batch endpoint: straight to the driver, no per-row SQLAlchemy processing.
-
-    PostgreSQL: binary COPY (a unique violation fails the whole COPY as IntegrityError, and record() redoes
-    the call). SQLite: executemany of one prepared INSERT."""
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.driver_connection.cursor()
-        with driver_errors("COPY decisions", conn.dialect):
-            with cursor.copy(_POSTGRESQL_COPY) as copy:
-                copy.set_types(_POSTGRESQL_TYPES)
-                for row in rows:
-                    copy.write_row(row)
-        return
-    with driver_errors("INSERT INTO decisions", conn.dialect):
-        conn.connection.driver_connection.executemany(_SQLITE_INSERT, rows)
+def _not_an_outage(error: BaseException) -> bool:
+    """A shared transaction failed for a reason that may be one request's own (not the database
+    being down or unreachable): each request is then stored on its own, so only that one fails."""
+    return isinstance(error, DBAPIError) and not isinstance(error, (OperationalError, InterfaceError))
 
 
 def _utc(moment: datetime) -> datetime:

@@ -1,10 +1,13 @@
 """Storage plugged into the Flask app: the decision recorder, the policy with the database's
 contracts, the /ready check, and 503 when the database cannot be reached.
 
-One request, one decision-log transaction: every verdict a request issues (a batch issues them in
-chunks) is recorded in a transaction opened at the first one and committed after the view returns
-and before the response leaves (after_request). A request that fails, or a worker killed midway,
-leaves nothing of it stored; a response with status >= 400 rolls it back.
+A batch, issued in chunks, is recorded in one decision-log transaction opened at the first chunk
+and committed after the view returns and before the response leaves (after_request): a request
+that fails, or a worker killed midway, leaves nothing of it stored; a response with status >= 400
+rolls it back. A single verdict is recorded whole (the recorder's `whole_request`) and committed
+before the view goes on, in a transaction shared with the worker's concurrent single verdicts
+(DecisionLog.record_now). Should the response then fail, the decision is stored but unanswered:
+the client's retry of the same contact gets that decision back (idempotency), never a second one.
 
     from api.storage import service; service.init_app(app)   # in create_app, after policy_source
 """
@@ -62,7 +65,11 @@ def _ready_check(storage: Storage):
 
 
 def _recorder(storage: Storage):
-    def record(entries):
+    def record(entries, whole_request=False):
+        if whole_request and _TRANSACTION not in g:
+            # Everything the request will issue: committed now, in one transaction with what other
+            # requests of this worker store meanwhile (group_commit.py).
+            return storage.decisions.record_now(entries)
         transaction = g.get(_TRANSACTION)
         if transaction is None:
             transaction = storage.decisions.begin()

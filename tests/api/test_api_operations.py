@@ -97,7 +97,7 @@ def test_a_decision_recorder_sees_every_record_before_the_client_and_what_it_ret
     app = create_app({"TESTING": True})
     seen = []
 
-    def recorder(entries):
+    def recorder(entries, whole_request=False):
         seen.append([(e.contact_id, e.client) for e in entries])
         assert [orjson.loads(e.contact_text) for e in entries] == [stored_contact(contact)]
         stored = orjson.loads(entries[0].verdict)
@@ -118,7 +118,7 @@ def test_a_decision_recorder_sees_every_record_before_the_client_and_what_it_ret
 def test_a_failing_recorder_means_no_verdict_is_answered(contact):
     app = create_app({"TESTING": True})
 
-    def recorder(entries):
+    def recorder(entries, whole_request=False):
         raise RuntimeError("disk full")
 
     issuing.set_decision_recorder(app, recorder)

@@ -54,3 +54,25 @@ def test_reads_do_not_take_the_lock(engine, tmp_path):
     with engine.connect() as conn:
         conn.exec_driver_sql("SELECT count(*) FROM t").scalar()
         assert _free(tmp_path / "decisions.sqlite3-writer.lock")
+
+
+def test_grouped_single_verdicts_release_the_lock_after_commit_and_after_an_error(tmp_path):
+    from sqlalchemy.exc import IntegrityError
+
+    from api.storage import Storage
+
+    from .helpers import contact, pending
+
+    lock = tmp_path / "d.sqlite3-writer.lock"
+    storage = Storage.open(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    try:
+        first = pending(contact("a"))
+        storage.decisions.record_now([first])
+        assert _free(lock)
+        with pytest.raises(IntegrityError):  # a decision_id already stored
+            storage.decisions.record_now([pending(contact("b"))._replace(decision_id=first.decision_id)])
+        assert _free(lock)
+        storage.decisions.record_now([pending(contact("c"))])  # on a new connection
+        assert storage.decisions.count() == 2
+    finally:
+        storage.close()

@@ -1,0 +1,74 @@
+"""The transactions of grouped single verdicts on SQLite, on one connection of the worker's own.
+
+group_commit.py lets one request at a time per worker lead such a transaction, so one connection
+kept for them is enough. It skips what a pooled SQLAlchemy connection costs per transaction (check
+out, begin and commit events, check in: ~100 µs in process, against ~75 µs for what is stored),
+and it keeps its page cache between transactions. It takes the same writer lock as every other
+write transaction (engine.WriterLock: a flock on its own file descriptor, so it also queues behind
+a batch of the same worker) and BEGIN IMMEDIATE; the lookups and the insert are decision_log's.
+"""
+
+import fcntl
+import threading
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from .decision_log import Transaction
+from .engine import driver_errors
+from .file_lock import open_lock_file
+
+
+class SqliteGroupWriter:
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._lock_path = engine.sqlite_writer_lock.path
+        self._lock_fd: int | None = None
+        self._connection = None  # a pooled connection kept checked out, opened on first use
+        self._mutex = threading.Lock()  # one leader per worker already; this makes it certain
+
+    def record_groups(self, groups):
+        """As DecisionLog.record_groups: every request's entries in one transaction, committed."""
+        with self._mutex:
+            connection = self._open()
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                return self._transaction(connection, groups)
+            except DBAPIError:
+                self._drop()  # a broken connection is not reused; the next group opens another
+                raise
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._mutex:
+            self._drop()
+
+    def _transaction(self, connection, groups):
+        driver = connection.driver_connection
+        dialect = self._engine.dialect
+        with driver_errors("BEGIN IMMEDIATE", dialect):
+            driver.execute("BEGIN IMMEDIATE")
+        try:
+            transaction = Transaction.on_sqlite_driver(driver, dialect)
+            answers = [transaction.record(entries) for entries in groups]
+            with driver_errors("COMMIT", dialect):
+                driver.execute("COMMIT")
+        except BaseException:
+            if driver.in_transaction:
+                with driver_errors("ROLLBACK", dialect):
+                    driver.execute("ROLLBACK")
+            raise
+        return answers
+
+    def _open(self):
+        if self._lock_fd is None:
+            self._lock_fd = open_lock_file(self._lock_path)
+        if self._connection is None:
+            self._connection = self._engine.raw_connection()
+        return self._connection
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.invalidate()

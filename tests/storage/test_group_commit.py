@@ -1,0 +1,204 @@
+"""Group commit (api/storage/group_commit.py): concurrent single verdicts share one transaction,
+each still gets its own answer, one request's failure is its own, and none waits forever."""
+
+import threading
+import time
+
+import orjson
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from api.storage.group_commit import GroupCommit
+
+from .helpers import contact, pending
+
+
+def wait_until(condition, timeout=10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _submit_all(grouping, entries_list):
+    """Submit each entries list from a thread of its own; (answers, errors) in submit order."""
+    answers = [None] * len(entries_list)
+    errors = [None] * len(entries_list)
+
+    def submit(i):
+        try:
+            answers[i] = grouping.submit(entries_list[i])
+        except Exception as exc:  # reported to the test
+            errors[i] = exc
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(len(entries_list))]
+    return threads, answers, errors
+
+
+class Gate:
+    """A run() whose first transaction waits until the test opens the gate."""
+
+    def __init__(self, fail=lambda groups: None):
+        self.opened = threading.Event()
+        self.transactions: list[list] = []
+        self.fail = fail
+
+    def run(self, groups):
+        if not self.transactions:
+            self.opened.wait(timeout=10)
+        self.transactions.append(list(groups))
+        self.fail(groups)
+        return [[f"stored {entry}" for entry in entries] for entries in groups]
+
+
+def test_requests_that_arrive_during_a_transaction_share_the_next_one_and_get_their_own_answers():
+    gate = Gate()
+    grouping = GroupCommit(gate.run)
+    threads, answers, errors = _submit_all(grouping, [[f"r{i}"] for i in range(6)])
+    threads[0].start()
+    assert wait_until(lambda: grouping.queued == 0 and grouping.requests == 0 and gate.transactions == [])
+    for thread in threads[1:]:
+        thread.start()
+    assert wait_until(lambda: grouping.queued == 5)
+    gate.opened.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert errors == [None] * 6
+    assert answers == [[f"stored r{i}"] for i in range(6)]
+    assert len(gate.transactions) == 2 and len(gate.transactions[1]) == 5
+    assert (grouping.transactions, grouping.requests) == (2, 6)
+
+
+def test_a_failure_that_may_be_one_requests_own_fails_only_that_request():
+    def fail(groups):
+        if ["bad"] in groups:
+            raise ValueError("bad entries")
+
+    gate = Gate(fail)
+    grouping = GroupCommit(gate.run, alone_after=lambda error: isinstance(error, ValueError))
+    threads, answers, errors = _submit_all(grouping, [["first"], ["a"], ["bad"], ["b"]])
+    threads[0].start()
+    assert wait_until(lambda: grouping.queued == 0)
+    for thread in threads[1:]:
+        thread.start()
+    assert wait_until(lambda: grouping.queued == 3)
+    gate.opened.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert isinstance(errors[2], ValueError) and answers[2] is None
+    assert [answers[i] for i in (0, 1, 3)] == [["stored first"], ["stored a"], ["stored b"]]
+    # The shared transaction failed, then each of its requests was tried alone.
+    assert sorted(map(str, gate.transactions[2:])) == sorted(map(str, [[["a"]], [["bad"]], [["b"]]]))
+
+
+def test_an_outage_fails_every_request_of_the_transaction_without_trying_each_again():
+    def fail(groups):
+        raise OperationalError("INSERT", None, Exception("database is gone"))
+
+    gate = Gate(fail)
+    grouping = GroupCommit(gate.run, alone_after=lambda error: not isinstance(error, OperationalError))
+    threads, answers, errors = _submit_all(grouping, [["first"], ["a"], ["b"]])
+    threads[0].start()
+    assert wait_until(lambda: grouping.queued == 0)
+    for thread in threads[1:]:
+        thread.start()
+    assert wait_until(lambda: grouping.queued == 2)
+    gate.opened.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert all(isinstance(error, OperationalError) for error in errors)
+    assert answers == [None, None, None]
+    assert len(gate.transactions) == 2  # the first request's, then the other two together
+
+
+def test_many_threads_submitting_again_and_again_all_get_their_answers():
+    grouping = GroupCommit(lambda groups: [[entry * 2 for entry in entries] for entries in groups])
+    results = {}
+
+    def worker(t):
+        results[t] = [grouping.submit([t * 1000 + n])[0] for n in range(300)]
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a request was never answered"
+    assert results == {t: [2 * (t * 1000 + n) for n in range(300)] for t in range(8)}
+    assert grouping.requests == 2400 and grouping.transactions <= 2400
+
+
+def test_single_verdicts_waiting_for_the_sqlite_writer_are_stored_in_one_transaction(tmp_path):
+    from api.storage import Storage
+
+    storage = Storage.open(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    try:
+        log = storage.decisions
+        first = pending(contact("x-0"))
+        others = [pending(contact(f"x-{i}")) for i in range(1, 6)]
+        same = pending(contact("x-1"))  # identical to others[0]
+        changed = pending(contact("x-2", claimed_amount_sek="99.00"))  # supersedes others[1]
+        entries = [[first]] + [[entry] for entry in others] + [[same]]
+        threads, answers, errors = _submit_all(log.grouping, entries)
+        with storage.engine.sqlite_writer_lock.held():  # a batch of another worker, say
+            threads[0].start()
+            assert wait_until(lambda: log.grouping.queued == 0 and threads[0].is_alive())
+            time.sleep(0.05)  # the first request's leader is now waiting for the lock
+            for thread in threads[1:]:
+                thread.start()
+            assert wait_until(lambda: log.grouping.queued == len(entries) - 1)
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == [None] * len(entries)
+        assert (log.grouping.transactions, log.grouping.requests) == (2, len(entries))
+        assert log.count() == 6
+        ids = [orjson.loads(answer[0])["decision_id"] for answer in answers]
+        assert ids[-1] == ids[1] == others[0].decision_id  # the repeat got the stored decision
+        assert [log.get(entry.decision_id) is not None for entry in [first, *others]] == [True] * 6
+        [superseding] = log.record([changed])
+        assert superseding["supersedes"] == others[1].decision_id
+    finally:
+        storage.close()
+
+
+def test_in_a_shared_transaction_a_failing_request_fails_alone_and_the_others_are_stored(storage):
+    log = storage.decisions
+    taken = pending(contact("taken"))
+    log.record([taken])
+    clash = pending(contact("clash"))._replace(decision_id=taken.decision_id)  # a unique id reused
+    good = [pending(contact(f"good-{i}")) for i in range(4)]
+    opened, sizes = threading.Event(), []
+
+    def run(groups):  # the decision log's own transaction, the first one held until all queued
+        if not sizes:
+            opened.wait(timeout=10)
+        sizes.append(len(groups))
+        return log._record_groups(groups)
+
+    grouping = GroupCommit(run, alone_after=log.grouping._alone_after)
+    threads, _, errors = _submit_all(grouping, [[good[0]], [good[1]], [clash], [good[2]], [good[3]]])
+    threads[0].start()
+    assert wait_until(lambda: grouping.queued == 0 and threads[0].is_alive())
+    for thread in threads[1:]:
+        thread.start()
+    assert wait_until(lambda: grouping.queued == 4)
+    opened.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sizes == [1, 4, 1, 1, 1, 1]  # the shared transaction failed, then each alone
+    assert isinstance(errors[2], IntegrityError)
+    assert errors[:2] + errors[3:] == [None] * 4
+    assert [log.get(entry.decision_id)["contact_id"] for entry in good] == [f"good-{i}" for i in range(4)]
+    assert log.get(taken.decision_id)["contact_id"] == "taken"
+    assert log.count() == 5
+
+
+@pytest.mark.parametrize("repeat", [2, 5])
+def test_identical_single_verdicts_in_one_transaction_are_one_decision(storage, repeat):
+    entries = [[pending(contact("same"))] for _ in range(repeat)]
+    answers = storage.decisions._record_groups(entries)
+    ids = {orjson.loads(answer[0])["decision_id"] for answer in answers}
+    assert ids == {entries[0][0].decision_id}
+    assert storage.decisions.count() == 1
