@@ -19,6 +19,7 @@ from .decision_log import DecisionLog
 from .engine import database_url, make_engine
 from .live_contracts import LiveContracts
 from .migrate import upgrade
+from .registry_stamp import RegistryStamp
 
 __all__ = [
     "ContractConflict",
@@ -39,11 +40,14 @@ log = logging.getLogger(__name__)
 class Storage:
     def __init__(self, engine: Engine, base_policy: rules.Policy | None = None):
         self.engine = engine
+        sqlite_file = engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+        # Every worker of an SQLite database is on this host: they share a change counter.
+        self._stamp = RegistryStamp(f"{engine.url.database}-registry.stamp") if sqlite_file else None
         self.decisions = DecisionLog(engine)
-        self.contracts = ContractRegistry(engine)
-        self.live = LiveContracts(self.contracts, base_policy or rules.default_policy())
+        self.contracts = ContractRegistry(engine, self._stamp)
+        self.live = LiveContracts(self.contracts, base_policy or rules.default_policy(), self._stamp)
         self._checkpointer = None
-        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        if sqlite_file:
             writer_lock = getattr(engine, "sqlite_writer_lock", None)
             self._checkpointer = WalCheckpointer(engine.url.database, writer_lock).start()
 
@@ -75,4 +79,6 @@ class Storage:
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.decisions.close()
+        if self._stamp is not None:
+            self._stamp.close()
         self.engine.dispose()

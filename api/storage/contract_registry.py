@@ -16,6 +16,7 @@ from rules.contracts import Contract, ContractBook
 from rules.loader import contract_from_dict
 
 from .engine import driver_errors, writing
+from .registry_stamp import RegistryStamp
 from .tables import contract_audit, contracts, registry_version
 
 SEED_ACTOR = "seed"
@@ -35,8 +36,9 @@ class ContractConflict(Exception):
 
 
 class ContractRegistry:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, stamp: RegistryStamp | None = None):
         self.engine = engine
+        self.stamp = stamp  # moved after every committed change (registry_stamp.py)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -121,6 +123,7 @@ class ContractRegistry:
             conn.execute(insert(contracts).values(_row(contract, revision=1, created=now, updated=now)))
             after = _record(conn.execute(select(contracts).where(contracts.c.id == contract.id)).one())
             _audit(conn, contract.id, "create", actor, now, None, after)
+        self._changed()
         return after
 
     def replace(self, contract: Contract, actor: str) -> dict:
@@ -137,6 +140,7 @@ class ContractRegistry:
             conn.execute(update(contracts).where(contracts.c.id == contract.id).values(values))
             after = _record(conn.execute(select(contracts).where(contracts.c.id == contract.id)).one())
             _audit(conn, contract.id, "update", actor, now, before, after)
+        self._changed()
         return after
 
     def delete(self, contract_id: str, actor: str) -> dict:
@@ -149,6 +153,7 @@ class ContractRegistry:
             before = _record(row)
             conn.execute(delete(contracts).where(contracts.c.id == contract_id))
             _audit(conn, contract_id, "delete", actor, now, before, None)
+        self._changed()
         return before
 
     def seed_if_new(self, seed: Iterable[Contract]) -> int:
@@ -170,7 +175,12 @@ class ContractRegistry:
                 conn.execute(insert(contracts).values(_row(contract, revision=1, created=now, updated=now)))
                 after = _record(conn.execute(select(contracts).where(contracts.c.id == contract.id)).one())
                 _audit(conn, contract.id, "seed", SEED_ACTOR, now, None, after)
+        self._changed()
         return len(seed)
+
+    def _changed(self) -> None:
+        if self.stamp is not None:
+            self.stamp.changed()
 
 
 def _bump(conn: Connection) -> None:
