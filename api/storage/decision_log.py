@@ -6,7 +6,7 @@ the one it supersedes. The unique idem_key makes concurrent identical submission
 """
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -57,12 +57,13 @@ class DecisionLog:
         what the calls before it in the transaction stored in view."""
         return self.grouping.submit(entries)
 
-    def _record_groups(self, groups: Sequence[Sequence[Pending]]) -> list[list[bytes | str]]:
+    def _record_groups(self, take: Callable[[], list[Sequence[Pending]]]) -> list[list[bytes | str]]:
+        """GroupCommit's run: the transaction is begun before take() says what goes into it."""
         if self._group_writer is not None:
-            return self._group_writer.record_groups(groups)
+            return self._group_writer.record_groups(take)
         transaction = self.begin()
         try:
-            answers = [transaction.record(entries) for entries in groups]
+            answers = [transaction.record(entries) for entries in take()]
         except BaseException:
             transaction.rollback()
             raise

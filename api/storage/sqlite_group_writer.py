@@ -27,13 +27,14 @@ class SqliteGroupWriter:
         self._connection = None  # a pooled connection kept checked out, opened on first use
         self._mutex = threading.Lock()  # one leader per worker already; this makes it certain
 
-    def record_groups(self, groups):
-        """As DecisionLog.record_groups: every request's entries in one transaction, committed."""
+    def record_groups(self, take):
+        """GroupCommit's run: take() once the writer lock is held, so that the requests arriving
+        while this worker waited for another's transaction go into this one."""
         with self._mutex:
             connection = self._open()
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
             try:
-                return self._transaction(connection, groups)
+                return self._transaction(connection, take())
             except DBAPIError:
                 self._drop()  # a broken connection is not reused; the next group opens another
                 raise

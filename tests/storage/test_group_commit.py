@@ -38,15 +38,21 @@ def _submit_all(grouping, entries_list):
 
 
 class Gate:
-    """A run() whose first transaction waits until the test opens the gate."""
+    """A run() whose first transaction waits until the test opens the gate: after it took its
+    requests (a transaction under way), or before (waiting for the writer lock)."""
 
-    def __init__(self, fail=lambda groups: None):
+    def __init__(self, fail=lambda groups: None, *, before_taking=False):
         self.opened = threading.Event()
         self.transactions: list[list] = []
         self.fail = fail
+        self.before_taking = before_taking
 
-    def run(self, groups):
-        if not self.transactions:
+    def run(self, take):
+        first = not self.transactions and not self.opened.is_set()
+        if first and self.before_taking:
+            self.opened.wait(timeout=10)
+        groups = take()
+        if first and not self.before_taking:
             self.opened.wait(timeout=10)
         self.transactions.append(list(groups))
         self.fail(groups)
@@ -69,6 +75,23 @@ def test_requests_that_arrive_during_a_transaction_share_the_next_one_and_get_th
     assert answers == [[f"stored r{i}"] for i in range(6)]
     assert len(gate.transactions) == 2 and len(gate.transactions[1]) == 5
     assert (grouping.transactions, grouping.requests) == (2, 6)
+
+
+def test_requests_that_arrive_while_the_leader_waits_for_the_writer_lock_join_its_transaction():
+    gate = Gate(before_taking=True)
+    grouping = GroupCommit(gate.run)
+    threads, answers, errors = _submit_all(grouping, [[f"r{i}"] for i in range(4)])
+    threads[0].start()
+    assert wait_until(lambda: grouping.queued == 1)  # its own, not yet taken
+    for thread in threads[1:]:
+        thread.start()
+    assert wait_until(lambda: grouping.queued == 4)
+    gate.opened.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert errors == [None] * 4
+    assert answers == [[f"stored r{i}"] for i in range(4)]
+    assert [len(groups) for groups in gate.transactions] == [4]
 
 
 def test_a_failure_that_may_be_one_requests_own_fails_only_that_request():
@@ -114,7 +137,7 @@ def test_an_outage_fails_every_request_of_the_transaction_without_trying_each_ag
 
 
 def test_many_threads_submitting_again_and_again_all_get_their_answers():
-    grouping = GroupCommit(lambda groups: [[entry * 2 for entry in entries] for entries in groups])
+    grouping = GroupCommit(lambda take: [[entry * 2 for entry in entries] for entries in take()])
     results = {}
 
     def worker(t):
@@ -130,7 +153,7 @@ def test_many_threads_submitting_again_and_again_all_get_their_answers():
     assert grouping.requests == 2400 and grouping.transactions <= 2400
 
 
-def test_single_verdicts_waiting_for_the_sqlite_writer_are_stored_in_one_transaction(tmp_path):
+def test_single_verdicts_waiting_for_the_sqlite_writer_lock_are_stored_in_one_transaction(tmp_path):
     from api.storage import Storage
 
     storage = Storage.open(f"sqlite:///{tmp_path / 'd.sqlite3'}")
@@ -144,15 +167,15 @@ def test_single_verdicts_waiting_for_the_sqlite_writer_are_stored_in_one_transac
         threads, answers, errors = _submit_all(log.grouping, entries)
         with storage.engine.sqlite_writer_lock.held():  # a batch of another worker, say
             threads[0].start()
-            assert wait_until(lambda: log.grouping.queued == 0 and threads[0].is_alive())
-            time.sleep(0.05)  # the first request's leader is now waiting for the lock
+            assert wait_until(lambda: log.grouping.queued == 1 and threads[0].is_alive())
             for thread in threads[1:]:
                 thread.start()
-            assert wait_until(lambda: log.grouping.queued == len(entries) - 1)
+            assert wait_until(lambda: log.grouping.queued == len(entries))
         for thread in threads:
             thread.join(timeout=30)
         assert errors == [None] * len(entries)
-        assert (log.grouping.transactions, log.grouping.requests) == (2, len(entries))
+        # All of them waited for the lock together and were stored in one transaction.
+        assert (log.grouping.transactions, log.grouping.requests) == (1, len(entries))
         assert log.count() == 6
         ids = [orjson.loads(answer[0])["decision_id"] for answer in answers]
         assert ids[-1] == ids[1] == others[0].decision_id  # the repeat got the stored decision
@@ -171,23 +194,23 @@ def test_in_a_shared_transaction_a_failing_request_fails_alone_and_the_others_ar
     good = [pending(contact(f"good-{i}")) for i in range(4)]
     opened, sizes = threading.Event(), []
 
-    def run(groups):  # the decision log's own transaction, the first one held until all queued
+    def run(take):  # the decision log's own transaction, the first one held until all queued
         if not sizes:
             opened.wait(timeout=10)
-        sizes.append(len(groups))
-        return log._record_groups(groups)
+        sizes.append(len(take()))
+        return log._record_groups(take)
 
     grouping = GroupCommit(run, alone_after=log.grouping._alone_after)
     threads, _, errors = _submit_all(grouping, [[good[0]], [good[1]], [clash], [good[2]], [good[3]]])
     threads[0].start()
-    assert wait_until(lambda: grouping.queued == 0 and threads[0].is_alive())
+    assert wait_until(lambda: grouping.queued == 1)
     for thread in threads[1:]:
         thread.start()
-    assert wait_until(lambda: grouping.queued == 4)
+    assert wait_until(lambda: grouping.queued == 5)
     opened.set()
     for thread in threads:
         thread.join(timeout=30)
-    assert sizes == [1, 4, 1, 1, 1, 1]  # the shared transaction failed, then each alone
+    assert sizes == [5, 1, 1, 1, 1, 1]  # the shared transaction failed, then each alone
     assert isinstance(errors[2], IntegrityError)
     assert errors[:2] + errors[3:] == [None] * 4
     assert [log.get(entry.decision_id)["contact_id"] for entry in good] == [f"good-{i}" for i in range(4)]
@@ -198,7 +221,7 @@ def test_in_a_shared_transaction_a_failing_request_fails_alone_and_the_others_ar
 @pytest.mark.parametrize("repeat", [2, 5])
 def test_identical_single_verdicts_in_one_transaction_are_one_decision(storage, repeat):
     entries = [[pending(contact("same"))] for _ in range(repeat)]
-    answers = storage.decisions._record_groups(entries)
+    answers = storage.decisions._record_groups(lambda: entries)
     ids = {orjson.loads(answer[0])["decision_id"] for answer in answers}
     assert ids == {entries[0][0].decision_id}
     assert storage.decisions.count() == 1
