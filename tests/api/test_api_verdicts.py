@@ -144,6 +144,25 @@ def test_batch_spanning_several_chunks_keeps_order(contact):
     assert [r["index"] for r in body["rejected"]] == [4]
 
 
+@pytest.mark.parametrize("in_memory_bytes", [32 * 1024 * 1024, 2000])
+def test_a_batch_response_is_whole_from_memory_and_from_its_temporary_file(
+    client, contact, monkeypatch, in_memory_bytes
+):
+    from api.blueprints import verdicts
+
+    monkeypatch.setattr(verdicts, "SPOOL_IN_MEMORY_BYTES", in_memory_bytes)
+    monkeypatch.setattr(verdicts._ResponseSpool, "SEND_BYTES", 1000)  # several pieces from memory too
+    lines = _lines(contact, 40)
+    lines[7] = {}
+    response = client.post("/v1/verdicts/batch", json={"contacts": lines})
+    assert response.status_code == 200
+    assert response.content_length == len(response.data)
+    body = response.get_json()
+    assert [v["contact_id"] for v in body["verdicts"]] == [f"line-{n}" for n in range(40) if n != 7]
+    assert [r["index"] for r in body["rejected"]] == [7]
+    assert body["summary"]["count"] == 39
+
+
 def test_empty_batch_is_fine(client):
     body = client.post("/v1/verdicts/batch", json={"contacts": []}).get_json()
     assert body["verdicts"] == [] and body["rejected"] == []
