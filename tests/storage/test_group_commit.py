@@ -37,6 +37,21 @@ def _submit_all(grouping, entries_list):
     return threads, answers, errors
 
 
+def _first_then_the_rest(grouping, opened: threading.Event, entries_list, *, first_taken: bool):
+    """The first request starts a transaction that waits for `opened` (having taken its request,
+    or not yet); the others queue behind it; then `opened` is set. (answers, errors)."""
+    threads, answers, errors = _submit_all(grouping, entries_list)
+    threads[0].start()
+    assert wait_until(lambda: grouping.queued == (0 if first_taken else 1) and threads[0].is_alive())
+    for thread in threads[1:]:
+        thread.start()
+    assert wait_until(lambda: grouping.queued == len(entries_list) - (1 if first_taken else 0))
+    opened.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    return answers, errors
+
+
 class Gate:
     """A run() whose first transaction waits until the test opens the gate: after it took its
     requests (a transaction under way), or before (waiting for the writer lock)."""
@@ -62,33 +77,21 @@ class Gate:
 def test_requests_that_arrive_during_a_transaction_share_the_next_one_and_get_their_own_answers():
     gate = Gate()
     grouping = GroupCommit(gate.run)
-    threads, answers, errors = _submit_all(grouping, [[f"r{i}"] for i in range(6)])
-    threads[0].start()
-    assert wait_until(lambda: grouping.queued == 0 and grouping.requests == 0 and gate.transactions == [])
-    for thread in threads[1:]:
-        thread.start()
-    assert wait_until(lambda: grouping.queued == 5)
-    gate.opened.set()
-    for thread in threads:
-        thread.join(timeout=10)
+    answers, errors = _first_then_the_rest(
+        grouping, gate.opened, [[f"r{i}"] for i in range(6)], first_taken=True
+    )
     assert errors == [None] * 6
     assert answers == [[f"stored r{i}"] for i in range(6)]
-    assert len(gate.transactions) == 2 and len(gate.transactions[1]) == 5
+    assert [len(groups) for groups in gate.transactions] == [1, 5]
     assert (grouping.transactions, grouping.requests) == (2, 6)
 
 
 def test_requests_that_arrive_while_the_leader_waits_for_the_writer_lock_join_its_transaction():
     gate = Gate(before_taking=True)
     grouping = GroupCommit(gate.run)
-    threads, answers, errors = _submit_all(grouping, [[f"r{i}"] for i in range(4)])
-    threads[0].start()
-    assert wait_until(lambda: grouping.queued == 1)  # its own, not yet taken
-    for thread in threads[1:]:
-        thread.start()
-    assert wait_until(lambda: grouping.queued == 4)
-    gate.opened.set()
-    for thread in threads:
-        thread.join(timeout=10)
+    answers, errors = _first_then_the_rest(
+        grouping, gate.opened, [[f"r{i}"] for i in range(4)], first_taken=False
+    )
     assert errors == [None] * 4
     assert answers == [[f"stored r{i}"] for i in range(4)]
     assert [len(groups) for groups in gate.transactions] == [4]
@@ -101,15 +104,9 @@ def test_a_failure_that_may_be_one_requests_own_fails_only_that_request():
 
     gate = Gate(fail)
     grouping = GroupCommit(gate.run, alone_after=lambda error: isinstance(error, ValueError))
-    threads, answers, errors = _submit_all(grouping, [["first"], ["a"], ["bad"], ["b"]])
-    threads[0].start()
-    assert wait_until(lambda: grouping.queued == 0)
-    for thread in threads[1:]:
-        thread.start()
-    assert wait_until(lambda: grouping.queued == 3)
-    gate.opened.set()
-    for thread in threads:
-        thread.join(timeout=10)
+    answers, errors = _first_then_the_rest(
+        grouping, gate.opened, [["first"], ["a"], ["bad"], ["b"]], first_taken=True
+    )
     assert isinstance(errors[2], ValueError) and answers[2] is None
     assert [answers[i] for i in (0, 1, 3)] == [["stored first"], ["stored a"], ["stored b"]]
     # The shared transaction failed, then each of its requests was tried alone.
@@ -122,15 +119,7 @@ def test_an_outage_fails_every_request_of_the_transaction_without_trying_each_ag
 
     gate = Gate(fail)
     grouping = GroupCommit(gate.run, alone_after=lambda error: not isinstance(error, OperationalError))
-    threads, answers, errors = _submit_all(grouping, [["first"], ["a"], ["b"]])
-    threads[0].start()
-    assert wait_until(lambda: grouping.queued == 0)
-    for thread in threads[1:]:
-        thread.start()
-    assert wait_until(lambda: grouping.queued == 2)
-    gate.opened.set()
-    for thread in threads:
-        thread.join(timeout=10)
+    answers, errors = _first_then_the_rest(grouping, gate.opened, [["first"], ["a"], ["b"]], first_taken=True)
     assert all(isinstance(error, OperationalError) for error in errors)
     assert answers == [None, None, None]
     assert len(gate.transactions) == 2  # the first request's, then the other two together
@@ -201,15 +190,8 @@ def test_in_a_shared_transaction_a_failing_request_fails_alone_and_the_others_ar
         return log._record_groups(take)
 
     grouping = GroupCommit(run, alone_after=log.grouping._alone_after)
-    threads, _, errors = _submit_all(grouping, [[good[0]], [good[1]], [clash], [good[2]], [good[3]]])
-    threads[0].start()
-    assert wait_until(lambda: grouping.queued == 1)
-    for thread in threads[1:]:
-        thread.start()
-    assert wait_until(lambda: grouping.queued == 5)
-    opened.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    entries = [[good[0]], [good[1]], [clash], [good[2]], [good[3]]]
+    _, errors = _first_then_the_rest(grouping, opened, entries, first_taken=False)
     assert sizes == [5, 1, 1, 1, 1, 1]  # the shared transaction failed, then each alone
     assert isinstance(errors[2], IntegrityError)
     assert errors[:2] + errors[3:] == [None] * 4
