@@ -12,6 +12,7 @@ decided.
 """
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -41,13 +42,21 @@ def evaluated_at_now() -> str:
 
 
 def new_decision_ids(count: int) -> list[str]:
-    """`count` random (version 4) UUIDs as strings: one urandom call instead of one per id."""
-    raw = bytearray(os.urandom(16 * count))
+    """`count` time-ordered (version 7, RFC 9562) UUIDs as strings: the current millisecond, then
+    74 random bits (one urandom call for all of them).
+
+    Time-ordered, so the decision log's unique index on decision_id grows at its end: with random
+    (version 4) ids a 10,000-line batch dirtied a page of that index per id once the log held a few
+    hundred thousand decisions (in process, 300,000 stored: 408 against 302 ms to store a batch,
+    99 against 83 MB of WAL)."""
+    millisecond = (time.time_ns() // 1_000_000).to_bytes(6, "big")
+    raw = os.urandom(10 * count)
     ids = []
-    for start in range(0, 16 * count, 16):
-        raw[start + 6] = (raw[start + 6] & 0x0F) | 0x40  # version 4
-        raw[start + 8] = (raw[start + 8] & 0x3F) | 0x80  # RFC 9562 variant
-        h = raw[start : start + 16].hex()
+    for start in range(0, 10 * count, 10):
+        b = bytearray(millisecond + raw[start : start + 10])
+        b[6] = (b[6] & 0x0F) | 0x70  # version 7
+        b[8] = (b[8] & 0x3F) | 0x80  # RFC 9562 variant
+        h = b.hex()
         ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
     return ids
 

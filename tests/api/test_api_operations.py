@@ -1,5 +1,6 @@
 """GET /health, /ready, /metrics; and the issuing hooks storage plugs into."""
 
+import time
 import uuid
 
 import orjson
@@ -85,12 +86,17 @@ def test_unmatched_paths_share_one_metrics_label(client):
     assert "/no/such/path" not in text
 
 
-def test_decision_ids_are_random_version_4_uuids():
+def test_decision_ids_are_unique_time_ordered_version_7_uuids():
+    before = time.time_ns() // 1_000_000
     ids = issuing.new_decision_ids(1000)
+    time.sleep(0.002)
+    later = issuing.new_decision_ids(1)
     assert len(set(ids)) == 1000
     for value in ids[:50]:
         parsed = uuid.UUID(value)
-        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == value
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122 and str(parsed) == value
+        assert int(parsed.hex[:12], 16) >= before  # the millisecond it was made
+    assert later[0] > max(ids)  # a later id sorts after (so the index grows at its end)
 
 
 def test_a_decision_recorder_sees_every_record_before_the_client_and_what_it_returns_is_sent(contact):

@@ -16,7 +16,7 @@ def test_one_contact_gets_the_engines_verdict_with_id_and_time(client, contact):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert uuid.UUID(body.pop("decision_id")).version == 4
+    assert uuid.UUID(body.pop("decision_id")).version == 7
     assert UTC_Z.match(body.pop("evaluated_at"))
     assert body == rules.evaluate(contact).to_dict()
     assert (body["decision"], body["reason"], body["amount_sek"]) == (
@@ -122,7 +122,7 @@ def test_batch_with_good_and_bad_lines_loses_none(client, contact):
         "OUTPATIENT_FREE_CHOICE": {"count": 1, "amount_sek": "1850.00"},
     }
     for verdict in body["verdicts"]:
-        assert uuid.UUID(verdict["decision_id"]).version == 4
+        assert uuid.UUID(verdict["decision_id"]).version == 7
 
 
 def test_batch_verdicts_equal_single_verdicts(client, contact):
