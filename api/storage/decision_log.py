@@ -195,7 +195,7 @@ class Transaction:
             self._conn.close()
 
     def _record_once(self, entries: Sequence[Pending]) -> list[bytes | str]:
-        stored = self._stored_verdicts({e.idem_key for e in entries})
+        stored = self._stored_verdicts({(e.contact_id, e.home_region, e.idem_key) for e in entries})
         fresh: dict[str, Pending] = {}
         for entry in entries:
             if entry.idem_key not in stored and entry.idem_key not in fresh:
@@ -246,14 +246,31 @@ class Transaction:
         with driver_errors("INSERT INTO decisions", self._dialect):
             self._driver.executemany(_SQLITE_INSERT, rows)
 
-    def _stored_verdicts(self, keys: set[str]) -> dict[str, bytes | str]:
-        """The stored verdict text of each key already in the log (a repeat is answered with it)."""
-        where, params = self._in("idem_key", keys)
-        return dict(self._query(f"SELECT idem_key, verdict FROM decisions WHERE {where}", params))
+    def _stored_verdicts(self, keys: set[tuple[str, str, str]]) -> dict[str, bytes | str]:
+        """The stored verdict text, by idem_key, of each (contact_id, home_region, idem_key) already
+        in the log (a repeat is answered with it), found through ux_decisions_contact_idem."""
+        select_verdicts = "SELECT idem_key, verdict FROM decisions WHERE "
+        if not self._sqlite:
+            contact_ids, regions, idem_keys = (list(column) for column in zip(*sorted(keys), strict=True))
+            where = (
+                "(contact_id, home_region, idem_key) IN "
+                "(SELECT * FROM unnest(%(c)s::varchar[], %(r)s::varchar[], %(k)s::varchar[]))"
+            )
+            params = {"c": contact_ids, "r": regions, "k": idem_keys}
+        elif len(keys) == 1:
+            where, (params,) = "contact_id = ? AND home_region = ? AND idem_key = ?", keys
+        else:
+            where = (
+                "(contact_id, home_region, idem_key) IN (SELECT json_extract(value, '$[0]'), "
+                "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?))"
+            )
+            params = (orjson.dumps(sorted(keys)).decode(),)
+        return dict(self._query(select_verdicts + where, params))
 
     def _latest(self, contact_ids: set[str]) -> dict[tuple[str, str], str]:
         """The newest stored decision_id per (contact_id, home_region) of these contact ids: one
-        row per contact, found through ix_decisions_contact, however long its history."""
+        row per contact, found through ux_decisions_contact_idem (whose SQLite entries hold the seq),
+        however long its history."""
         where, params = self._in("contact_id", contact_ids)
         result = self._query(
             "SELECT d.contact_id, d.home_region, d.decision_id FROM decisions AS d "

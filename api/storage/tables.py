@@ -28,8 +28,9 @@ decisions = Table(
     metadata,
     Column("seq", Serial, primary_key=True, autoincrement=True),
     Column("decision_id", String(36), nullable=False, unique=True),
-    # sha256 of (contact_id, home_region, canonical contact JSON): one row per identical submission.
-    Column("idem_key", String(64), nullable=False, unique=True),
+    # sha256 of (contact_id, home_region, canonical contact JSON): one row per identical submission
+    # (unique with contact_id and home_region, see ux_decisions_contact_idem).
+    Column("idem_key", String(64), nullable=False),
     Column("contact_id", String(64), nullable=False),
     Column("home_region", String(2), nullable=False),
     Column("contact_date", Date, nullable=False),
@@ -45,7 +46,9 @@ decisions = Table(
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
     Column("client", String(64), nullable=False),
     Column("supersedes", String(36), nullable=True),
-    Index("ix_decisions_contact", "contact_id", "home_region", "seq"),
+    # The lookups of the decision log (an identical contact's decision; the newest per contact) and
+    # the contact_id filter. Not idem_key alone: a hash would take a random page per decision.
+    Index("ux_decisions_contact_idem", "contact_id", "home_region", "idem_key", unique=True),
     Index("ix_decisions_region_evaluated", "home_region", "evaluated_at", "seq"),
     Index("ix_decisions_evaluated", "evaluated_at", "seq"),
     Index("ix_decisions_reason_evaluated", "reason", "evaluated_at", "seq"),

@@ -1,11 +1,16 @@
 """The Alembic migrations build exactly the schema the code uses, on SQLite and PostgreSQL."""
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
 
-from api.storage import make_engine
-from api.storage.migrate import current_revision, upgrade
+from api.storage import Storage, make_engine
+from api.storage.migrate import alembic_config, current_revision, upgrade
 from api.storage.tables import metadata
+
+from .helpers import contact, pending
 
 
 def test_migrations_match_the_tables_and_run_twice(db_url):
@@ -13,7 +18,7 @@ def test_migrations_match_the_tables_and_run_twice(db_url):
     try:
         upgrade(engine)
         upgrade(engine)  # a second worker finds the work done
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
             if conn.dialect.name == "postgresql":  # 0002: stored JSON compressed with lz4
@@ -25,5 +30,41 @@ def test_migrations_match_the_tables_and_run_twice(db_url):
                 )
                 assert compression == {"contact": "l", "verdict": "l"}
         assert diff == []
+    finally:
+        engine.dispose()
+
+
+def test_0003_keeps_every_stored_decision_and_one_row_per_identical_contact(db_url):
+    """From the schema before 0003 (a unique idem_key) with decisions in it, to the one unique
+    index per contact: every row is kept, the log still finds them, and a repeat is refused."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0002")
+        storage = Storage(engine)
+        entries = [pending(contact(f"m-{i}")) for i in range(5)]
+        storage.decisions.record(entries)
+        upgrade(engine)
+        assert current_revision(engine) == "0003"
+        assert storage.decisions.count() == 5
+        again = pending(contact("m-2"))  # identical content: the stored decision comes back
+        [answer] = storage.decisions.record([again])
+        assert answer["decision_id"] == entries[2].decision_id
+        changed = pending(contact("m-2", claimed_amount_sek="10.00"))
+        assert storage.decisions.record([changed])[0]["supersedes"] == entries[2].decision_id
+        with engine.begin() as conn, pytest.raises(IntegrityError):  # the index itself refuses a copy
+            conn.exec_driver_sql(
+                "INSERT INTO decisions (decision_id, idem_key, contact_id, home_region, contact_date, "
+                "decision, reason, amount_ore, contact, verdict, policy_digest, layers, evaluated_at, "
+                "client) SELECT 'x', idem_key, contact_id, home_region, contact_date, decision, reason, "
+                "amount_ore, contact, verdict, policy_digest, layers, evaluated_at, client "
+                f"FROM decisions WHERE decision_id = '{entries[0].decision_id}'"
+            )
+        config = alembic_config()
+        with engine.begin() as connection:  # and back, should a release be rolled back
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0002")
+        assert current_revision(engine) == "0002"
+        assert storage.decisions.count() == 6
+        storage.close()
     finally:
         engine.dispose()
