@@ -8,7 +8,9 @@ contact_id and home_region, so the new index is as unique; it answers both of th
 lookups (the stored decision for an identical contact, the newest decision per contact: SQLite
 keeps the rowid, seq, in every index entry) and keeps one contact's decisions together.
 
-SQLite cannot drop a table's UNIQUE constraint: the table is rebuilt (rows copied) once.
+SQLite cannot drop a table's UNIQUE constraint: the table is rebuilt (rows copied) once, ~4 s per
+100,000 decisions. With a large log run `python -m api.storage upgrade` before starting the service
+(a worker that migrates at start has GUNICORN_TIMEOUT to finish).
 
 Revision ID: 0003
 Revises: 0002
