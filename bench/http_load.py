@@ -4,7 +4,7 @@ Goal: single-verdict throughput at least half that of /health at the same concur
 requests/s, p50 and p99 latency for both. wrk comes from Debian (`apt-get install wrk`), installed
 here when missing.
 
-    .venv/bin/python bench/http_load.py [--duration 10] [--connections 16] [--threads 2]
+    .venv/bin/python bench/http_load.py [--duration 10] [--connections 16] [--threads 2] [--rounds 3]
 """
 
 import argparse
@@ -12,9 +12,11 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -23,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from http_server import gunicorn  # noqa: E402
 
 from api import examples  # noqa: E402
+
+SETTLE_SECONDS = 3  # after a POST round: the WAL checkpoint of its decisions, before /health again
 
 # Each request a new contact_id, so every POST is a fresh decision (stored), not an idempotent repeat.
 POST_SCRIPT = """
@@ -132,6 +136,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the config's)")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure /health then POST this many times on one server; the goal is judged on the "
+        "median ratio (this machine's figures move by a third within minutes)",
+    )
+    parser.add_argument(
         "--engine-only",
         action="store_true",
         help="also measure POST /v1/verdicts without the decision log (bench/http_app_engine_only.py)",
@@ -146,24 +157,34 @@ def main() -> int:
     with gunicorn(workers=workers) as (base, _proc):
         warm_up = argparse.Namespace(**{**vars(args), "duration": 2})
         run_wrk(wrk, base + "/health", "", warm_up)
-        health = run_wrk(wrk, base + "/health", "", args)
-        # Each worker's first verdicts (contracts, the decision log's connection) are not timed either.
-        # After /health: the WAL checkpoint the warm-up's decisions cause would slow /health down.
-        run_wrk(wrk, base + "/v1/verdicts", post_script, warm_up)
-        verdicts = run_wrk(wrk, base + "/v1/verdicts", post_script, args)
+        rounds = []
+        for number in range(args.rounds):
+            health = run_wrk(wrk, base + "/health", "", args)
+            if number == 0:
+                # Each worker's first verdicts (contracts, the decision log's connection) are not
+                # timed either; after /health, whose figure the checkpoint of these would lower.
+                run_wrk(wrk, base + "/v1/verdicts", post_script, warm_up)
+            verdicts = run_wrk(wrk, base + "/v1/verdicts", post_script, args)
+            rounds.append((health, verdicts))
+            time.sleep(SETTLE_SECONDS)
         statuses = _statuses(base, "/v1/verdicts")
         shared = _per_transaction(base)
-    for name, result in (("GET /health", health), ("POST /v1/verdicts", verdicts)):
-        print(f"  {name:18} {result['rps']:8,.0f} req/s", end="")
-        print(f"  p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms", end="")
-        print(f"  ({result['requests']:,} requests, {result['non_2xx']} non-2xx,", end=" ")
-        print(f"{result['socket_errors']} socket errors)")
+    for number, (health, verdicts) in enumerate(rounds, 1):
+        print(f"  round {number}:")
+        for name, result in (("GET /health", health), ("POST /v1/verdicts", verdicts)):
+            print(f"    {name:18} {result['rps']:8,.0f} req/s", end="")
+            print(f"  p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms", end="")
+            print(f"  ({result['requests']:,} requests, {result['non_2xx']} non-2xx,", end=" ")
+            print(f"{result['socket_errors']} socket errors)")
+        print(f"    POST /v1/verdicts at {verdicts['rps'] / health['rps']:.0%} of GET /health")
     print(f"  POST /v1/verdicts answers by status (from /metrics): {statuses}")
     if shared is not None:
         print(f"  single verdicts per decision-log transaction (group commit, from /metrics): {shared:.2f}")
-    ratio = verdicts["rps"] / health["rps"]
-    ok = ratio >= 0.5 and verdicts["non_2xx"] == 0 and health["non_2xx"] == 0
-    print(f"  POST /v1/verdicts at {ratio:.0%} of GET /health (goal >= 50 %)")
+    ratio = statistics.median(verdicts["rps"] / health["rps"] for health, verdicts in rounds)
+    failed = any(result["non_2xx"] or result["socket_errors"] for pair in rounds for result in pair)
+    ok = ratio >= 0.5 and not failed
+    print(f"  POST /v1/verdicts at {ratio:.0%} of GET /health, median of {len(rounds)} rounds (goal >= 50 %)")
+    health = rounds[-1][0]
     if args.engine_only:
         with gunicorn(workers=workers, app="http_app_engine_only:create()") as (base, _proc):
             run_wrk(wrk, base + "/health", "", argparse.Namespace(**{**vars(args), "duration": 2}))  # warm-up
