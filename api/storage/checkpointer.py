@@ -25,13 +25,11 @@ Committed transactions are durable in the WAL either way; a checkpoint only move
 main file so the WAL can start over.
 """
 
-import fcntl
 import logging
-import os
 import sqlite3
 import threading
 
-from .file_lock import open_lock_file
+from .file_lock import LockFile
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,8 @@ class WalCheckpointer:
         self.writer_lock = writer_lock
         self.interval = interval
         self._settled = None  # what the last RESTART that completed reported
-        self._election_fd = None
+        self._election = None  # the lock file of the election, kept open
+        self._holding_election = False  # this thread holds the election lock (until it stops)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-wal-checkpoint", daemon=True)
 
@@ -74,15 +73,11 @@ class WalCheckpointer:
 
     def _elected(self) -> bool:
         """Whether this thread is (now) the one that checkpoints the database."""
-        if self._election_fd is None:
-            self._election_fd = open_lock_file(f"{self.path}-checkpointer.lock")
-            try:
-                fcntl.flock(self._election_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(self._election_fd)
-                self._election_fd = None
-                return False
-        return True
+        if self._election is None:
+            self._election = LockFile(f"{self.path}-checkpointer.lock")
+        if not self._holding_election:
+            self._holding_election = self._election.try_acquire()
+        return self._holding_election
 
     def _run(self) -> None:
         connection = None
@@ -101,5 +96,5 @@ class WalCheckpointer:
         finally:
             if connection is not None:
                 connection.close()
-            if self._election_fd is not None:
-                os.close(self._election_fd)  # releases the election lock
+            if self._election is not None:
+                self._election.close()  # releases the election lock

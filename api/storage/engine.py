@@ -12,7 +12,6 @@ page cache per connection (a batch's pages are not spilled to the WAL midway), a
 checkpoint in COMMIT: Storage runs them in a background thread (checkpointer.py).
 """
 
-import fcntl
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from .file_lock import exclusive_file_lock, open_lock_file
+from .file_lock import LockFile, exclusive_file_lock
 
 DEFAULT_SQLITE_PATH = Path("instance") / "utomlans.sqlite3"
 # When the WAL starts over, a file grown past this (a 100,000-line batch writes ~300 MB) is cut
@@ -123,10 +122,10 @@ class WriterLock:
 
     def acquire(self, conn) -> None:
         info = conn.connection.info
-        fd = info.get("writer_lock_fd")
-        if fd is None:
-            fd = info["writer_lock_fd"] = open_lock_file(self.path)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        lock = info.get("writer_lock")
+        if lock is None:
+            lock = info["writer_lock"] = self.holder()
+        lock.acquire()
         info["writer_lock_held"] = True
 
     def release(self, conn) -> None:
@@ -141,10 +140,15 @@ class WriterLock:
         (the WAL checkpointer): a context manager."""
         return exclusive_file_lock(self.path)
 
+    def holder(self) -> LockFile:
+        """The lock on a file descriptor kept open by one holder (a pooled connection, a worker's
+        grouped transactions), which queues behind every other holder, in this process too."""
+        return LockFile(self.path)
+
     @staticmethod
     def _release(info) -> None:
         if info.pop("writer_lock_held", False):
-            fcntl.flock(info["writer_lock_fd"], fcntl.LOCK_UN)
+            info["writer_lock"].release()
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

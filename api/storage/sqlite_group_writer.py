@@ -8,7 +8,6 @@ write transaction (engine.WriterLock: a flock on its own file descriptor, so it 
 a batch of the same worker) and BEGIN IMMEDIATE; the lookups and the insert are decision_log's.
 """
 
-import fcntl
 import threading
 
 from sqlalchemy.engine import Engine
@@ -16,14 +15,12 @@ from sqlalchemy.exc import DBAPIError
 
 from .decision_log import Transaction
 from .engine import driver_errors
-from .file_lock import open_lock_file
 
 
 class SqliteGroupWriter:
     def __init__(self, engine: Engine):
         self._engine = engine
-        self._lock_path = engine.sqlite_writer_lock.path
-        self._lock_fd: int | None = None
+        self._lock = None  # the writer lock, on a file descriptor of this writer's own
         self._connection = None  # a pooled connection kept checked out, opened on first use
         self._mutex = threading.Lock()  # one leader per worker already; this makes it certain
 
@@ -32,14 +29,12 @@ class SqliteGroupWriter:
         while this worker waited for another's transaction go into this one."""
         with self._mutex:
             connection = self._open()
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-            try:
-                return self._transaction(connection, take())
-            except DBAPIError:
-                self._drop()  # a broken connection is not reused; the next group opens another
-                raise
-            finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            with self._lock.held():
+                try:
+                    return self._transaction(connection, take())
+                except DBAPIError:
+                    self._drop()  # a broken connection is not reused; the next group opens another
+                    raise
 
     def close(self) -> None:
         with self._mutex:
@@ -63,8 +58,8 @@ class SqliteGroupWriter:
         return answers
 
     def _open(self):
-        if self._lock_fd is None:
-            self._lock_fd = open_lock_file(self._lock_path)
+        if self._lock is None:
+            self._lock = self._engine.sqlite_writer_lock.holder()
         if self._connection is None:
             self._connection = self._engine.raw_connection()
         return self._connection

@@ -104,7 +104,7 @@ def test_one_thread_per_database_checkpoints(tmp_path):
     storages = [Storage.open(f"sqlite:///{path}"), Storage.open(f"sqlite:///{path}")]
 
     def elected():
-        return [s for s in storages if s._checkpointer._election_fd is not None]
+        return [s for s in storages if s._checkpointer._holding_election]
 
     try:
         assert wait_until(lambda: elected(), timeout=5)
