@@ -33,11 +33,10 @@ class LiveContracts:
     def current(self) -> Policy:
         if self.stamp is None:
             return self._from_database()
-        stamp, checked_at = self._checked
-        now = time.monotonic()
-        if self.stamp.read() == stamp and now - checked_at < RECHECK_SECONDS:
+        seen, checked_at = self._checked
+        stamp, now = self.stamp.read(), time.monotonic()  # before the database: a change after it
+        if stamp == seen and now - checked_at < RECHECK_SECONDS:  # moves the stamp again
             return self._policy
-        stamp = self.stamp.read()  # before the database: a change after it moves it again
         policy = self._from_database()
         self._checked = (stamp, now)
         return policy
