@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 
-from http_batch import children, post  # noqa: E402
-from http_server import gunicorn, worker_pids  # noqa: E402
+from http_batch import post  # noqa: E402
+from http_server import child_pids, cpu_ticks, gunicorn, worker_pids  # noqa: E402
 from http_storage import batch  # noqa: E402
 
 from api.storage import Storage  # noqa: E402
@@ -29,12 +29,7 @@ WARM_UP, RUNS = 2, 6
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system time of a process, all its threads (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return cpu_ticks(pid) / TICKS
 
 
 def run(name: str, url: str, postmaster: int | None = None) -> None:
@@ -45,10 +40,10 @@ def run(name: str, url: str, postmaster: int | None = None) -> None:
         (worker,) = worker_pids(proc.pid)
         for body in bodies[:WARM_UP]:
             post(base, body)
-        helpers = children(worker)
+        helpers = child_pids(worker)
 
         def sample():
-            server = [postmaster, *children(postmaster)] if postmaster else []
+            server = [postmaster, *child_pids(postmaster)] if postmaster else []
             return (
                 cpu_seconds(worker),
                 sum(map(cpu_seconds, helpers)),

@@ -20,7 +20,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from http_server import gunicorn, rss_mb, worker_pids  # noqa: E402
+from http_server import child_pids, gunicorn, rss_mb, worker_pids  # noqa: E402
 from synthetic_contacts import contacts  # noqa: E402
 
 
@@ -43,13 +43,6 @@ def post(base: str, body: bytes) -> tuple[float, dict]:
     if response.status != 200:
         raise RuntimeError(f"batch answered {response.status}: {data[:500]!r}")
     return elapsed, orjson.loads(data)
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
 
 
 def check(result: dict, count: int) -> None:
@@ -123,7 +116,7 @@ def main() -> int:
         after, peak = rss_mb(worker), rss_mb(worker, "VmHWM")
         print(f"  {100_000 / elapsed:,.0f} contacts/s, response {len(orjson.dumps(result)) / 1e6:.0f} MB")
         print(f"  worker RSS: {before:.0f} MB before, {after:.0f} MB after, peak {peak:.0f} MB (goal < 500)")
-        for helper in children(worker):  # its batch helper (api/batch_helper), a process of its own
+        for helper in child_pids(worker):  # its batch helper (api/batch_helper), a process of its own
             rss, helper_peak = rss_mb(helper), rss_mb(helper, "VmHWM")
             print(f"  its batch helper (pid {helper}): RSS {rss:.0f} MB, peak {helper_peak:.0f} MB")
         ok &= peak < 500

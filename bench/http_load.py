@@ -106,24 +106,23 @@ def run_wrk(wrk: str, url: str, script: str, args) -> dict:
     }
 
 
-def _statuses(base: str, endpoint: str) -> dict[str, int]:
+def _metrics(base: str) -> str:
     import urllib.request
 
     with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
-        text = response.read().decode()
+        return response.read().decode()
+
+
+def _statuses(metrics: str, endpoint: str) -> dict[str, int]:
     labels = rf'endpoint="{re.escape(endpoint)}",method="POST",status="(\d+)"'
     pattern = rf"utomlans_http_requests_total{{{labels}}} (\S+)"
-    return {status: int(float(count)) for status, count in re.findall(pattern, text)}
+    return {status: int(float(count)) for status, count in re.findall(pattern, metrics)}
 
 
-def _per_transaction(base: str) -> float | None:
-    """Single verdicts per decision-log transaction (group commit), from /metrics."""
-    import urllib.request
-
-    with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
-        text = response.read().decode()
+def _per_transaction(metrics: str) -> float | None:
+    """Single verdicts per decision-log transaction (group commit)."""
     pattern = r"^utomlans_decision_log_shared_transaction(s|_requests)_total (\S+)$"
-    found = dict(re.findall(pattern, text, re.M))
+    found = dict(re.findall(pattern, metrics, re.M))
     if not found.get("s") or not float(found["s"]):
         return None
     return float(found["_requests"]) / float(found["s"])
@@ -167,8 +166,9 @@ def main() -> int:
             verdicts = run_wrk(wrk, base + "/v1/verdicts", post_script, args)
             rounds.append((health, verdicts))
             time.sleep(SETTLE_SECONDS)
-        statuses = _statuses(base, "/v1/verdicts")
-        shared = _per_transaction(base)
+        metrics = _metrics(base)
+        statuses = _statuses(metrics, "/v1/verdicts")
+        shared = _per_transaction(metrics)
     for number, (health, verdicts) in enumerate(rounds, 1):
         print(f"  round {number}:")
         for name, result in (("GET /health", health), ("POST /v1/verdicts", verdicts)):

@@ -13,9 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.storage.gunicorn_server import running_gunicorn, worker_pids  # noqa: E402
+from tests.storage.gunicorn_server import child_pids, cpu_ticks, running_gunicorn, worker_pids  # noqa: E402
 
-__all__ = ["gunicorn", "rss_mb", "worker_pids"]
+__all__ = ["child_pids", "cpu_ticks", "gunicorn", "rss_mb", "worker_pids"]
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:

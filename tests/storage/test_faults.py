@@ -17,7 +17,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import orjson
 import psycopg
@@ -27,7 +26,7 @@ from api import create_app
 from api.storage import Storage
 from api.storage.tables import decisions
 
-from .gunicorn_server import running_gunicorn, worker_pids
+from .gunicorn_server import child_pids, cpu_ticks, running_gunicorn, worker_pids
 from .helpers import contact
 from .pgserver import PrivatePostgres, available, wait_until
 
@@ -38,17 +37,9 @@ RUN_SECONDS = 40  # upper bound on the posting phase of the kill test
 NOT_NULL = tuple(column.name for column in decisions.columns if not column.nullable and column.name != "seq")
 
 
-def _cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
 def _with_helper_ticks(pid: int) -> int:
     """The worker's CPU and its batch helper's (which decides most of a batch's chunks)."""
-    return _cpu_ticks(pid) + sum(_cpu_ticks(child) for child in worker_pids(pid))
+    return cpu_ticks(pid) + sum(cpu_ticks(child) for child in child_pids(pid))
 
 
 def _busiest_worker(master: int) -> int:
