@@ -13,12 +13,13 @@ from datetime import UTC, date, datetime
 import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..decision_entry import Pending, with_supersedes
 from .engine import driver_errors
 from .group_commit import GroupCommit
 from .tables import decisions
+from .unreachable import OUTAGES
 
 _ATTEMPTS = 4  # a record() call that lost a race to a concurrent identical insert is redone
 MAX_PAGE = 1000
@@ -364,7 +365,7 @@ _POSTGRESQL_TYPES = [
 def _not_an_outage(error: BaseException) -> bool:
     """A shared transaction failed for a reason that may be one request's own (not the database
     being down or unreachable): each request is then stored on its own, so only that one fails."""
-    return isinstance(error, DBAPIError) and not isinstance(error, (OperationalError, InterfaceError))
+    return isinstance(error, DBAPIError) and not isinstance(error, OUTAGES)
 
 
 def _utc(moment: datetime) -> datetime:

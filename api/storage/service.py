@@ -40,7 +40,7 @@ def init_app(app: Flask, storage: Storage | None = None) -> Storage:
     app.after_request(_commit_decisions)
     app.teardown_request(_discard_decisions)
     readiness.add_readiness_check(app, "storage", _ready_check(storage))
-    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+    for error in unreachable.OUTAGES:
         app.register_error_handler(error, _unavailable)
     return storage
 
@@ -90,7 +90,7 @@ def _commit_decisions(response: Response) -> Response:
         return response
     try:
         transaction.commit()
-    except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+    except unreachable.OUTAGES as exc:
         return _unavailable(exc)
     except sa_exc.DBAPIError as exc:
         from ..errors import internal_problem

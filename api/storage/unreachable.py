@@ -7,6 +7,12 @@ cut out, and so is everything SQLAlchemy appends (the SQL, its help link).
 
 import re
 
+from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError
+
+# What SQLAlchemy raises when the database is down or cannot be reached (refused, lost, no pooled
+# connection in time): the service answers 503 and retries nothing.
+OUTAGES = (OperationalError, InterfaceError, TimeoutError)
+
 _LIMIT = 200
 _REDACTIONS = (
     (re.compile(r"(\w+://)[^\s@/]*@"), r"\1"),  # credentials in a URL
