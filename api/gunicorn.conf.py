@@ -13,6 +13,8 @@ Dockerfile run). Every value can be set from the environment.
   RSS stays under 500 MB after 100,000-line batches. Set it where a leak is suspected.
 - No preload: each worker loads the policy itself (a few ms), so nothing a worker opens (database
   pools of the storage layer) is shared across fork.
+- Migrations run in the master before any worker starts (on_starting): a long one (migration 0003
+  copies the SQLite decisions table, ~4 s per 100,000 decisions) cannot hit a worker's timeout.
 - Prometheus multiprocess mode: the metric files of all workers live in one directory, created
   here before any worker imports prometheus_client, removed at exit.
 """
@@ -20,6 +22,8 @@ Dockerfile run). Every value can be set from the environment.
 import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 
 _cpus = multiprocessing.cpu_count()
@@ -48,6 +52,31 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _owned_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 else:
     _owned_metrics_dir = None
+
+
+def on_starting(server):
+    """Bring the database to the newest schema before the workers start, in a process of its own
+    (`python -m api.storage upgrade`): the master stays free of the app's libraries, so a HUP still
+    starts workers on new code. A database that cannot be migrated stops the start here, with the
+    reason in the log, as a worker failing to boot would."""
+    if not _migrated(server):
+        server.log.error("the database could not be migrated (the reason is above): not starting")
+        sys.exit(1)
+
+
+def on_reload(server):
+    """A HUP (new code, perhaps new migrations): the same before the new workers start, while the
+    old ones still serve; should it fail, each new worker tries again at its start."""
+    if not _migrated(server):
+        server.log.error("the database could not be migrated (the reason is above)")
+
+
+def _migrated(server) -> bool:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where `api` is, as here
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    server.log.info("migrating the database before the workers start")
+    command = [sys.executable, "-m", "api.storage", "upgrade"]
+    return subprocess.run(command, env={**os.environ, "PYTHONPATH": path}).returncode == 0
 
 
 def post_worker_init(worker):

@@ -1,7 +1,10 @@
 """Bring the database to the newest Alembic revision, safely from several workers at once.
 
-Every gunicorn worker calls upgrade() at start; a lock makes the first one migrate and the others
-find the work done: a PostgreSQL advisory lock, or an flock on a file beside the SQLite database.
+Under the shipped gunicorn config the master migrates before any worker starts (`python -m
+api.storage upgrade`, api/gunicorn.conf.py), where no worker timeout can cut a long migration
+short. Every worker still calls upgrade() at start (the service also runs without that config); a
+lock makes the first one migrate and the others find the work done: a PostgreSQL advisory lock, or
+an flock on a file beside the SQLite database.
 """
 
 from contextlib import contextmanager
@@ -12,6 +15,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from .engine import database_url, make_engine
 from .file_lock import exclusive_file_lock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +36,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+
+
+def upgrade_database(url: str | None = None) -> str | None:
+    """Migrate the database at `url` (default: DATABASE_URL or the SQLite file) on an engine of its
+    own, disposed of after; the revision it is at."""
+    engine = make_engine(url or database_url())
+    try:
+        upgrade(engine)
+        return current_revision(engine)
+    finally:
+        engine.dispose()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -10,6 +10,7 @@ from api.storage import Storage, make_engine
 from api.storage.migrate import alembic_config, current_revision, upgrade
 from api.storage.tables import metadata
 
+from .gunicorn_server import running_gunicorn
 from .helpers import contact, pending
 
 
@@ -68,3 +69,22 @@ def test_0003_keeps_every_stored_decision_and_one_row_per_identical_contact(db_u
         storage.close()
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_gunicorn_migrates_in_the_master_before_any_worker_starts(db_url, tmp_path):
+    """A long migration (0003 copies the SQLite table) must not run inside a worker's boot, which
+    gunicorn kills after its timeout: the shipped config migrates first, then starts workers."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0002")
+        log_path = tmp_path / "gunicorn.log"
+        with running_gunicorn(log_path, workers=1, env={"DATABASE_URL": db_url}):
+            pass
+        assert current_revision(engine) == "0003"
+    finally:
+        engine.dispose()
+    lines = log_path.read_text().splitlines()
+    migrated = next(i for i, line in enumerate(lines) if line.endswith(": revision 0003"))
+    booted = next(i for i, line in enumerate(lines) if "Booting worker" in line)
+    assert migrated < booted
