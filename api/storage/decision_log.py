@@ -303,7 +303,8 @@ _COLUMNS = (
 
 class _RowMaker:
     """Pending -> the row tuple in _COLUMNS order, in the driver's own types: on SQLite dates and
-    times as the text SQLAlchemy itself stores (so reads through SQLAlchemy parse them back).
+    times as the text SQLAlchemy itself stores (so reads through SQLAlchemy parse them back), and
+    the contact and verdict JSON as bytes (see _SQLITE_INSERT).
     The evaluated_at shared by the entries of a batch is converted once."""
 
     def __init__(self, sqlite: bool):
@@ -326,8 +327,8 @@ class _RowMaker:
             entry.decision,
             entry.reason,
             entry.amount_ore,
-            entry.contact_text.decode(),
-            verdict_text.decode(),
+            entry.contact_text if self.sqlite else entry.contact_text.decode(),
+            verdict_text if self.sqlite else verdict_text.decode(),
             entry.policy_digest,
             entry.layers,
             moment,
@@ -336,7 +337,13 @@ class _RowMaker:
         )
 
 
-_SQLITE_INSERT = f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+# The contact and the verdict are bound as their UTF-8 bytes and cast to TEXT by SQLite (the same
+# bytes, stored as text): decoding ~2.5 KB per row to str in Python, only for the driver to encode
+# it back, cost ~2 µs per row (~20 ms of a 10,000-line batch).
+_TEXT_FROM_BYTES = ("contact", "verdict")
+_SQLITE_INSERT = "INSERT INTO decisions ({}) VALUES ({})".format(
+    ", ".join(_COLUMNS), ", ".join("CAST(? AS TEXT)" if c in _TEXT_FROM_BYTES else "?" for c in _COLUMNS)
+)
 
 
 # Binary COPY: the server reads each value as it is, instead of scanning ~2.5 KB of JSON text per

@@ -28,6 +28,25 @@ def test_a_recorded_decision_can_be_read_back_whole(storage):
     assert stored["evaluated_at"] == answer["evaluated_at"]
 
 
+def test_stored_json_is_text_in_the_database_with_swedish_letters_intact(storage):
+    """Other tools read the log with SQL: the contact and verdict are JSON text (not blobs) on both
+    databases, with the explanations' å, ä and ö as written (SQLite gets them as UTF-8 bytes cast
+    to TEXT in SQL)."""
+    entry = pending(contact("c-å", claimed_amount_sek="500.00"))
+    [answer] = storage.decisions.record([entry])
+    assert any(letter in answer["explanation"]["sv"] for letter in "åäö")
+    with storage.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            types = "typeof(contact), typeof(verdict)"
+        else:
+            types = "pg_typeof(contact)::text, pg_typeof(verdict)::text"
+        row = conn.exec_driver_sql(
+            f"SELECT {types}, contact, verdict FROM decisions WHERE decision_id = '{entry.decision_id}'"
+        ).one()
+    assert tuple(row[:2]) == ("text", "text")
+    assert orjson.loads(row[3]) == answer and orjson.loads(row[2])["contact_id"] == "c-å"
+
+
 def test_patient_age_is_stored_as_its_age_group_and_sex_is_kept(storage):
     entry = pending(contact(patient={"age": 34, "sex": "female"}))
     storage.decisions.record([entry])
