@@ -172,9 +172,11 @@ def test_supersedes_is_added_to_the_serialised_verdict_as_a_dict_would_be():
 
 
 def test_the_postgresql_copy_types_are_the_columns_own():
+    """Except for the JSON text sent as its UTF-8 bytes (bytea's binary form), which the server
+    reads with the text column's own input."""
     from sqlalchemy.dialects import postgresql
 
-    from api.storage.decision_log import _COLUMNS, _POSTGRESQL_TYPES
+    from api.storage.decision_log import _COLUMNS, _POSTGRESQL_TYPES, _TEXT_FROM_BYTES
     from api.storage.tables import decisions
 
     names = {
@@ -188,4 +190,6 @@ def test_the_postgresql_copy_types_are_the_columns_own():
     declared = [
         names[decisions.c[name].type.compile(dialect=dialect).split("(")[0]] for name in _COLUMNS
     ]
-    assert _POSTGRESQL_TYPES == declared
+    pairs = list(zip(_COLUMNS, _POSTGRESQL_TYPES, strict=True))
+    assert ["text" if name in _TEXT_FROM_BYTES else kind for name, kind in pairs] == declared
+    assert {name for name, kind in pairs if kind == "bytea"} == set(_TEXT_FROM_BYTES)
