@@ -106,7 +106,7 @@ def run_wrk(wrk: str, url: str, script: str, args) -> dict:
     }
 
 
-def _metrics(base: str) -> str:
+def metrics_text(base: str) -> str:
     import urllib.request
 
     with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
@@ -119,7 +119,7 @@ def _statuses(metrics: str, endpoint: str) -> dict[str, int]:
     return {status: int(float(count)) for status, count in re.findall(pattern, metrics)}
 
 
-def _per_transaction(metrics: str) -> float | None:
+def per_transaction(metrics: str) -> float | None:
     """Single verdicts per decision-log transaction (group commit)."""
     pattern = r"^utomlans_decision_log_shared_transaction(s|_requests)_total (\S+)$"
     found = dict(re.findall(pattern, metrics, re.M))
@@ -166,9 +166,9 @@ def main() -> int:
             verdicts = run_wrk(wrk, base + "/v1/verdicts", post_script, args)
             rounds.append((health, verdicts))
             time.sleep(SETTLE_SECONDS)
-        metrics = _metrics(base)
+        metrics = metrics_text(base)
         statuses = _statuses(metrics, "/v1/verdicts")
-        shared = _per_transaction(metrics)
+        shared = per_transaction(metrics)
     for number, (health, verdicts) in enumerate(rounds, 1):
         print(f"  round {number}:")
         for name, result in (("GET /health", health), ("POST /v1/verdicts", verdicts)):
