@@ -4,10 +4,8 @@ is. gunicorn's master runs `upgrade` before it starts the workers (api/gunicorn.
 import argparse
 import sys
 
-from sqlalchemy.engine import make_url
-
 from .engine import database_url, make_engine
-from .migrate import current_revision, upgrade_database
+from .migrate import current_revision, upgrade
 
 
 def main(argv=None) -> int:
@@ -15,16 +13,13 @@ def main(argv=None) -> int:
     parser.add_argument("command", choices=("upgrade", "current"))
     parser.add_argument("--url", help="database URL (default: DATABASE_URL or the SQLite file)")
     args = parser.parse_args(argv)
-    url = args.url or database_url()
-    if args.command == "upgrade":
-        revision = upgrade_database(url)
-    else:
-        engine = make_engine(url)
-        try:
-            revision = current_revision(engine)
-        finally:
-            engine.dispose()
-    print(f"{make_url(url).render_as_string(hide_password=True)}: revision {revision}")
+    engine = make_engine(args.url or database_url())
+    try:
+        if args.command == "upgrade":
+            upgrade(engine)
+        print(f"{engine.url.render_as_string(hide_password=True)}: revision {current_revision(engine)}")
+    finally:
+        engine.dispose()
     return 0
 
 

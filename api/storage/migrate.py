@@ -15,7 +15,6 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from .engine import database_url, make_engine
 from .file_lock import exclusive_file_lock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,17 +35,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
-
-
-def upgrade_database(url: str | None = None) -> str | None:
-    """Migrate the database at `url` (default: DATABASE_URL or the SQLite file) on an engine of its
-    own, disposed of after; the revision it is at."""
-    engine = make_engine(url or database_url())
-    try:
-        upgrade(engine)
-        return current_revision(engine)
-    finally:
-        engine.dispose()
 
 
 def current_revision(engine: Engine) -> str | None:
