@@ -16,7 +16,7 @@ from ..decision_entry import Pending, pending_from_verdict
 from .checkpointer import WalCheckpointer
 from .contract_registry import ContractConflict, ContractNotFound, ContractRegistry
 from .decision_log import DecisionLog
-from .engine import database_url, make_engine
+from .engine import database_url, make_engine, sqlite_file
 from .live_contracts import LiveContracts
 from .migrate import upgrade
 from .registry_stamp import RegistryStamp
@@ -40,16 +40,16 @@ log = logging.getLogger(__name__)
 class Storage:
     def __init__(self, engine: Engine, base_policy: rules.Policy | None = None):
         self.engine = engine
-        sqlite_file = engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+        database_file = sqlite_file(engine)
         # Every worker of an SQLite database is on this host: they share a change counter.
-        self._stamp = RegistryStamp(f"{engine.url.database}-registry.stamp") if sqlite_file else None
+        self._stamp = RegistryStamp(f"{database_file}-registry.stamp") if database_file else None
         self.decisions = DecisionLog(engine)
         self.contracts = ContractRegistry(engine, self._stamp)
         self.live = LiveContracts(self.contracts, base_policy or rules.default_policy(), self._stamp)
         self._checkpointer = None
-        if sqlite_file:
+        if database_file:
             writer_lock = getattr(engine, "sqlite_writer_lock", None)
-            self._checkpointer = WalCheckpointer(engine.url.database, writer_lock).start()
+            self._checkpointer = WalCheckpointer(database_file, writer_lock).start()
 
     @classmethod
     def open(cls, url: str | None = None, *, base_policy: rules.Policy | None = None, prepare: bool = True):

@@ -48,14 +48,23 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def sqlite_file(engine: Engine) -> str | None:
+    """The path of the engine's SQLite database file; None for PostgreSQL or an in-memory database
+    (which has no files beside it: no writer lock, checkpointer, change counter or migration lock)."""
+    database = engine.url.database
+    if not is_sqlite(engine) or not database or database == ":memory:":
+        return None
+    return database
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        database = engine.url.database
-        if database and database != ":memory:":
+        database = sqlite_file(engine)
+        if database:
             writer_lock = WriterLock(Path(f"{database}-writer.lock"))
             event.listen(engine, "commit", writer_lock.release)
             event.listen(engine, "rollback", writer_lock.release)

@@ -15,6 +15,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from .engine import sqlite_file
 from .file_lock import exclusive_file_lock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +57,8 @@ def _migration_lock(engine: Engine):
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
                 connection.commit()
         return
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(engine)
+    if database is None:
         yield
         return
     with exclusive_file_lock(f"{database}.migrate-lock"):
