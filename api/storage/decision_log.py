@@ -2,7 +2,8 @@
 
 Idempotent by content: an identical contact sent again gets the stored decision back (same
 decision_id and evaluated_at); the same contact_id with other content gets a new decision naming
-the one it supersedes. The unique idem_key makes concurrent identical submissions yield one row.
+the one it supersedes. The unique index on (contact_id, home_region, idem_key) makes concurrent
+identical submissions yield one row.
 """
 
 import base64
@@ -167,7 +168,7 @@ class Transaction:
         but as the JSON text that is stored (sent as it is: a verdict is serialised once).
 
         On PostgreSQL each call runs in a savepoint: when a concurrent transaction committed an
-        identical contact first (IntegrityError on idem_key), the call is rolled back to the
+        identical contact first (IntegrityError on ux_decisions_contact_idem), the call is rolled back to the
         savepoint and redone, and the lookup then finds that row. SQLite serialises writers
         (BEGIN IMMEDIATE under the writer lock), so no such race exists there and no savepoint is
         needed: two statements fewer for every single verdict."""
