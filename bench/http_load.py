@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from http_server import gunicorn  # noqa: E402
+from http_server import gunicorn, rss_mb, worker_pids  # noqa: E402
 
 from api import examples  # noqa: E402
 
@@ -153,7 +153,7 @@ def main() -> int:
     workers = args.workers or min(2 * os.cpu_count() + 1, 8)
     print(f"wrk: {args.connections} connections, {args.threads} threads, {args.duration} s each;", end=" ")
     print(f"gunicorn {workers} workers")
-    with gunicorn(workers=workers) as (base, _proc):
+    with gunicorn(workers=workers) as (base, proc):
         warm_up = argparse.Namespace(**{**vars(args), "duration": 2})
         run_wrk(wrk, base + "/health", "", warm_up)
         rounds = []
@@ -163,9 +163,11 @@ def main() -> int:
                 # Each worker's first verdicts (contracts, the decision log's connection) are not
                 # timed either; after /health, whose figure the checkpoint of these would lower.
                 run_wrk(wrk, base + "/v1/verdicts", post_script, warm_up)
+                rss_before = {pid: rss_mb(pid) for pid in worker_pids(proc.pid)}
             verdicts = run_wrk(wrk, base + "/v1/verdicts", post_script, args)
             rounds.append((health, verdicts))
             time.sleep(SETTLE_SECONDS)
+        rss_after = {pid: rss_mb(pid) for pid in worker_pids(proc.pid)}
         metrics = metrics_text(base)
         statuses = _statuses(metrics, "/v1/verdicts")
         shared = per_transaction(metrics)
@@ -180,6 +182,9 @@ def main() -> int:
     print(f"  POST /v1/verdicts answers by status (from /metrics): {statuses}")
     if shared is not None:
         print(f"  single verdicts per decision-log transaction (group commit, from /metrics): {shared:.2f}")
+    # Measured after round 1's /health and the POST warm-up: every POST round and later /health.
+    since = sum(v["requests"] for _, v in rounds) + sum(h["requests"] for h, _ in rounds[1:])
+    _print_worker_rss(rss_before, rss_after, since)
     ratio = statistics.median(verdicts["rps"] / health["rps"] for health, verdicts in rounds)
     failed = any(result["non_2xx"] or result["socket_errors"] for pair in rounds for result in pair)
     ok = ratio >= 0.5 and not failed
@@ -194,6 +199,17 @@ def main() -> int:
         print(f" ({bare['rps'] / health['rps']:.0%} of /health)")
     print("PASS" if ok else "FAIL: a goal was missed")
     return 0 if ok else 1
+
+
+def _print_worker_rss(before: dict[int, float], after: dict[int, float], requests: int) -> None:
+    """Workers are not recycled (GUNICORN_MAX_REQUESTS=0): their memory should not grow with the
+    requests they answer. A worker replaced during the run has no 'before' and is not counted."""
+    growth = [after[pid] - before[pid] for pid in after if pid in before]
+    low, high = min(before.values()), max(before.values())
+    print(f"  worker RSS after the warm-up {low:.0f}–{high:.0f} MB,", end=" ")
+    low, high = min(after.values()), max(after.values())
+    print(f"after {requests:,} more requests {low:.0f}–{high:.0f} MB", end="")
+    print(f" (growth per worker {min(growth):+.1f} to {max(growth):+.1f} MB)" if growth else "")
 
 
 if __name__ == "__main__":
