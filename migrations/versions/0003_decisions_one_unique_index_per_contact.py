@@ -9,8 +9,9 @@ lookups (the stored decision for an identical contact, the newest decision per c
 keeps the rowid, seq, in every index entry) and keeps one contact's decisions together.
 
 SQLite cannot drop a table's UNIQUE constraint: the table is rebuilt (rows copied) once, ~4 s per
-100,000 decisions. With a large log run `python -m api.storage upgrade` before starting the service
-(a worker that migrates at start has GUNICORN_TIMEOUT to finish).
+100,000 decisions. The shipped gunicorn config runs the migrations in its master before any worker
+starts; a bare `gunicorn 'api:create_app()'` migrates in a worker's start, within GUNICORN_TIMEOUT,
+so with a large log run `python -m api.storage upgrade` first there (README).
 
 Revision ID: 0003
 Revises: 0002
