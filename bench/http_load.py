@@ -192,7 +192,7 @@ def main() -> int:
     health = rounds[-1][0]
     if args.engine_only:
         with gunicorn(workers=workers, app="http_app_engine_only:create()") as (base, _proc):
-            run_wrk(wrk, base + "/health", "", argparse.Namespace(**{**vars(args), "duration": 2}))  # warm-up
+            run_wrk(wrk, base + "/health", "", warm_up)
             bare = run_wrk(wrk, base + "/v1/verdicts", post_script, args)
         print(f"  POST /v1/verdicts without the decision log: {bare['rps']:,.0f} req/s", end="")
         print(f"  p50 {bare['p50_ms']:.2f} ms  p99 {bare['p99_ms']:.2f} ms", end="")
