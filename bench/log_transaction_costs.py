@@ -116,8 +116,10 @@ def main() -> int:
         "without the 4 listing indexes": LISTING_INDEXES,
     }
     with tempfile.TemporaryDirectory(prefix="utomlans-log-costs-") as directory:
-        print(f"single-verdict transactions, {args.stored:,} decisions stored first, "
-              f"{args.transactions:,} per row, {args.rounds} rounds (median, mean, syscalls):")
+        print(
+            f"single-verdict transactions, {args.stored:,} decisions stored first, "
+            f"{args.transactions:,} per row, {args.rounds} rounds (median, mean, syscalls):"
+        )
         for label, without in schemas.items():
             path = database(directory, args.stored, without, entries)
             os.environ["DATABASE_PATH"] = path
@@ -131,8 +133,10 @@ def main() -> int:
             for round_number in range(args.rounds):
                 for mode, used in (("one connection", logs[:1]), ("alternating", logs)):
                     median, mean, reads, writes = measure(used, args.transactions, entries)
-                    print(f"    round {round_number + 1} {mode:15} {median:6.0f} µs median {mean:6.0f} µs mean"
-                          f"   {reads:5.1f} reads {writes:5.1f} writes")
+                    print(
+                        f"    round {round_number + 1} {mode:15} {median:6.0f} µs median {mean:6.0f} µs mean"
+                        f"   {reads:5.1f} reads {writes:5.1f} writes"
+                    )
             checkpointer.stop()
             for log in logs:
                 log.close()
