@@ -7,8 +7,8 @@ connection's whole page cache (pager_reset): the next transaction reads again ev
 way to the row and to each index entry. With five workers storing single verdicts, nearly every
 transaction follows another worker's commit. The in-process figures of single_verdict_parts.py
 (one connection) do not show this; `alternating` here does, by storing through two connections in
-turn. `--without` drops indexes from a copy of the schema to price each one (a measurement only:
-the service needs them for GET /v1/decisions). The WAL is checkpointed as in the service, by
+turn. The last two schemas drop listing indexes from a new database to price each one (a
+measurement only: the service needs them for GET /v1/decisions). The WAL is checkpointed as in the service, by
 its background thread every 0.5 s.
 
 Per transaction: median and mean µs of DecisionLog.record_now (group commit, the writer lock,
@@ -19,7 +19,6 @@ system calls it made (/proc/self/io: the page reads after a cache drop, two writ
 """
 
 import argparse
-import os
 import sqlite3
 import statistics
 import sys
@@ -67,16 +66,16 @@ def io_calls() -> tuple[int, int]:
 
 
 def database(directory: str, stored: int, without: tuple[str, ...], entries: Entries) -> str:
-    """A migrated decision log holding `stored` decisions, less the indexes named."""
+    """The path of a new, migrated decision log holding `stored` decisions, less the indexes named."""
     path = f"{directory}/log-{len(without)}.sqlite3"
-    os.environ["DATABASE_PATH"] = path
-    Storage.open().close()
-    log = DecisionLog(make_engine())
-    for start in range(0, stored, 1000):
-        transaction = log.begin()
-        transaction.record(entries(min(1000, stored - start)))
-        transaction.commit()
-    log.close()
+    storage = Storage.open(f"sqlite:///{path}")
+    try:
+        for start in range(0, stored, 1000):
+            transaction = storage.decisions.begin()
+            transaction.record(entries(min(1000, stored - start)))
+            transaction.commit()
+    finally:
+        storage.close()
     connection = sqlite3.connect(path)
     for index in without:
         connection.execute(f"DROP INDEX {index}")
@@ -122,8 +121,7 @@ def main() -> int:
         )
         for label, without in schemas.items():
             path = database(directory, args.stored, without, entries)
-            os.environ["DATABASE_PATH"] = path
-            engines = [make_engine() for _ in range(2)]
+            engines = [make_engine(f"sqlite:///{path}") for _ in range(2)]
             logs = [DecisionLog(engine) for engine in engines]
             for log in logs:
                 log.record_now(entries())  # open each connection, read the schema
@@ -138,8 +136,9 @@ def main() -> int:
                         f"   {reads:5.1f} reads {writes:5.1f} writes"
                     )
             checkpointer.stop()
-            for log in logs:
+            for log, engine in zip(logs, engines, strict=True):
                 log.close()
+                engine.dispose()
     return 0
 
 
