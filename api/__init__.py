@@ -1,8 +1,7 @@
 """The HTTP service around rules/: `gunicorn -c api/gunicorn.conf.py 'api:create_app()'`.
 
-The factory lives in api/app.py and is imported when called, so that `import api.<module>` stays
-light: the batch helper process (api/batch_helper) imports a few pure modules of this package and
-none of the web stack, storage or schemas.
+The factory lives in api/app.py and is imported when called, so that `import api.<module>` (the
+gunicorn config, `python -m api.keys`, `python -m api.storage`) stays light.
 """
 
 

@@ -1,18 +1,17 @@
 """The app factory behind `api.create_app()`.
 
-create_app is the one place where settings, extensions and blueprints come together; storage and
-auth plug in here (see api/blueprints/__init__.py, api/readiness.py, api/issuing.py,
-api/policy_source.py for their hooks).
+create_app is the one place where settings, extensions and blueprints come together.
 """
 
 import logging
 
 from flask import Flask
 
-from . import auth, batch_helper, errors, instrumentation, policy_source, readiness
+from . import auth, errors, instrumentation, readiness
 from .blueprints import register_blueprints
 from .config import Settings
 from .openapi_spec import make_api
+from .policy_source import load_base_policy
 from .storage import service as storage_service
 
 
@@ -24,11 +23,10 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_logging(app)
 
     instrumentation.init_app(app)  # first: its timer starts before any other before_request hook
-    policy_source.init_app(app)
-    readiness.init_app(app)
+    policy = load_base_policy(app)
+    readiness.init_app(app, policy)
     auth.init_app(app)  # before storage: refuses to start in production without keys
-    storage_service.init_app(app)  # decision log, contracts from the database, /ready check
-    batch_helper.init_app(app)
+    storage_service.init_app(app, policy)  # decision log and contract registry; /ready check; 503s
     errors.init_app(app)
     api = make_api(app)
     register_blueprints(app, api)

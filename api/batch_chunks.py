@@ -1,33 +1,38 @@
-"""One chunk of a batch, decided: the same pure function runs in the worker and in its helper
-process (api/batch_helper), so a verdict never depends on where it was decided."""
+"""A batch, decided a chunk at a time: memory stays bounded (each chunk is stored and its lines let
+go before the next is decided), and a bad line is listed under `rejected`, never dropped."""
 
+from collections.abc import Iterator
 from typing import NamedTuple
-
-import orjson
 
 import rules
 from rules.evaluator import decide
 from rules.policy import Policy
 
-from .issuing import entries_for, records_for
+from .decision_entry import Pending
+from .issuing import entries_for
 
 
 class DecidedChunk(NamedTuple):
     rejected: list[dict]  # {"index" (in the whole batch), "contact_id", "errors"}
     summary: rules.Summary
-    entries: list  # decision_entry.Pending when a recorder stores them, else each verdict's JSON
+    entries: list[Pending]
 
 
-def decide_chunk(
-    items: list,
-    start: int,
-    policy: Policy,
-    evaluated_at: str,
-    client: str,
-    recorded: bool,
-) -> DecidedChunk:
-    """Decide `items` (lines `start`... of a batch, as the client sent them) with `policy`. A bad
-    line is listed under rejected with its index, never dropped."""
+def decided_chunks(
+    contacts: list, size: int, policy: Policy, evaluated_at: str, client: str
+) -> Iterator[DecidedChunk]:
+    """The batch's chunks of `size` lines, decided, in input order. Each chunk's lines are removed
+    from `contacts` as it is decided."""
+    start = 0
+    while contacts:
+        items = contacts[:size]
+        del contacts[:size]
+        yield decide_chunk(items, start, policy, evaluated_at, client)
+        start += len(items)
+
+
+def decide_chunk(items: list, start: int, policy: Policy, evaluated_at: str, client: str) -> DecidedChunk:
+    """Decide `items` (lines `start`... of a batch, as the client sent them) with `policy`."""
     summary = rules.Summary()
     rejected = []
     verdicts = []
@@ -42,12 +47,7 @@ def decide_chunk(
         summary.add(verdict)
         verdicts.append(verdict)
         received.append(item)
-    records = records_for(verdicts, evaluated_at)
-    if recorded:
-        entries = entries_for(verdicts, received, records, evaluated_at, client)
-    else:
-        entries = [orjson.dumps(record) for record in records]
-    return DecidedChunk(rejected, summary, entries)
+    return DecidedChunk(rejected, summary, entries_for(verdicts, received, evaluated_at, client))
 
 
 def contact_id_of(item) -> str | None:

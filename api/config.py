@@ -22,28 +22,15 @@ def _int(name: str, default: int) -> int:
     return value
 
 
-def _flag(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if raw == "":
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"environment variable {name} must be 1/true/yes/on or 0/false/no/off, got {raw!r}")
-
-
 @dataclass(frozen=True)
 class Settings:
     # Largest request body in bytes; a 100,000-line batch is about 35 MB.
     MAX_CONTENT_LENGTH: int = field(default_factory=lambda: _int("UTOMLANS_MAX_BODY_MB", 100) * MB)
     # Most lines one batch may carry; more is a 413.
     BATCH_MAX_LINES: int = field(default_factory=lambda: _int("UTOMLANS_BATCH_MAX_LINES", 100_000))
-    # Lines of a batch decided (and stored) at a time: bounded memory, and the unit of work shared
-    # with the batch helper.
+    # Lines of a batch decided and stored at a time (in the batch's one transaction): memory stays
+    # bounded however long the batch.
     BATCH_CHUNK_LINES: int = field(default_factory=lambda: _int("UTOMLANS_BATCH_CHUNK_LINES", 500))
-    # A helper process per worker decides chunks of batches longer than one chunk (api/batch_helper).
-    BATCH_HELPER: bool = field(default_factory=lambda: _flag("UTOMLANS_BATCH_HELPER", True))
     # A policy directory other than the one shipped in rules/policy/ (empty: the shipped one).
     POLICY_DIR: str = field(default_factory=lambda: os.environ.get("UTOMLANS_POLICY_DIR", ""))
     API_TITLE: str = "Utomläns reimbursement rules"

@@ -1,7 +1,7 @@
 """What the decision log keeps about one verdict, built before any database is touched.
 
-Pure (no database, no Flask): a batch's entries are built wherever its verdicts are decided, in
-the worker or in its helper process (api/batch_helper), and stored by api/storage/decision_log.
+Pure (no database, no Flask): built where verdicts are decided (api/issuing.py), stored by
+api/storage/decision_log.py.
 """
 
 import hashlib

@@ -1,20 +1,17 @@
 """gunicorn settings: `gunicorn -c api/gunicorn.conf.py 'api:create_app()'` (what `make run` and the
 Dockerfile run). Every value can be set from the environment.
 
-- Workers: WEB_CONCURRENCY, else 2 x CPU + 1, at most 8 (each worker holds its own compiled policy
-  and a 100,000-line batch needs up to ~400 MB while it runs).
+- Workers: WEB_CONCURRENCY, else 2 x CPU + 1, at most 8 (each worker holds its own compiled policy,
+  and a worker deciding a 100,000-line batch needs a few hundred MB while it runs).
 - gthread workers with a few threads: keep-alive for billing systems that send many single
   verdicts, and a slow client does not hold a whole worker.
 - timeout 120 s: a 100,000-line batch takes a few seconds of CPU; 120 s leaves room on a loaded host.
-- No recycling of workers by default (GUNICORN_MAX_REQUESTS, 0 = never): a worker's start costs
-  ~1.7 s of CPU (imports, app, migrations check, its batch helper) and a cold SQLite page cache.
-  Recycling every ~10,000 requests, as this file first did, took 13-17 % off /health and single
-  verdicts alike on the benchmark machine (bench/README.md), and no leak calls for it: a worker's
-  RSS stays under 500 MB after 100,000-line batches. Set it where a leak is suspected.
+- No recycling of workers by default (GUNICORN_MAX_REQUESTS, 0 = never): a worker's start is
+  costly (imports, policy, app) and no leak calls for it. Set it where a leak is suspected.
 - No preload: each worker loads the policy itself (a few ms), so nothing a worker opens (database
   pools of the storage layer) is shared across fork.
 - Migrations run in the master before any worker starts (on_starting): a long one (migration 0003
-  copies the SQLite decisions table, ~4 s per 100,000 decisions) cannot hit a worker's timeout.
+  copies the SQLite decisions table) cannot hit a worker's timeout.
 - Prometheus multiprocess mode: the metric files of all workers live in one directory, created
   here before any worker imports prometheus_client, removed at exit.
 """
@@ -77,22 +74,6 @@ def _migrated(server) -> bool:
     server.log.info("migrating the database before the workers start")
     command = [sys.executable, "-m", "api.storage", "upgrade"]
     return subprocess.run(command, env={**os.environ, "PYTHONPATH": path}).returncode == 0
-
-
-def post_worker_init(worker):
-    """The app, the compiled policy and the libraries live as long as the worker: freeze them out of
-    the cyclic GC's reach, and collect the young generation less often. A 10,000-line batch builds
-    some 10^6 short-lived objects; with the defaults, full collections rescanning everything took a
-    quarter of its time (bench/http_batch.py: ~26k -> ~34k contacts/s in process)."""
-    import gc
-
-    from api import batch_helper
-
-    if hasattr(worker.wsgi, "extensions"):
-        batch_helper.start_early(worker.wsgi)  # a worker's first large batch is shared with it
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
 
 
 def child_exit(server, worker):

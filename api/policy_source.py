@@ -1,32 +1,18 @@
-"""Where the service gets the Policy it decides with.
+"""The Policy the service decides with: the policy files (rules/policy/, or UTOMLANS_POLICY_DIR)
+with the contracts of the database's registry, as of the current request."""
 
-By default the policy shipped in rules/policy/ (or UTOMLANS_POLICY_DIR), loaded once per process.
-Storage can install another provider (e.g. the shipped rules with the database's contracts) with
-`set_policy_provider(app, provider)`; views always call `current_policy()`.
-"""
-
-from collections.abc import Callable
-
-from flask import Flask, current_app
+from flask import Flask
 
 import rules
 
-EXTENSION = "utomlans.policy_provider"
+from .storage.service import current_storage
 
 
-def init_app(app: Flask) -> None:
+def load_base_policy(app: Flask) -> rules.Policy:
+    """Loaded and compiled at start: a broken policy stops the app before it serves anything."""
     directory = app.config.get("POLICY_DIR")
-    if directory:
-        policy = rules.load_policy(directory)
-        set_policy_provider(app, lambda: policy)
-    else:
-        rules.default_policy()  # load and compile now: a broken policy stops the app at start
-        set_policy_provider(app, rules.default_policy)
-
-
-def set_policy_provider(app: Flask, provider: Callable[[], rules.Policy]) -> None:
-    app.extensions[EXTENSION] = provider
+    return rules.load_policy(directory) if directory else rules.default_policy()
 
 
 def current_policy() -> rules.Policy:
-    return current_app.extensions[EXTENSION]()
+    return current_storage().live.current()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 
-from .policy_source import current_policy
+import rules
 
 EXTENSION = "utomlans.readiness_checks"
 log = logging.getLogger("api.readiness")
@@ -21,14 +21,12 @@ class NotReady(Exception):
     """Raised by a check to say why it is not ready, in words safe to show any caller."""
 
 
-def _policy_loaded() -> None:
-    policy = current_policy()
-    if not policy.rules or not policy.national:
-        raise RuntimeError("policy has no rules or no national layer")
+def init_app(app: Flask, policy: rules.Policy) -> None:
+    def policy_loaded() -> None:
+        if not policy.rules or not policy.national:
+            raise RuntimeError("policy has no rules or no national layer")
 
-
-def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION] = {"policy": _policy_loaded}
+    app.extensions[EXTENSION] = {"policy": policy_loaded}
 
 
 def add_readiness_check(app: Flask, name: str, check: Callable[[], None]) -> None:

@@ -1,7 +1,8 @@
 """POST /v1/verdicts and /v1/verdicts/batch: contacts in, verdicts out.
 
-The hot path never touches marshmallow: orjson parses, the engine's fast validator checks, the
-verdicts are issued (api/issuing.py) and orjson writes them. The schemas only document.
+A request: read the JSON body → rules.evaluate (which validates) → the decisions
+(api/issuing.py) → stored in the decision log in one transaction → the response, which is the
+JSON text the log stored (for a repeat, the decision stored before).
 """
 
 import io
@@ -17,12 +18,13 @@ import rules
 
 from .. import examples
 from ..auth import current_client
-from ..batch_helper import decided_chunks
+from ..batch_chunks import decided_chunks
 from ..instrumentation import REJECTED, count_verdicts
-from ..issuing import decision_recorder, evaluated_at_now, issue
-from ..json_io import json_body_errors, json_response, read_json
+from ..issuing import entries_for, evaluated_at_now
+from ..json_io import json_body_errors, read_json
 from ..policy_source import current_policy
 from ..problem import ProblemError
+from ..storage.service import current_storage
 from .verdicts_schemas import BatchRequestSchema, BatchResponseSchema, ContactSchema, IssuedVerdictSchema
 
 blp = Blueprint(
@@ -65,11 +67,12 @@ def post_verdict():
     except rules.InvalidContact:
         REJECTED.inc()
         raise
+    entries = entries_for([verdict], [data], evaluated_at_now(), current_client())
+    (stored,) = current_storage().decisions.record(entries)
     summary = rules.Summary()
     summary.add(verdict)
-    (record,) = issue([verdict], [data], current_client())
     count_verdicts(summary, policy)
-    return json_response(record)
+    return Response(stored, mimetype="application/json")
 
 
 @blp.route("/batch", methods=["POST"])
@@ -88,23 +91,23 @@ def post_verdict():
 def post_batch():
     contacts = _contacts_of(read_json())
     policy = current_policy()
-    recorder = decision_recorder()
+    size = current_app.config["BATCH_CHUNK_LINES"]
     summary = rules.Summary()
     rejected = []
     out = _ResponseSpool()
     out.write(b'{"verdicts":[')
-    chunks = decided_chunks(contacts, policy, evaluated_at_now(), current_client(), recorder is not None)
-    for chunk in chunks:
-        summary.merge(chunk.summary)
-        rejected.extend(chunk.rejected)
-        # With a decision log, what is sent is the JSON text it stored (see api/issuing.py).
-        out.write_records(recorder(chunk.entries) if recorder is not None else chunk.entries)
-    out.write(b'],"rejected":')
-    out.write(orjson.dumps(rejected))
-    out.write(b',"summary":')
-    out.write(orjson.dumps(summary.to_dict()))
-    out.write(b"}")
-    count_verdicts(summary, policy)
+    # The whole batch or none of it: committed when the response body is complete.
+    with current_storage().decisions.transaction() as log:
+        for chunk in decided_chunks(contacts, size, policy, evaluated_at_now(), current_client()):
+            summary.merge(chunk.summary)
+            rejected.extend(chunk.rejected)
+            out.write_records(log.record(chunk.entries))
+        out.write(b'],"rejected":')
+        out.write(orjson.dumps(rejected))
+        out.write(b',"summary":')
+        out.write(orjson.dumps(summary.to_dict()))
+        out.write(b"}")
+        count_verdicts(summary, policy)
     return out.response()
 
 
@@ -130,13 +133,13 @@ class _ResponseSpool:
             disk.write(self.file.getbuffer())
             self.file, self.on_disk = disk, True
 
-    def write_records(self, texts: list) -> None:
-        """Add verdicts (JSON text, bytes or str) to the open `verdicts` array."""
+    def write_records(self, texts: list[bytes]) -> None:
+        """Add verdicts (JSON text) to the open `verdicts` array."""
         if not texts:
             return
         if self.records_written:
             self.write(b",")
-        self.write(b",".join(t if isinstance(t, bytes) else t.encode() for t in texts))
+        self.write(b",".join(texts))
         self.records_written = True
 
     def response(self) -> Response:

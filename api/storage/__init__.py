@@ -12,14 +12,11 @@ from sqlalchemy.engine import Engine
 
 import rules
 
-from ..decision_entry import Pending, pending_from_verdict
-from .checkpointer import WalCheckpointer
 from .contract_registry import ContractConflict, ContractNotFound, ContractRegistry
 from .decision_log import DecisionLog
-from .engine import database_url, make_engine, sqlite_file
+from .engine import database_url, make_engine
 from .live_contracts import LiveContracts
 from .migrate import upgrade
-from .registry_stamp import RegistryStamp
 
 __all__ = [
     "ContractConflict",
@@ -27,11 +24,9 @@ __all__ = [
     "ContractRegistry",
     "DecisionLog",
     "LiveContracts",
-    "Pending",
     "Storage",
     "database_url",
     "make_engine",
-    "pending_from_verdict",
 ]
 
 log = logging.getLogger(__name__)
@@ -40,23 +35,15 @@ log = logging.getLogger(__name__)
 class Storage:
     def __init__(self, engine: Engine, base_policy: rules.Policy | None = None):
         self.engine = engine
-        database_file = sqlite_file(engine)
-        # Every worker of an SQLite database is on this host: they share a change counter.
-        self._stamp = RegistryStamp(f"{database_file}-registry.stamp") if database_file else None
         self.decisions = DecisionLog(engine)
-        self.contracts = ContractRegistry(engine, self._stamp)
-        self.live = LiveContracts(self.contracts, base_policy or rules.default_policy(), self._stamp)
-        self._checkpointer = None
-        if database_file:
-            writer_lock = getattr(engine, "sqlite_writer_lock", None)
-            self._checkpointer = WalCheckpointer(database_file, writer_lock).start()
+        self.contracts = ContractRegistry(engine)
+        self.live = LiveContracts(self.contracts, base_policy or rules.default_policy())
 
     @classmethod
     def open(cls, url: str | None = None, *, base_policy: rules.Policy | None = None, prepare: bool = True):
         """Connect; with prepare (the default) migrate to the newest schema and seed the sample
         contracts into a registry that never held any."""
-        engine = make_engine(url)
-        storage = cls(engine, base_policy)
+        storage = cls(make_engine(url), base_policy)
         if prepare:
             storage.prepare()
         return storage
@@ -76,9 +63,4 @@ class Storage:
         return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-        self.decisions.close()
-        if self._stamp is not None:
-            self._stamp.close()
         self.engine.dispose()

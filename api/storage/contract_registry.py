@@ -15,12 +15,10 @@ from sqlalchemy.engine import Connection, Engine
 from rules.contracts import Contract, ContractBook
 from rules.loader import contract_from_dict
 
-from .engine import driver_errors, writing
-from .registry_stamp import RegistryStamp
+from .engine import writing
 from .tables import contract_audit, contracts, registry_version
 
 SEED_ACTOR = "seed"
-_VERSION_SQL = "SELECT version FROM registry_version WHERE id = 1"
 
 
 class ContractNotFound(LookupError):
@@ -36,40 +34,21 @@ class ContractConflict(Exception):
 
 
 class ContractRegistry:
-    def __init__(self, engine: Engine, stamp: RegistryStamp | None = None):
+    def __init__(self, engine: Engine):
         self.engine = engine
-        self.stamp = stamp  # moved after every committed change (registry_stamp.py)
 
     # -- reading ---------------------------------------------------------------------------
 
     def version(self) -> int:
-        """Bumped by every change: one primary-key read, done per request. Straight to the driver on
-        a pooled connection: ~10 µs on SQLite, where a Core select through Connection cost ~120."""
-        dialect = self.engine.dialect
-        with driver_errors(_VERSION_SQL, dialect):
-            conn = self.engine.raw_connection()
-            try:
-                cursor = conn.cursor()
-                try:
-                    cursor.execute(_VERSION_SQL)
-                    (version,) = cursor.fetchone()
-                finally:
-                    cursor.close()
-            except dialect.loaded_dbapi.Error as exc:
-                if dialect.is_disconnect(exc, conn.dbapi_connection, None):
-                    conn.invalidate(exc)  # not back into the pool
-                raise
-            finally:
-                conn.close()
-        return version
+        """Bumped by every change: one primary-key read, done per request (live_contracts.py)."""
+        with self.engine.connect() as conn:
+            return conn.execute(_VERSION).scalar_one()
 
     def snapshot(self) -> tuple[int, ContractBook]:
         """The version and the contracts. The version is read first: a change that commits in
         between only makes the next version check rebuild once more."""
         with self.engine.connect() as conn:
-            version = conn.execute(
-                select(registry_version.c.version).where(registry_version.c.id == 1)
-            ).scalar_one()
+            version = conn.execute(_VERSION).scalar_one()
             rows = conn.execute(select(contracts)).all()
         return version, ContractBook(_contract(row) for row in rows)
 
@@ -115,7 +94,7 @@ class ContractRegistry:
 
     def create(self, contract: Contract, actor: str) -> dict:
         now = datetime.now(UTC)
-        with writing(self.engine) as conn:
+        with writing(self.engine) as conn, conn.begin():
             _bump(conn)
             if conn.execute(select(contracts.c.id).where(contracts.c.id == contract.id)).first():
                 raise ContractConflict(f"A contract with id {contract.id!r} exists already.", contract.id)
@@ -123,13 +102,12 @@ class ContractRegistry:
             conn.execute(insert(contracts).values(_row(contract, revision=1, created=now, updated=now)))
             after = _record(conn.execute(select(contracts).where(contracts.c.id == contract.id)).one())
             _audit(conn, contract.id, "create", actor, now, None, after)
-        self._changed()
         return after
 
     def replace(self, contract: Contract, actor: str) -> dict:
         """Replace the contract with the same id (its period, tariffs, provider...)."""
         now = datetime.now(UTC)
-        with writing(self.engine) as conn:
+        with writing(self.engine) as conn, conn.begin():
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract.id)).first()
             if row is None:
@@ -140,12 +118,11 @@ class ContractRegistry:
             conn.execute(update(contracts).where(contracts.c.id == contract.id).values(values))
             after = _record(conn.execute(select(contracts).where(contracts.c.id == contract.id)).one())
             _audit(conn, contract.id, "update", actor, now, before, after)
-        self._changed()
         return after
 
     def delete(self, contract_id: str, actor: str) -> dict:
         now = datetime.now(UTC)
-        with writing(self.engine) as conn:
+        with writing(self.engine) as conn, conn.begin():
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract_id)).first()
             if row is None:
@@ -153,7 +130,6 @@ class ContractRegistry:
             before = _record(row)
             conn.execute(delete(contracts).where(contracts.c.id == contract_id))
             _audit(conn, contract_id, "delete", actor, now, before, None)
-        self._changed()
         return before
 
     def seed_if_new(self, seed: Iterable[Contract]) -> int:
@@ -161,7 +137,7 @@ class ContractRegistry:
         every contract later does not bring the samples back. Returns how many were inserted."""
         seed = list(seed)
         now = datetime.now(UTC)
-        with writing(self.engine) as conn:
+        with writing(self.engine) as conn, conn.begin():
             bumped = conn.execute(
                 update(registry_version)
                 .where(registry_version.c.id == 1, registry_version.c.version == 0)
@@ -175,12 +151,10 @@ class ContractRegistry:
                 conn.execute(insert(contracts).values(_row(contract, revision=1, created=now, updated=now)))
                 after = _record(conn.execute(select(contracts).where(contracts.c.id == contract.id)).one())
                 _audit(conn, contract.id, "seed", SEED_ACTOR, now, None, after)
-        self._changed()
         return len(seed)
 
-    def _changed(self) -> None:
-        if self.stamp is not None:
-            self.stamp.changed()
+
+_VERSION = select(registry_version.c.version).where(registry_version.c.id == 1)
 
 
 def _bump(conn: Connection) -> None:

@@ -1,27 +1,27 @@
-"""Bring the database to the newest Alembic revision, safely from several workers at once.
+"""Bring the database to the newest Alembic revision, safely from several processes at once.
 
 Under the shipped gunicorn config the master migrates before any worker starts (`python -m
 api.storage upgrade`, api/gunicorn.conf.py), where no worker timeout can cut a long migration
-short. Every worker still calls upgrade() at start (the service also runs without that config); a
-lock makes the first one migrate and the others find the work done: a PostgreSQL advisory lock, or
-an flock on a file beside the SQLite database.
+short. Every worker still calls upgrade() at start (the service also runs without that config).
+The whole upgrade is one transaction that first takes the database's write lock (SQLite: BEGIN
+IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock), so the first process migrates and the
+others wait, then find the work done.
 """
 
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from .engine import sqlite_file
-from .file_lock import exclusive_file_lock
+from .engine import writing
 
 ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = ROOT / "alembic.ini"
 MIGRATIONS = ROOT / "migrations"
-_PG_LOCK_KEY = 0x75746F6D  # "utom": an arbitrary constant shared by every worker
+_PG_LOCK_KEY = 0x75746F6D  # "utom": an arbitrary constant shared by every process
 
 
 def alembic_config() -> Config:
@@ -32,34 +32,13 @@ def alembic_config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config()
-    with _migration_lock(engine):
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+    with writing(engine) as connection, connection.begin():
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
-
-
-@contextmanager
-def _migration_lock(engine: Engine):
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
-            connection.commit()
-            try:
-                yield
-            finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
-                connection.commit()
-        return
-    database = sqlite_file(engine)
-    if database is None:
-        yield
-        return
-    with exclusive_file_lock(f"{database}.migrate-lock"):
-        yield

@@ -3,8 +3,10 @@
 import uuid
 from datetime import UTC, datetime
 
+import orjson
+
 import rules
-from api.storage import pending_from_verdict
+from api.decision_entry import pending_from_verdict
 
 
 def contact(contact_id="c-1", **changes) -> dict:
@@ -53,3 +55,8 @@ def pending(data: dict, *, policy=None, client="test-client", at: datetime | Non
     body.update(verdict.to_dict())
     body["evaluated_at"] = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return pending_from_verdict(verdict, data, body, at, client)
+
+
+def record(storage, entries) -> list[dict]:
+    """Store the entries; the verdicts to send, parsed (the log returns them as JSON text)."""
+    return [orjson.loads(text) for text in storage.decisions.record(entries)]

@@ -4,7 +4,7 @@ nothing, and only a successful response commits. SQLite and PostgreSQL."""
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from api import batch_helper, create_app
+from api import create_app
 from api.blueprints import verdicts
 from api.storage import decision_log
 
@@ -15,10 +15,9 @@ from .helpers import contact
 def app(db_url, monkeypatch):
     monkeypatch.delenv("API_KEYS", raising=False)
     monkeypatch.delenv("API_KEYS_FILE", raising=False)
-    # 10 lines: chunks of 3, 3, 3, 1 (decided here or by the worker's batch helper)
+    # 10 lines: chunks of 3, 3, 3, 1
     application = create_app({"DATABASE_URL": db_url, "BATCH_CHUNK_LINES": 3})
     yield application
-    application.extensions[batch_helper.EXTENSION].stop()
     application.extensions["utomlans.storage"].close()
 
 

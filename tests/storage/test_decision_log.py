@@ -8,12 +8,12 @@ import pytest
 
 from api.storage.decision_log import decode_cursor
 
-from .helpers import contact, pending
+from .helpers import contact, pending, record
 
 
 def test_a_recorded_decision_can_be_read_back_whole(storage):
     entry = pending(contact())
-    [answer] = storage.decisions.record([entry])
+    [answer] = record(storage, [entry])
     assert answer["decision_id"] == entry.decision_id
     stored = storage.decisions.get(entry.decision_id)
     assert stored["verdict"] == answer
@@ -33,7 +33,7 @@ def test_stored_json_is_text_in_the_database_with_swedish_letters_intact(storage
     databases, with the explanations' å, ä and ö as written (SQLite gets them as UTF-8 bytes cast
     to TEXT in SQL)."""
     entry = pending(contact("c-å", claimed_amount_sek="500.00"))
-    [answer] = storage.decisions.record([entry])
+    [answer] = record(storage, [entry])
     assert any(letter in answer["explanation"]["sv"] for letter in "åäö")
     with storage.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
@@ -49,7 +49,7 @@ def test_stored_json_is_text_in_the_database_with_swedish_letters_intact(storage
 
 def test_patient_age_is_stored_as_its_age_group_and_sex_is_kept(storage):
     entry = pending(contact(patient={"age": 34, "sex": "female"}))
-    storage.decisions.record([entry])
+    record(storage, [entry])
     stored = storage.decisions.get(entry.decision_id)
     assert stored["contact"]["patient"] == {"age": "19-39", "sex": "female"}
     assert "34" not in str(stored["contact"])
@@ -60,9 +60,9 @@ def test_patient_age_is_stored_as_its_age_group_and_sex_is_kept(storage):
 
 def test_an_identical_contact_sent_again_gets_the_original_decision(storage):
     first = pending(contact())
-    [original] = storage.decisions.record([first])
+    [original] = record(storage, [first])
     later = pending(contact(), at=datetime.now(UTC) + timedelta(seconds=5))
-    [again] = storage.decisions.record([later])
+    [again] = record(storage, [later])
     assert again["decision_id"] == first.decision_id
     assert again["evaluated_at"] == original["evaluated_at"]
     assert storage.decisions.get(later.decision_id) is None
@@ -71,17 +71,17 @@ def test_an_identical_contact_sent_again_gets_the_original_decision(storage):
 
 def test_other_content_for_the_same_contact_supersedes_the_latest_decision(storage):
     first = pending(contact())
-    storage.decisions.record([first])
+    record(storage, [first])
     second = pending(contact(claimed_amount_sek="400.00"))
-    [answer] = storage.decisions.record([second])
+    [answer] = record(storage, [second])
     assert answer["supersedes"] == first.decision_id
     third = pending(contact(claimed_amount_sek="300.00"))
-    [answer3] = storage.decisions.record([third])
+    [answer3] = record(storage, [third])
     assert answer3["supersedes"] == second.decision_id
     assert storage.decisions.get(third.decision_id)["supersedes"] == second.decision_id
     # The same contact_id in another home region is another contact.
     other = pending(contact(home_region="24"))
-    [answer4] = storage.decisions.record([other])
+    [answer4] = record(storage, [other])
     assert "supersedes" not in answer4
 
 
@@ -90,7 +90,7 @@ def test_a_batch_is_stored_in_order_with_repeats_and_supersessions_inside_it(sto
     a_again = pending(contact("a"))
     a_changed = pending(contact("a", claimed_amount_sek="100.00"))
     b = pending(contact("b"))
-    answers = storage.decisions.record([a, a_again, a_changed, b])
+    answers = record(storage, [a, a_again, a_changed, b])
     assert answers[0]["decision_id"] == a.decision_id
     assert answers[1]["decision_id"] == a.decision_id
     assert answers[2]["decision_id"] == a_changed.decision_id
@@ -108,7 +108,7 @@ def test_concurrent_identical_submissions_produce_exactly_one_decision(storage):
     def submit(n):
         try:
             start.wait(timeout=10)
-            results[n] = storage.decisions.record(entries[n])
+            results[n] = record(storage, entries[n])
         except Exception as exc:  # reported below
             errors.append(exc)
 
@@ -132,7 +132,7 @@ def test_decisions_are_listed_by_filter_with_cursor_pagination(storage):
         region = "25" if i % 2 == 0 else "24"
         entries.append(pending(contact(f"p-{i:02d}", home_region=region), at=base + timedelta(minutes=i)))
     for entry in entries:
-        storage.decisions.record([entry])
+        record(storage, [entry])
 
     seen, cursor = [], None
     for _ in range(10):
@@ -169,27 +169,3 @@ def test_supersedes_is_added_to_the_serialised_verdict_as_a_dict_would_be():
     assert spliced == orjson.dumps(dict(body, supersedes="d-1"))
     with pytest.raises(ValueError):
         with_supersedes(b"[1]", "d-1")
-
-
-def test_the_postgresql_copy_types_are_the_columns_own():
-    """Except for the JSON text sent as its UTF-8 bytes (bytea's binary form), which the server
-    reads with the text column's own input."""
-    from sqlalchemy.dialects import postgresql
-
-    from api.storage.decision_log import _COLUMNS, _POSTGRESQL_TYPES, _TEXT_FROM_BYTES
-    from api.storage.tables import decisions
-
-    names = {
-        "VARCHAR": "varchar",
-        "TEXT": "text",
-        "DATE": "date",
-        "BIGINT": "int8",
-        "TIMESTAMP WITH TIME ZONE": "timestamptz",
-    }
-    dialect = postgresql.dialect()
-    declared = [
-        names[decisions.c[name].type.compile(dialect=dialect).split("(")[0]] for name in _COLUMNS
-    ]
-    pairs = list(zip(_COLUMNS, _POSTGRESQL_TYPES, strict=True))
-    assert ["text" if name in _TEXT_FROM_BYTES else kind for name, kind in pairs] == declared
-    assert {name for name, kind in pairs if kind == "bytea"} == set(_TEXT_FROM_BYTES)

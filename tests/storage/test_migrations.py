@@ -11,7 +11,7 @@ from api.storage.migrate import alembic_config, current_revision, upgrade
 from api.storage.tables import metadata
 
 from .gunicorn_server import running_gunicorn
-from .helpers import contact, pending
+from .helpers import contact, pending, record
 
 
 def test_migrations_match_the_tables_and_run_twice(db_url):
@@ -43,15 +43,15 @@ def test_0003_keeps_every_stored_decision_and_one_row_per_identical_contact(db_u
         upgrade(engine, "0002")
         storage = Storage(engine)
         entries = [pending(contact(f"m-{i}")) for i in range(5)]
-        storage.decisions.record(entries)
+        record(storage, entries)
         upgrade(engine)
         assert current_revision(engine) == "0003"
         assert storage.decisions.count() == 5
         again = pending(contact("m-2"))  # identical content: the stored decision comes back
-        [answer] = storage.decisions.record([again])
+        [answer] = record(storage, [again])
         assert answer["decision_id"] == entries[2].decision_id
         changed = pending(contact("m-2", claimed_amount_sek="10.00"))
-        assert storage.decisions.record([changed])[0]["supersedes"] == entries[2].decision_id
+        assert record(storage, [changed])[0]["supersedes"] == entries[2].decision_id
         with engine.begin() as conn, pytest.raises(IntegrityError):  # the index itself refuses a copy
             conn.exec_driver_sql(
                 "INSERT INTO decisions (decision_id, idem_key, contact_id, home_region, contact_date, "
