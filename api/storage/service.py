@@ -7,9 +7,10 @@
 import logging
 import os
 
-import rules
 from flask import Flask, current_app, request
 from sqlalchemy import exc as sa_exc
+
+import rules
 
 from .. import readiness
 from ..problem import problem
