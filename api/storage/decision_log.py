@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import orjson
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import ARRAY, and_, any_, bindparam, func, insert, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -164,7 +165,7 @@ class Transaction:
         c = decisions.c
         rows = self._conn.execute(
             select(c.contact_id, c.home_region, c.idem_key, c.seq, c.decision_id).where(
-                c.contact_id.in_(contact_ids)
+                self._one_of(c.contact_id, contact_ids)
             )
         ).all()
         newest: dict[tuple[str, str], tuple[int, str]] = {}
@@ -178,21 +179,29 @@ class Transaction:
         stored = {}
         if repeats:
             query = select(c.idem_key, c.verdict).where(
-                c.contact_id.in_(contact_ids), c.idem_key.in_(repeats)
+                self._one_of(c.contact_id, contact_ids), self._one_of(c.idem_key, repeats)
             )
             stored = {idem_key: verdict.encode() for idem_key, verdict in self._conn.execute(query)}
         return stored, {key: decision_id for key, (_, decision_id) in newest.items()}
 
+    def _one_of(self, column, values: set[str]):
+        """`column` is one of `values`. On PostgreSQL one array parameter (= ANY): a chunk's 500
+        values as 500 parameters are parsed and planned anew for every chunk."""
+        if self._postgresql:
+            return column == any_(bindparam(None, sorted(values), type_=ARRAY(column.type), unique=True))
+        return column.in_(values)
+
     def _insert(self, rows: list[dict]) -> None:
-        """PostgreSQL: COPY (a unique violation fails the whole COPY as IntegrityError, and record()
-        redoes the call). SQLite: one executemany INSERT."""
+        """PostgreSQL: binary COPY (a unique violation fails the whole COPY as IntegrityError, and
+        record() redoes the call). SQLite: one executemany INSERT."""
         if not self._postgresql:
             self._conn.execute(insert(decisions), rows)
             return
         columns = list(rows[0])
         cursor = self._conn.connection.driver_connection.cursor()
         try:
-            with cursor.copy(f"COPY decisions ({', '.join(columns)}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY decisions ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types([_postgresql_type(column) for column in columns])
                 for row in rows:
                     copy.write_row([row[column] for column in columns])
         except self._conn.dialect.loaded_dbapi.Error as exc:
@@ -221,6 +230,11 @@ def _row(entry: Pending, supersedes: str | None, verdict_text: bytes) -> dict:
         "client": entry.client,
         "supersedes": supersedes,
     }
+
+
+def _postgresql_type(column: str) -> str:
+    """The column's type as binary COPY needs it named ("varchar", "timestamp with time zone")."""
+    return decisions.c[column].type.compile(dialect=postgresql.dialect()).split("(")[0].lower()
 
 
 def _utc(moment: datetime) -> datetime:
