@@ -16,7 +16,7 @@ from .contracts import Contract, ContractBook
 from .digest import digest_of
 from .errors import PolicyError
 from .explain import PLACEHOLDERS
-from .facts import FACTS
+from .facts import FACTS, PARAMETERS
 from .money import parse_sek
 from .policy import (
     Catalogue,
@@ -84,7 +84,7 @@ class _Doc:
 
     def money(self, value, path) -> int:
         if isinstance(value, float):
-            self.fail(path, "write money as a quoted string such as \"500.00\", never a float")
+            self.fail(path, 'write money as a quoted string such as "500.00", never a float')
         if isinstance(value, (int, str)) and not isinstance(value, bool):
             text = str(value)
             if text.startswith("-"):
@@ -166,7 +166,7 @@ def _load_national(doc, sources) -> tuple[tuple[NationalPeriod, ...], date]:
     if doc.data.get("layer") != "national":
         doc.fail("layer", "expected 'national'")
     covers_from = doc.date(doc.data, "covers_from", "")
-    allowed = ("digital_tariff_sek", "telephone_reimbursed", "invoice_limit_months")
+    allowed = PARAMETERS["national"]
     periods = []
     for path, pid, start, end, body in _periods(doc):
         params = _parameters(doc, body, path, sources, allowed)
@@ -232,7 +232,7 @@ def _load_regional(doc, sources) -> tuple[str, tuple[RegionalPeriod, ...]]:
     region = doc.get(doc.data, "home_region", "", str)
     if region not in REGIONS:
         doc.fail("home_region", f"not a region code in use: {region!r}")
-    allowed = ("referral_required_specialties", "digital_stop")
+    allowed = PARAMETERS["regional"]
     periods = []
     for path, pid, start, end, body in _periods(doc):
         params = _parameters(doc, body, path, sources, allowed)
@@ -270,7 +270,7 @@ def contract_from_dict(body: dict, fail) -> Contract:
         if prof not in PROFESSIONS:
             fail(f"tariff_sek.{prof}", f"unknown profession (known: {', '.join(PROFESSIONS)})")
         if isinstance(amount, float) or isinstance(amount, bool):
-            fail(f"tariff_sek.{prof}", "write money as a quoted string such as \"450.00\"")
+            fail(f"tariff_sek.{prof}", 'write money as a quoted string such as "450.00"')
         if str(amount).startswith("-"):
             fail(f"tariff_sek.{prof}", f"negative money: {amount}")
         try:
