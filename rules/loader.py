@@ -11,6 +11,7 @@ from types import MappingProxyType
 import yaml
 
 from .analysis import analyse
+from .citations import rule_cites_a_parameter
 from .compiler import compile_rules
 from .contracts import Contract, ContractBook
 from .digest import digest_of
@@ -370,6 +371,14 @@ def _load_rules(doc, sources, catalogue_reasons, catalogue_flags) -> tuple[Rule,
         basis = doc.get(body, "legal_basis", path, list)
         for j, sid in enumerate(basis):
             _source_ref(doc, sources, sid, f"{path}.legal_basis[{j}]")
+        if not basis and not rule_cites_a_parameter(when):
+            cited = ", ".join(name for name, fact in FACTS.items() if fact.parameter)
+            doc.fail(
+                f"{path}.legal_basis",
+                f"rule {reason} has no legal basis: cite source ids, or test a fact whose dated "
+                f"parameter cites its source for the period in force ({cited}) with a value that "
+                "only such a period or contract gives",
+            )
         rules.append(Rule(i + 1, reason, decision, when, amount, tuple(flags), tuple(basis)))
     if not rules:
         doc.fail("rules", "no rules")
