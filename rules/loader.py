@@ -409,16 +409,30 @@ def _texts(doc, body, key, path):
     return MappingProxyType(dict(texts))
 
 
+# A reason's legal basis is stated once, on its rule (eligibility.yaml); a flag is no rule, so the
+# catalogue states its legal basis.
+_CATALOGUE_KEYS = {"reasons": ("title", "explanation"), "flags": ("title", "explanation", "legal_basis")}
+
+
 def _load_catalogue(doc, sources) -> Catalogue:
     sections = {}
-    for section in ("reasons", "flags"):
+    for section, keys in _CATALOGUE_KEYS.items():
         entries = {}
         for code, body in doc.get(doc.data, section, "", dict).items():
             path = f"{section}.{code}"
             _texts(doc, body, "title", path)
             _texts(doc, body, "explanation", path)
-            for j, sid in enumerate(doc.get(body, "legal_basis", path, list)):
-                _source_ref(doc, sources, sid, f"{path}.legal_basis[{j}]")
+            for key in body:
+                if key == "legal_basis" and key not in keys:
+                    doc.fail(
+                        f"{path}.{key}",
+                        "a reason's legal basis is stated once, on its rule in eligibility.yaml",
+                    )
+                if key not in keys:
+                    doc.fail(f"{path}.{key}", f"unknown key (known: {', '.join(keys)})")
+            if "legal_basis" in keys:
+                for j, sid in enumerate(doc.get(body, "legal_basis", path, list)):
+                    _source_ref(doc, sources, sid, f"{path}.legal_basis[{j}]")
             entries[code] = MappingProxyType(dict(body))
         sections[section] = MappingProxyType(entries)
     amounts = {}

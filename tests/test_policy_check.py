@@ -318,6 +318,22 @@ MUTATIONS = [
         "missing",
     ),
     (
+        "reason-legal-basis-stated-in-the-catalogue-too",
+        CATALOGUE,
+        lambda d: d["reasons"]["TELEPHONE_NOT_REIMBURSED"].update(legal_basis=["skr-2019-06-14"]),
+        CATALOGUE,
+        "reasons.TELEPHONE_NOT_REIMBURSED.legal_basis",
+        "stated once, on its rule in eligibility.yaml",
+    ),
+    (
+        "unknown-key-in-a-catalogue-reason",
+        CATALOGUE,
+        lambda d: d["reasons"]["IN_REGION"].update(note="x"),
+        CATALOGUE,
+        "reasons.IN_REGION.note",
+        "unknown key",
+    ),
+    (
         "contract-unknown-profession",
         CONTRACTS,
         lambda d: d["contracts"][0]["tariff_sek"].update(surgeon="900.00"),
