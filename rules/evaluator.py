@@ -3,9 +3,9 @@
 from collections.abc import Iterable, Iterator
 
 from .amount import settle
+from .citations import cited_parameters, contract_ref
 from .contact import Contact
 from .errors import InvalidContact
-from .facts import FACTS
 from .policy import Policy
 from .validation import parse_contact
 from .verdict import Verdict
@@ -66,43 +66,33 @@ def evaluate_many(contacts: Iterable[dict], policy: Policy) -> Iterator[Verdict 
 
 
 def _basis(policy, index, nat, reg, contract, flags, kind):
-    """Legal basis and assumed values a verdict rests on; memoised per combination of layers."""
+    """Legal basis and assumed values a verdict rests on; memoised per combination of layers.
+    The rule's own legal basis, then the source of each parameter it rests on for the period in
+    force (rules/citations.py, which GET /v1/reasons lists too), then the raised flags' basis."""
     key = ("basis", index, nat.id, reg.id if reg else None, contract.id if contract else None, flags, kind)
     cached = policy._cache.get(key)
     if cached is not None:
         return cached
     rule = policy.rules[index]
-    catalogue = policy.catalogue
-    used = [name for name, _ in rule.when]
-    for flag in rule.flags:
-        if flag.flag in flags:
-            used.extend(name for name, _ in flag.when)
     parameters = []
-    for name in used:
-        fact = FACTS[name]
-        period = nat if fact.layer == "national" else reg if fact.layer == "regional" else None
+    cite_contract = False
+    for cited in cited_parameters(rule):
+        if not cited.applies(flags, kind):
+            continue
+        if cited.layer == "contracts":
+            cite_contract = contract is not None
+            continue
+        period = nat if cited.layer == "national" else reg
         if period is not None:
-            parameters.append((period, period.parameters[fact.parameter]))
-    if kind == "digital_tariff":
-        parameters.append((nat, nat.parameters["digital_tariff_sek"]))
+            parameters.append((period, period.parameters[cited.parameter]))
 
     source_ids = list(rule.legal_basis)
     source_ids.extend(param.source for _, param in parameters)
     for flag in flags:
-        source_ids.extend(catalogue.flags[flag]["legal_basis"])
-    refs = []
-    seen = set()
-    for sid in source_ids:
-        if sid not in seen:
-            seen.add(sid)
-            refs.append(policy.sources[sid].to_dict())
-    if contract is not None and rule.amount == "contract":
-        source = policy.sources.get(contract.source)
-        refs.append(
-            source.to_dict()
-            if source
-            else {"ref": f"Avtal {contract.id}: {contract.source}".rstrip(": "), "url": None}
-        )
+        source_ids.extend(policy.catalogue.flags[flag]["legal_basis"])
+    refs = [policy.sources[sid].to_dict() for sid in dict.fromkeys(source_ids)]
+    if cite_contract:
+        refs.append(contract_ref(policy, contract))
     assumptions = tuple(
         dict.fromkeys(f"{period.id}: {param.name}" for period, param in parameters if param.assumption)
     )

@@ -11,12 +11,13 @@ from types import MappingProxyType
 import yaml
 
 from .analysis import analyse
+from .citations import rule_cites_a_parameter
 from .compiler import compile_rules
 from .contracts import Contract, ContractBook
 from .digest import digest_of
 from .errors import PolicyError
 from .explain import PLACEHOLDERS
-from .facts import FACTS
+from .facts import FACTS, PARAMETERS
 from .money import parse_sek
 from .policy import (
     Catalogue,
@@ -84,7 +85,7 @@ class _Doc:
 
     def money(self, value, path) -> int:
         if isinstance(value, float):
-            self.fail(path, "write money as a quoted string such as \"500.00\", never a float")
+            self.fail(path, 'write money as a quoted string such as "500.00", never a float')
         if isinstance(value, (int, str)) and not isinstance(value, bool):
             text = str(value)
             if text.startswith("-"):
@@ -166,7 +167,7 @@ def _load_national(doc, sources) -> tuple[tuple[NationalPeriod, ...], date]:
     if doc.data.get("layer") != "national":
         doc.fail("layer", "expected 'national'")
     covers_from = doc.date(doc.data, "covers_from", "")
-    allowed = ("digital_tariff_sek", "telephone_reimbursed", "invoice_limit_months")
+    allowed = PARAMETERS["national"]
     periods = []
     for path, pid, start, end, body in _periods(doc):
         params = _parameters(doc, body, path, sources, allowed)
@@ -232,7 +233,7 @@ def _load_regional(doc, sources) -> tuple[str, tuple[RegionalPeriod, ...]]:
     region = doc.get(doc.data, "home_region", "", str)
     if region not in REGIONS:
         doc.fail("home_region", f"not a region code in use: {region!r}")
-    allowed = ("referral_required_specialties", "digital_stop")
+    allowed = PARAMETERS["regional"]
     periods = []
     for path, pid, start, end, body in _periods(doc):
         params = _parameters(doc, body, path, sources, allowed)
@@ -270,7 +271,7 @@ def contract_from_dict(body: dict, fail) -> Contract:
         if prof not in PROFESSIONS:
             fail(f"tariff_sek.{prof}", f"unknown profession (known: {', '.join(PROFESSIONS)})")
         if isinstance(amount, float) or isinstance(amount, bool):
-            fail(f"tariff_sek.{prof}", "write money as a quoted string such as \"450.00\"")
+            fail(f"tariff_sek.{prof}", 'write money as a quoted string such as "450.00"')
         if str(amount).startswith("-"):
             fail(f"tariff_sek.{prof}", f"negative money: {amount}")
         try:
@@ -370,6 +371,14 @@ def _load_rules(doc, sources, catalogue_reasons, catalogue_flags) -> tuple[Rule,
         basis = doc.get(body, "legal_basis", path, list)
         for j, sid in enumerate(basis):
             _source_ref(doc, sources, sid, f"{path}.legal_basis[{j}]")
+        if not basis and not rule_cites_a_parameter(when):
+            cited = ", ".join(name for name, fact in FACTS.items() if fact.parameter)
+            doc.fail(
+                f"{path}.legal_basis",
+                f"rule {reason} has no legal basis: cite source ids, or test a fact whose dated "
+                f"parameter cites its source for the period in force ({cited}) with a value that "
+                "only such a period or contract gives",
+            )
         rules.append(Rule(i + 1, reason, decision, when, amount, tuple(flags), tuple(basis)))
     if not rules:
         doc.fail("rules", "no rules")
@@ -400,16 +409,30 @@ def _texts(doc, body, key, path):
     return MappingProxyType(dict(texts))
 
 
+# A reason's legal basis is stated once, on its rule (eligibility.yaml); a flag is no rule, so the
+# catalogue states its legal basis.
+_CATALOGUE_KEYS = {"reasons": ("title", "explanation"), "flags": ("title", "explanation", "legal_basis")}
+
+
 def _load_catalogue(doc, sources) -> Catalogue:
     sections = {}
-    for section in ("reasons", "flags"):
+    for section, keys in _CATALOGUE_KEYS.items():
         entries = {}
         for code, body in doc.get(doc.data, section, "", dict).items():
             path = f"{section}.{code}"
             _texts(doc, body, "title", path)
             _texts(doc, body, "explanation", path)
-            for j, sid in enumerate(doc.get(body, "legal_basis", path, list)):
-                _source_ref(doc, sources, sid, f"{path}.legal_basis[{j}]")
+            for key in body:
+                if key == "legal_basis" and key not in keys:
+                    doc.fail(
+                        f"{path}.{key}",
+                        "a reason's legal basis is stated once, on its rule in eligibility.yaml",
+                    )
+                if key not in keys:
+                    doc.fail(f"{path}.{key}", f"unknown key (known: {', '.join(keys)})")
+            if "legal_basis" in keys:
+                for j, sid in enumerate(doc.get(body, "legal_basis", path, list)):
+                    _source_ref(doc, sources, sid, f"{path}.legal_basis[{j}]")
             entries[code] = MappingProxyType(dict(body))
         sections[section] = MappingProxyType(entries)
     amounts = {}

@@ -16,6 +16,8 @@ import yaml
 
 import rules
 from rules.__main__ import main as cli
+from rules.citations import rule_cites_a_parameter
+from rules.facts import FACTS
 from rules.loader import POLICY_DIR
 
 BROKEN_DIR = Path(__file__).parent / "broken_policies"
@@ -242,6 +244,32 @@ MUTATIONS = [
         "unknown source 'hsl-9-9'",
     ),
     (
+        "rule-without-legal-basis-testing-no-cited-parameter",
+        RULES,
+        lambda d: _rule(d, "ACUTE_CARE").update(legal_basis=[]),
+        RULES,
+        "rules[3].legal_basis",
+        "rule ACUTE_CARE has no legal basis",
+    ),
+    (
+        # A stop of `none` is also what a region without a regional period gets: nothing to cite.
+        "rule-without-legal-basis-whose-test-holds-without-a-regional-period",
+        RULES,
+        lambda d: _rule(d, "DIGITAL_NOT_CONTRACTED").update(when={"digital_stop": ["none", "enforce"]}),
+        RULES,
+        "rules[12].legal_basis",
+        "rule DIGITAL_NOT_CONTRACTED has no legal basis",
+    ),
+    (
+        # The advisory flag cites the stop only when raised; the rule applies without it.
+        "catch-all-without-legal-basis-citing-only-through-a-flag",
+        RULES,
+        lambda d: _rule(d, "DIGITAL_TARIFF").update(legal_basis=[]),
+        RULES,
+        "rules[13].legal_basis",
+        "rule DIGITAL_TARIFF has no legal basis",
+    ),
+    (
         "paying-rule-without-amount",
         RULES,
         lambda d: _rule(d, "ACUTE_CARE").pop("amount"),
@@ -288,6 +316,22 @@ MUTATIONS = [
         CATALOGUE,
         "reasons.ACUTE_CARE.explanation.sv",
         "missing",
+    ),
+    (
+        "reason-legal-basis-stated-in-the-catalogue-too",
+        CATALOGUE,
+        lambda d: d["reasons"]["TELEPHONE_NOT_REIMBURSED"].update(legal_basis=["skr-2019-06-14"]),
+        CATALOGUE,
+        "reasons.TELEPHONE_NOT_REIMBURSED.legal_basis",
+        "stated once, on its rule in eligibility.yaml",
+    ),
+    (
+        "unknown-key-in-a-catalogue-reason",
+        CATALOGUE,
+        lambda d: d["reasons"]["IN_REGION"].update(note="x"),
+        CATALOGUE,
+        "reasons.IN_REGION.note",
+        "unknown key",
     ),
     (
         "contract-unknown-profession",
@@ -376,6 +420,31 @@ def assert_rejected(directory: Path, file: str, key: str, words: str, capsys) ->
 def test_shipped_policy_passes_the_check(capsys):
     assert cli(["check"]) == 0
     assert "policy ok" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("reason", "fact"),
+    [
+        ("CONTRACTED_PROVIDER", "contracted"),
+        ("TELEPHONE_NOT_REIMBURSED", "telephone_reimbursed"),
+        ("DIGITAL_NOT_CONTRACTED", "digital_stop"),
+    ],
+)
+def test_shipped_rules_without_legal_basis_rest_on_a_cited_parameter(policy, reason, fact):
+    """The shipped rules with an empty legal_basis pass because the fact they test reads a dated
+    parameter (or contract) that cites its source; the same rule testing nothing would not."""
+    rule = next(rule for rule in policy.rules if rule.reason == reason)
+    assert rule.legal_basis == ()
+    assert fact in dict(rule.when) and FACTS[fact].cites(dict(rule.when)[fact])
+    assert rule_cites_a_parameter(rule.when)
+    assert not rule_cites_a_parameter(tuple(test for test in rule.when if test[0] != fact))
+
+
+def test_a_rule_without_legal_basis_passes_when_it_reads_a_cited_parameter(tmp_path):
+    directory = copy_policy(tmp_path)
+    edit(directory, RULES, lambda d: _rule(d, "INVOICE_TIME_BARRED").update(legal_basis=[]))
+    loaded = rules.load_policy(directory)
+    assert next(r for r in loaded.rules if r.reason == "INVOICE_TIME_BARRED").legal_basis == ()
 
 
 def test_unchanged_copy_passes_the_check(tmp_path):

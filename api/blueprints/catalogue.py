@@ -2,6 +2,7 @@
 
 from flask_smorest import Blueprint
 
+from rules.citations import CitedParameter, cited_parameters, periods_of
 from rules.policy import Period
 from rules.regions import REGIONS
 from rules.verdict import policy_ref
@@ -24,7 +25,10 @@ def _sources(policy, ids) -> list[dict]:
 @blp.doc(
     operationId="list_reasons",
     summary="Reason and flag codes",
-    description="Every reason a verdict can give, in rule order, and every flag.",
+    description="Every reason a verdict can give, in rule order, and every flag. A reason's "
+    "`legal_basis` is its rule's own, cited by every verdict with that reason; `cited_parameters` are "
+    "the dated parameters (and contracts) whose source a verdict also cites for the period in force, "
+    "listed with their source per period, so the same reason can cite different sources on different dates.",
 )
 @blp.response(200, CatalogueSchema)
 def get_reasons():
@@ -37,7 +41,8 @@ def get_reasons():
             "decision": rule.decision,
             "title": dict(catalogue.reasons[rule.reason]["title"]),
             "explanation_template": dict(catalogue.reasons[rule.reason]["explanation"]),
-            "legal_basis": _sources(policy, catalogue.reasons[rule.reason]["legal_basis"]),
+            "legal_basis": _sources(policy, rule.legal_basis),
+            "cited_parameters": [_cited(policy, cited) for cited in cited_parameters(rule)],
         }
         for rule in policy.rules
     ]
@@ -51,6 +56,30 @@ def get_reasons():
         for code, entry in catalogue.flags.items()
     ]
     return json_response({"reasons": reasons, "flags": flags})
+
+
+def _cited(policy, cited: CitedParameter) -> dict:
+    periods = periods_of(policy, cited)
+    return {
+        "layer": cited.layer,
+        "parameter": cited.parameter,
+        "fact": cited.fact,
+        "only_with_flag": cited.flag,
+        "only_with_amount": cited.amount,
+        "sources": None
+        if periods is None
+        else [
+            {
+                "period": period.id,
+                "home_region": getattr(period, "home_region", None),
+                "valid_from": period.valid_from.isoformat(),
+                "valid_to": period.valid_to.isoformat() if period.valid_to else None,
+                "value": param.value,
+                "source": _sources(policy, [param.source])[0],
+            }
+            for period, param in periods
+        ],
+    }
 
 
 @blp.route("/regions", methods=["GET"])

@@ -11,6 +11,64 @@ class SourceSchema(Schema):
     url = fields.String(required=True, allow_none=True)
 
 
+class PeriodSourceSchema(Schema):
+    period = fields.String(required=True, metadata={"example": "national-2017-05-01"})
+    home_region = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The region of a regional period; null: national"},
+    )
+    valid_from = fields.String(required=True, metadata={"example": "2017-05-01"})
+    valid_to = fields.String(
+        required=True, allow_none=True, metadata={"description": "inclusive; null: open"}
+    )
+    value = fields.Raw(
+        required=True,
+        metadata={"description": "The parameter's value in the period, as written in the policy data"},
+    )
+    source = fields.Nested(SourceSchema, required=True)
+
+
+class CitedParameterSchema(Schema):
+    layer = fields.String(required=True, metadata={"example": "national"})
+    parameter = fields.String(
+        required=True,
+        metadata={
+            "description": "The parameter whose source is cited; `contract` (layer contracts): the contract "
+            "found for the provider, cited by its own source",
+            "example": "telephone_reimbursed",
+        },
+    )
+    fact = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The fact of the rule's condition that reads it; null when the amount does"},
+    )
+    only_with_flag = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Cited only when the verdict raises this flag"},
+    )
+    only_with_amount = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Cited only when the amount is of this kind (digital_tariff: a remote "
+            "contact capped by the national digital tariff)"
+        },
+    )
+    sources = fields.List(
+        fields.Nested(PeriodSourceSchema),
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The parameter's source in each period; a verdict cites the one in force on its "
+            "contact date (for its home region). Null for contracts: each cites its own source "
+            "(GET /v1/policies lists the contracts in force)."
+        },
+    )
+
+
 class ReasonSchema(Schema):
     code = fields.String(required=True, metadata={"example": "DIGITAL_NOT_CONTRACTED"})
     rule = fields.Integer(
@@ -21,7 +79,20 @@ class ReasonSchema(Schema):
     explanation_template = fields.Nested(
         TextSchema, required=True, metadata={"description": "Filled in per verdict with its numbers"}
     )
-    legal_basis = fields.List(fields.Nested(SourceSchema), required=True)
+    legal_basis = fields.List(
+        fields.Nested(SourceSchema),
+        required=True,
+        metadata={
+            "description": "The rule's own legal basis (eligibility.yaml), cited by every verdict with it"
+        },
+    )
+    cited_parameters = fields.List(
+        fields.Nested(CitedParameterSchema),
+        required=True,
+        metadata={
+            "description": "Dated parameters whose source for the period in force a verdict also cites"
+        },
+    )
 
 
 class FlagSchema(Schema):
