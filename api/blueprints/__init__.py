@@ -9,7 +9,13 @@ from flask_smorest import Api
 from . import catalogue, contracts, decisions, docs, health, metrics, simulations, verdicts
 
 DOCUMENTED = (
-    verdicts.blp, decisions.blp, contracts.blp, catalogue.blp, health.blp, metrics.blp, simulations.blp
+    verdicts.blp,
+    decisions.blp,
+    contracts.blp,
+    catalogue.blp,
+    health.blp,
+    metrics.blp,
+    simulations.blp,
 )
 UNDOCUMENTED = (docs.blp,)
 

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from rules.loader import contract_from_dict
 from rules.money import format_sek
+from rules.text import has_control_characters
 
 from .. import examples
 from ..auth import current_client
@@ -48,6 +49,13 @@ def _conflict(exc: ContractConflict):
     return ProblemError(409, str(exc), errors={"conflicts_with": [exc.other_id]} if exc.other_id else None)
 
 
+def _unknown_id(contract_id: str) -> None:
+    """404 for an id no contract can have (control characters are refused in every id, and
+    PostgreSQL cannot even compare a NUL): not looked up."""
+    if has_control_characters(contract_id):
+        raise _not_found(contract_id)
+
+
 def _not_found(contract_id: str):
     return ProblemError(404, f"No contract {contract_id!r}.")
 
@@ -83,6 +91,7 @@ def create_contract(body):
 @blp.response(200, ContractSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_contract(contract_id):
+    _unknown_id(contract_id)
     try:
         return json_response(current_storage().contracts.get(contract_id))
     except ContractNotFound:
@@ -96,6 +105,7 @@ def get_contract(contract_id):
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def replace_contract(body, contract_id):
+    _unknown_id(contract_id)
     if body.get("id", contract_id) != contract_id:
         raise ProblemError(
             422,
@@ -116,6 +126,7 @@ def replace_contract(body, contract_id):
 @blp.response(204)
 @blp.alt_response(404, response="NOT_FOUND")
 def delete_contract(contract_id):
+    _unknown_id(contract_id)
     try:
         current_storage().contracts.delete(contract_id, current_client())
     except ContractNotFound:
@@ -130,6 +141,7 @@ def delete_contract(contract_id):
 @blp.response(200, AuditListSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def contract_audit(contract_id):
+    _unknown_id(contract_id)
     items = current_storage().contracts.audit(contract_id)
     if not items:
         raise _not_found(contract_id)

@@ -5,6 +5,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from rules.schema import Money, RegionCode, StrictBoolean, StrictDate
 from rules.vocabulary import PROFESSIONS
 
+from .text_field import Text
+
 CONTRACT_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
@@ -23,7 +25,7 @@ class ContractBodySchema(Schema):
         },
     )
     home_region = RegionCode(required=True)
-    provider_id = fields.String(
+    provider_id = Text(
         required=True, validate=validate.Length(1, 64), metadata={"example": "SE2321000230-KRY"}
     )
     valid_from = StrictDate(required=True)
@@ -40,9 +42,7 @@ class ContractBodySchema(Schema):
             "example": {"physician": "450.00"},
         },
     )
-    source = fields.String(
-        required=True, validate=validate.Length(1, 200), metadata={"example": "Avtal Dnr 123-2024"}
-    )
+    source = Text(required=True, validate=validate.Length(1, 200), metadata={"example": "Avtal Dnr 123-2024"})
     fictitious = StrictBoolean(required=True, metadata={"description": "Say whether the contract is real"})
 
     @validates_schema
@@ -78,7 +78,7 @@ class ContractQuerySchema(Schema):
         unknown = RAISE
 
     home_region = RegionCode()
-    provider_id = fields.String(validate=validate.Length(1, 64))
+    provider_id = Text(validate=validate.Length(1, 64))
 
 
 class AuditEntrySchema(Schema):

@@ -2,6 +2,8 @@
 
 from flask_smorest import Blueprint
 
+from rules.text import has_control_characters
+
 from ..json_io import json_response
 from ..problem import ProblemError
 from ..storage.service import current_storage
@@ -40,7 +42,9 @@ def find_decisions(cursor=None, limit=100, **filters):
 @blp.response(200, DecisionRecordSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_decision(decision_id):
-    record = current_storage().decisions.get(decision_id) if len(decision_id) <= 36 else None
+    # An id no decision can have (over 36 characters, control characters) is not looked up.
+    possible = len(decision_id) <= 36 and not has_control_characters(decision_id)
+    record = current_storage().decisions.get(decision_id) if possible else None
     if record is None:
         raise ProblemError(404, f"No decision {decision_id!r}.")
     return json_response(record)

@@ -7,6 +7,7 @@ from rules.schema import StrictDate
 from rules.vocabulary import DECISIONS
 
 from ..storage.decision_log import MAX_PAGE
+from .text_field import Text
 from .verdicts_schemas import IssuedVerdictSchema
 
 
@@ -18,7 +19,7 @@ class DecisionQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    contact_id = fields.String(validate=validate.Length(1, 64))
+    contact_id = Text(validate=validate.Length(1, 64))
     home_region = fields.String(validate=validate.OneOf(tuple(REGIONS)))
     reason = fields.String(
         validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{0,63}$"), metadata={"example": "DIGITAL_TARIFF"}
@@ -28,7 +29,7 @@ class DecisionQuerySchema(Schema):
     evaluated_to = AwareDateTime(metadata={"description": "evaluated_at at or before (inclusive)"})
     contact_date_from = StrictDate(metadata={"description": "contact_date on or after (inclusive)"})
     contact_date_to = StrictDate(metadata={"description": "contact_date on or before (inclusive)"})
-    cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
+    cursor = Text(metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(
         load_default=100, validate=validate.Range(1, MAX_PAGE), metadata={"description": f"1-{MAX_PAGE}"}
     )
@@ -72,9 +73,7 @@ class DecisionRecordSchema(Schema):
     policy = fields.Nested(PolicyUsedSchema, required=True)
     contact = fields.Dict(
         required=True,
-        metadata={
-            "description": "The contact exactly as received, patient age reduced to its age group"
-        },
+        metadata={"description": "The contact exactly as received, patient age reduced to its age group"},
     )
     verdict = fields.Nested(
         IssuedVerdictSchema, required=True, metadata={"description": "The verdict as it was answered"}

@@ -4,14 +4,13 @@ import copy
 
 import pytest
 
-from api import create_app, examples
+from api import examples
 from tests.storage.gunicorn_server import running_gunicorn
 
 
 @pytest.fixture
-def app():
-    app = create_app({"TESTING": True})
-    return app
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

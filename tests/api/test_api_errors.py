@@ -1,10 +1,9 @@
 """Every error class answers RFC 9457 application/problem+json, and a 500 tells nothing inside."""
 
 import logging
+from urllib.parse import quote
 
 import pytest
-
-from api import create_app
 
 PROBLEM = "application/problem+json"
 
@@ -42,8 +41,8 @@ def test_wrong_method_is_405_with_allow(client):
     assert "POST" in response.headers["Allow"]
 
 
-def test_body_over_the_size_limit_is_413(contact):
-    client = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000}).test_client()
+def test_body_over_the_size_limit_is_413(make_app, contact):
+    client = make_app(MAX_CONTENT_LENGTH=1000).test_client()
     body = assert_problem(client.post("/v1/verdicts/batch", json={"contacts": [contact] * 10}), 413)
     assert body["title"] == "Content Too Large"
 
@@ -65,8 +64,8 @@ def test_invalid_query_is_422(client):
     assert set(body["errors"]) == {"home_region"}
 
 
-def test_unexpected_error_is_500_without_internals_and_logged(caplog):
-    app = create_app({"TESTING": True})
+def test_unexpected_error_is_500_without_internals_and_logged(make_app, caplog):
+    app = make_app()
 
     @app.route("/test-only/explode")
     def explode():
@@ -83,10 +82,10 @@ def test_unexpected_error_is_500_without_internals_and_logged(caplog):
     assert logged and logged[0].exc_info and "secret connection string" in str(logged[0].exc_info[1])
 
 
-def test_500_raised_as_http_error_is_a_problem_too():
+def test_500_raised_as_http_error_is_a_problem_too(make_app):
     from werkzeug.exceptions import InternalServerError
 
-    app = create_app({"TESTING": True})
+    app = make_app()
 
     @app.route("/test-only/abort")
     def abort_500():
@@ -95,3 +94,39 @@ def test_500_raised_as_http_error_is_a_problem_too():
     response = app.test_client().get("/test-only/abort")
     assert_problem(response, 500)
     assert "hunter2" not in response.get_data(as_text=True)
+
+
+CONTROL_CHARACTERS = ["\x00", "\t", "\n", "\x01", "\x1f", "\x7f"]
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS)
+def test_control_characters_in_a_path_or_query_parameter_are_404_or_422(client, character):
+    """PostgreSQL cannot even compare a NUL: such values never reach the database."""
+    quoted = quote(f"x{character}y")
+    assert_problem(client.get(f"/v1/decisions/{quoted}"), 404)
+    assert_problem(client.get(f"/v1/contracts/{quoted}"), 404)
+    assert_problem(client.get(f"/v1/contracts/{quoted}/audit"), 404)
+    assert_problem(client.delete(f"/v1/contracts/{quoted}"), 404)
+    for path in (f"/v1/decisions?contact_id={quoted}", f"/v1/decisions?cursor={quoted}"):
+        response = client.get(path)
+        assert_problem(response, 422)
+        assert "control characters" in str(response.get_json()["errors"])
+    assert_problem(client.get(f"/v1/contracts?provider_id={quoted}"), 422)
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS)
+@pytest.mark.parametrize("field", ["provider_id", "source"])
+def test_control_characters_in_a_contract_body_are_422_for_the_field(client, character, field):
+    body = {
+        "home_region": "25",
+        "provider_id": "SE2321000230-KRY",
+        "valid_from": "2023-01-01",
+        "tariff_sek": {"physician": "400.00"},
+        "source": "Avtal Dnr 99-2023",
+        "fictitious": True,
+    }
+    body[field] = f"a{character}b"
+    response = client.post("/v1/contracts", json=body)
+    assert_problem(response, 422)
+    assert list(response.get_json()["errors"]) == [field]
+    assert client.get("/v1/contracts?provider_id=SE2321000230-KRY").get_json()["items"] == []

@@ -3,7 +3,7 @@
 import time
 import uuid
 
-from api import create_app, issuing
+from api import issuing
 from api.readiness import add_readiness_check
 
 
@@ -22,8 +22,8 @@ def test_ready_lists_its_checks(client, policy):
     assert body["policy_rules_digest"] == policy.rules_digest
 
 
-def test_ready_is_503_when_a_check_fails_and_hides_the_message(caplog):
-    app = create_app({"TESTING": True})
+def test_ready_is_503_when_a_check_fails_and_hides_the_message(make_app, caplog):
+    app = make_app()
 
     def storage_down():
         raise ConnectionError("db.internal:5432 refused, password=hunter2")

@@ -133,10 +133,9 @@ def test_batch_verdicts_equal_single_verdicts(client, contact):
         assert {k: v for k, v in verdict.items() if k not in ("decision_id", "evaluated_at")} == expected
 
 
-def test_batch_spanning_several_chunks_keeps_order(contact):
-    from api import create_app
+def test_batch_spanning_several_chunks_keeps_order(make_app, contact):
 
-    client = create_app({"TESTING": True, "BATCH_CHUNK_LINES": 3, "BATCH_HELPER": False}).test_client()
+    client = make_app(BATCH_CHUNK_LINES=3).test_client()
     lines = _lines(contact, 11)
     lines[4] = {}
     body = client.post("/v1/verdicts/batch", json={"contacts": lines}).get_json()
@@ -185,10 +184,9 @@ def test_batch_of_the_wrong_shape_is_422(client, body, field):
     assert field in response.get_json()["errors"]
 
 
-def test_batch_over_the_line_limit_is_413(contact):
-    from api import create_app
+def test_batch_over_the_line_limit_is_413(make_app, contact):
 
-    client = create_app({"TESTING": True, "BATCH_MAX_LINES": 5}).test_client()
+    client = make_app(BATCH_MAX_LINES=5).test_client()
     assert client.post("/v1/verdicts/batch", json={"contacts": _lines(contact, 5)}).status_code == 200
     response = client.post("/v1/verdicts/batch", json={"contacts": _lines(contact, 6)})
     assert response.status_code == 413

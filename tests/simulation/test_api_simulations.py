@@ -2,7 +2,6 @@
 
 import pytest
 
-from api import create_app
 from api.auth import scope_for
 from rules.simulation.generator import GeneratorSpec, generate
 
@@ -10,8 +9,8 @@ ALL_MET = {"qualified_care": True, "strong_authentication": True, "journaled": T
 
 
 @pytest.fixture
-def client():
-    return create_app({"TESTING": True, "SIMULATION_MAX_CONTACTS": 5000}).test_client()
+def client(make_app):
+    return make_app(SIMULATION_MAX_CONTACTS=5000).test_client()
 
 
 def test_generated_year_under_three_scenarios(client):
