@@ -101,7 +101,7 @@ def run(database: str, args) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("databases", nargs="*", choices=DATABASES)
+    parser.add_argument("databases", nargs="*", metavar="database", help=" and/or ".join(DATABASES))
     parser.add_argument("--contacts", type=int, default=10_000, help="contacts per timed batch")
     parser.add_argument("--runs", type=int, default=5, help="timed batches")
     parser.add_argument("--warm-up", type=int, default=2, help="untimed batches first")
@@ -110,6 +110,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    for database in args.databases:
+        if database not in DATABASES:
+            parser.error(f"not a database: {database!r} (one of {', '.join(DATABASES)})")
     print(
         f"http_batch: every decision stored; gunicorn -c api/gunicorn.conf.py, "
         f"{args.workers or CONFIG_WORKERS} workers"

@@ -15,6 +15,7 @@ The benchmarks see the service only through HTTP and /proc: nothing here reaches
 import contextlib
 import http.client
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -47,6 +48,20 @@ class Server:
 
 
 @contextlib.contextmanager
+def _sigint_deferred():
+    """Hold back Ctrl-C (or run_all.py's SIGINT) until the block ends: interrupted half-way, initdb
+    would leave a cluster directory that nothing removes, pg_ctl a server that nothing stops."""
+    pending = []
+    previous = signal.signal(signal.SIGINT, lambda *_: pending.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
 def _database(kind: str, tmp: Path):
     """Yield the environment that points the service at a new, empty decision log."""
     if kind == "sqlite":
@@ -54,12 +69,15 @@ def _database(kind: str, tmp: Path):
     elif kind == "postgresql":
         if not pgserver.available():
             raise SystemExit(f"no PostgreSQL server binaries in {pgserver.PG_BIN}: cannot run on PostgreSQL")
-        cluster = pgserver.PrivatePostgres(fsync=True)
+        cluster = None
         try:
-            cluster.start()
+            with _sigint_deferred():  # initdb and pg_ctl start, each bounded in time, run to the end
+                cluster = pgserver.PrivatePostgres(fsync=True)
+                cluster.start()
             yield {"DATABASE_PATH": None, "DATABASE_URL": cluster.create_database("bench")}
         finally:
-            cluster.destroy()
+            if cluster is not None:
+                cluster.destroy()
     else:
         raise ValueError(f"not a database the benchmarks know: {kind!r} (one of {DATABASES})")
 
