@@ -24,7 +24,7 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from server import CONFIG_WORKERS, DATABASES, count_decisions, gunicorn, post_batch, status_mb  # noqa: E402
+from server import DATABASES, config_workers, count_decisions, gunicorn, post_batch, status_mb  # noqa: E402
 from synthetic_contacts import contacts  # noqa: E402
 
 GOAL_RATE = 10_000  # contacts/s
@@ -115,7 +115,7 @@ def main(argv=None) -> int:
             parser.error(f"not a database: {database!r} (one of {', '.join(DATABASES)})")
     print(
         f"http_batch: every decision stored; gunicorn -c api/gunicorn.conf.py, "
-        f"{args.workers or CONFIG_WORKERS} workers"
+        f"{args.workers or config_workers()} workers"
     )
     ok = True
     for database in args.databases or DATABASES:

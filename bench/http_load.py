@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from server import CONFIG_WORKERS, DATABASES, gunicorn  # noqa: E402
+from server import DATABASES, config_workers, gunicorn  # noqa: E402
 from synthetic_contacts import contacts  # noqa: E402
 
 GOAL_P99_MS = 50
@@ -147,7 +147,7 @@ def main(argv=None) -> int:
     print(
         f"http_load: wrk {args.connections} connections, {args.threads} threads, {args.duration} s per "
         f"endpoint, {args.rounds} rounds; gunicorn -c api/gunicorn.conf.py, "
-        f"{args.workers or CONFIG_WORKERS} workers, {args.database}"
+        f"{args.workers or config_workers()} workers, {args.database}"
     )
     rounds = []
     with gunicorn(args.database, workers=args.workers) as server:

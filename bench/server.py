@@ -16,6 +16,7 @@ import contextlib
 import http.client
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +34,21 @@ from tests.storage import pgserver  # noqa: E402
 from tests.storage.gunicorn_server import running_gunicorn, worker_pids  # noqa: E402
 
 DATABASES = ("sqlite", "postgresql")
-CONFIG_WORKERS = min(2 * (os.cpu_count() or 1) + 1, 8)  # api/gunicorn.conf.py's default
+
+
+def config_workers() -> int:
+    """The worker count api/gunicorn.conf.py chooses here, read from the config itself (run in a
+    process of its own; with PROMETHEUS_MULTIPROC_DIR set it creates no directory)."""
+    read = "import runpy, sys; print(runpy.run_path(sys.argv[1])['workers'])"
+    done = subprocess.run(
+        [sys.executable, "-c", read, str(ROOT / "api" / "gunicorn.conf.py")],
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": os.devnull},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return int(done.stdout.strip())
 
 
 @dataclass
@@ -89,7 +104,7 @@ def gunicorn(database: str = "sqlite", workers: int | None = None, startup_timeo
         env.update(GUNICORN_ACCESS_LOG="", LOG_LEVEL="warning")
         with running_gunicorn(
             Path(tmp) / "gunicorn.log",
-            workers=workers or CONFIG_WORKERS,
+            workers=workers or config_workers(),
             env=env,
             startup_timeout=startup_timeout,
         ) as (base, proc):
