@@ -1,125 +1,126 @@
-"""POST /v1/verdicts/batch end to end over HTTP to real gunicorn.
+"""POST /v1/verdicts/batch end to end over HTTP, every decision stored, on SQLite and on PostgreSQL.
 
-1. A 10,000-contact batch (1 % bad lines): contacts/s from sending the request to the last byte of
-   the response (goal: at least 25,000/s). Best of 3 runs and the median are printed.
-2. A 100,000-line batch to a one-worker server, then that worker's RSS and peak RSS from /proc
-   (goal: under 500 MB).
+Goals, on each database:
+- a 10,000-contact batch at least 10,000 contacts/s, from sending the request to the last byte of
+  the answer (judged on the median of the timed runs);
+- a 100,000-line batch: the worker that handled it peaks under 500 MB RSS (VmHWM in /proc).
 
-    .venv/bin/python bench/http_batch.py
+Real gunicorn with the shipped config (bench/server.py). Every batch holds new contacts, so every
+verdict is a first decision and is stored, not an idempotent repeat. The first batches are not
+timed (a worker's first request warms it up); with more workers than warm-up batches a timed batch
+can still meet a cold worker, one reason the goal is judged on the median. At the end the decisions
+listed by GET /v1/decisions must number exactly the verdicts answered.
+
+    .venv/bin/python bench/http_batch.py [sqlite] [postgresql] [--contacts 10000] [--runs 5]
+        [--warm-up 2] [--big 100000] [--workers N]
 """
 
-import http.client
+import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from http_server import child_pids, gunicorn, rss_mb, worker_pids  # noqa: E402
+from server import DATABASES, config_workers, count_decisions, gunicorn, post_batch, status_mb  # noqa: E402
 from synthetic_contacts import contacts  # noqa: E402
 
-
-def batch(count: int, seed: int) -> bytes:
-    lines = list(contacts(count, seed=seed))
-    for index in range(50, count, 100):  # every 100th line is bad: a retired region code
-        lines[index] = dict(lines[index], home_region="02")
-    return orjson.dumps({"contacts": lines})
+GOAL_RATE = 10_000  # contacts/s
+GOAL_PEAK_MB = 500
 
 
-def post(base: str, body: bytes) -> tuple[float, dict]:
-    parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
-    started = time.perf_counter()
-    conn.request("POST", "/v1/verdicts/batch", body=body, headers={"Content-Type": "application/json"})
-    response = conn.getresponse()
-    data = response.read()
-    elapsed = time.perf_counter() - started
-    conn.close()
-    if response.status != 200:
-        raise RuntimeError(f"batch answered {response.status}: {data[:500]!r}")
-    return elapsed, orjson.loads(data)
+def body(count: int, seed: int) -> bytes:
+    return orjson.dumps({"contacts": list(contacts(count, seed=seed))})
 
 
-def check(result: dict, count: int) -> None:
-    decided, rejected = len(result["verdicts"]), len(result["rejected"])
-    if decided + rejected != count or result["summary"]["count"] != decided:
-        raise RuntimeError(f"lines lost: {decided} decided + {rejected} rejected != {count}")
+def answered(result: dict, count: int) -> int:
+    verdicts, rejected = len(result["verdicts"]), len(result["rejected"])
+    if verdicts + rejected != count or rejected:
+        raise RuntimeError(f"{count} lines sent: {verdicts} verdicts, {rejected} rejected")
+    return verdicts
 
 
-def in_process_breakdown(bodies: list[bytes]) -> None:
-    """Where a batch's time goes, without the network: the whole app, then without the decision log
-    and live contract registry (the engine and this HTTP layer alone)."""
-    import tempfile
-
-    import rules
-    from api import create_app, issuing, policy_source
-
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/breakdown.sqlite3"})
-        client = app.test_client()
-
-        def rate(body):
-            started = time.perf_counter()
-            response = client.post("/v1/verdicts/batch", data=body, content_type="application/json")
-            response.get_data()
-            return 10_000 / (time.perf_counter() - started)
-
-        rate(bodies[0])
-        full = rate(bodies[1])
-        issuing.set_decision_recorder(app, None)
-        policy_source.set_policy_provider(app, rules.default_policy)
-        rate(bodies[2])
-        bare = rate(bodies[3])
-        app.extensions["utomlans.storage"].close()
-    print(f"  in process: {full:,.0f} contacts/s with the decision log,", end=" ")
-    print(f"{bare:,.0f} without it (engine + HTTP layer)")
+def peaks(pids: list[int]) -> dict[int, float]:
+    found = {}
+    for pid in pids:
+        try:
+            found[pid] = status_mb(pid, "VmHWM")
+        except OSError:  # a worker that has gone (killed, replaced) has no peak to read
+            pass
+    return found
 
 
-def main() -> int:
+def run(database: str, args) -> bool:
+    bodies = [body(args.contacts, seed) for seed in range(1, args.warm_up + args.runs + 1)]
+    total = 0
     ok = True
-    # Fresh contacts for every timed run: a first decision is stored, a repeat is only looked up.
-    bodies = [batch(10_000, seed=seed) for seed in (1, 2, 3, 4, 5)]
-    print(f"10,000-contact batch: {len(bodies[0]) / 1e6:.1f} MB request")
-    for label, app in (
-        ("end to end", "api:create_app()"),
-        ("end to end, no decision log (bench/http_app_engine_only.py)", "http_app_engine_only:create()"),
-    ):
-        with gunicorn(workers=2, app=app) as (base, _proc):
-            post(base, bodies[0])  # warm-up: first request of each worker builds caches
-            post(base, bodies[1])
-            rates = []
-            for body in bodies[2:]:
-                elapsed, result = post(base, body)
-                check(result, 10_000)
-                rates.append(10_000 / elapsed)
-            best, median = max(rates), statistics.median(rates)
-            print(f"  {label}: best {best:,.0f} contacts/s, median {median:,.0f} contacts/s (goal >= 25,000)")
-            if app == "api:create_app()":
-                elapsed, result = post(base, bodies[-1])
-                check(result, 10_000)
-                print(f"  the same batch again (idempotent repeats): {10_000 / elapsed:,.0f} contacts/s")
-                ok &= best >= 25_000
-    in_process_breakdown(bodies)
+    with gunicorn(database, workers=args.workers) as server:
+        for data in bodies[: args.warm_up]:
+            _, result = post_batch(server.base, data)
+            total += answered(result, args.contacts)
+        rates = []
+        for data in bodies[args.warm_up :]:
+            elapsed, result = post_batch(server.base, data)
+            total += answered(result, args.contacts)
+            rates.append(args.contacts / elapsed)
+        median = statistics.median(rates)
+        met = median >= GOAL_RATE
+        ok &= met
+        print(
+            f"{database:10}  {args.contacts:,}-contact batch: median {median:,.0f} contacts/s, "
+            f"best {max(rates):,.0f}, worst {min(rates):,.0f} over {len(rates)} runs "
+            f"(goal >= {GOAL_RATE:,}: {'met' if met else 'MISSED'})"
+        )
+        if args.big:
+            data = body(args.big, seed=1_000_000)
+            before = peaks(server.workers())
+            elapsed, result = post_batch(server.base, data)
+            del data
+            total += answered(result, args.big)
+            del result
+            after = peaks(server.workers())
+            # The worker whose peak rose is the one that handled it (else the highest peak).
+            pid = max(after, key=lambda p: (after[p] - before.get(p, 0.0), after[p]))
+            met = after[pid] < GOAL_PEAK_MB
+            ok &= met
+            print(
+                f"{'':10}  {args.big:,}-line batch: {args.big / elapsed:,.0f} contacts/s; "
+                f"peak RSS of the worker that handled it (pid {pid}) {after[pid]:.0f} MB, "
+                f"{before.get(pid, float('nan')):.0f} MB before (goal < {GOAL_PEAK_MB}: "
+                f"{'met' if met else 'MISSED'})"
+            )
+        stored = count_decisions(server.base)
+    print(f"{'':10}  decisions answered {total:,}, listed by GET /v1/decisions {stored:,}")
+    if stored != total:
+        print(f"{database}: FAIL: not every decision answered was stored")
+        ok = False
+    return ok
 
-    body = batch(100_000, seed=100)
-    print(f"100,000-line batch: {len(body) / 1e6:.1f} MB request")
-    with gunicorn(workers=1) as (base, proc):
-        (worker,) = worker_pids(proc.pid)
-        before = rss_mb(worker)
-        elapsed, result = post(base, body)
-        check(result, 100_000)
-        after, peak = rss_mb(worker), rss_mb(worker, "VmHWM")
-        print(f"  {100_000 / elapsed:,.0f} contacts/s, response {len(orjson.dumps(result)) / 1e6:.0f} MB")
-        print(f"  worker RSS: {before:.0f} MB before, {after:.0f} MB after, peak {peak:.0f} MB (goal < 500)")
-        for helper in child_pids(worker):  # its batch helper (api/batch_helper), a process of its own
-            rss, helper_peak = rss_mb(helper), rss_mb(helper, "VmHWM")
-            print(f"  its batch helper (pid {helper}): RSS {rss:.0f} MB, peak {helper_peak:.0f} MB")
-        ok &= peak < 500
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("databases", nargs="*", metavar="database", help=" and/or ".join(DATABASES))
+    parser.add_argument("--contacts", type=int, default=10_000, help="contacts per timed batch")
+    parser.add_argument("--runs", type=int, default=5, help="timed batches")
+    parser.add_argument("--warm-up", type=int, default=2, help="untimed batches first")
+    parser.add_argument("--big", type=int, default=100_000, help="lines of the memory batch (0: none)")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the config's)")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    for database in args.databases:
+        if database not in DATABASES:
+            parser.error(f"not a database: {database!r} (one of {', '.join(DATABASES)})")
+    print(
+        f"http_batch: every decision stored; gunicorn -c api/gunicorn.conf.py, "
+        f"{args.workers or config_workers()} workers"
+    )
+    ok = True
+    for database in args.databases or DATABASES:
+        ok &= run(database, args)
     print("PASS" if ok else "FAIL: a goal was missed")
     return 0 if ok else 1
 

@@ -1,15 +1,15 @@
-"""Run every benchmark script in bench/, one after the other, and report which failed.
+"""Run every goal benchmark, one after the other, and say which goals were met (`make bench`).
 
-A script is a benchmark if it is a bench/*.py with a `main` guard; helper modules (imported by the
-benchmarks) are skipped. Scripts that need a running server declare `NEEDS_SERVER = True` at top
-level, or import bench/http_server.py (which starts gunicorn); they are skipped unless
---with-server is given.
+Each script prints its figures and PASS or FAIL, and exits non-zero when a goal is missed. --quick
+runs each at a tiny size to check that it starts, prints figures and stops its servers: those
+figures say nothing about the goals. A script that runs past --timeout is interrupted (SIGINT, so
+it stops its servers) and counted as failed.
 
-Run: .venv/bin/python bench/run_all.py [--with-server] [name ...]
+    .venv/bin/python bench/run_all.py [--quick] [--timeout 1800] [name ...]
 """
 
 import argparse
-import ast
+import signal
 import subprocess
 import sys
 import time
@@ -17,46 +17,52 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
+# name: (arguments of the full run, arguments of a --quick run)
+BENCHMARKS = {
+    "engine_vs_zen": ([], ["--count", "1000", "--repeat", "2"]),
+    "cli_memory": ([], ["--lines", "2000"]),
+    "simulation": ([], ["--count", "2000"]),
+    "http_batch": ([], "--contacts 500 --runs 2 --warm-up 1 --big 2000 --workers 2".split()),
+    "http_load": ([], ["--duration", "1", "--rounds", "1", "--workers", "2"]),
+}
 
-def _facts(path: Path) -> tuple[bool, bool]:
-    """(is a runnable script, needs a server), read from the source without importing it."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    runnable = needs_server = False
-    for node in tree.body:
-        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
-            runnable = True
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-            needs_server = needs_server or "http_server" in names
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "NEEDS_SERVER" for t in node.targets):
-            needs_server = bool(ast.literal_eval(node.value))
-    return runnable, needs_server
+
+def run(name: str, args: list[str], timeout: float) -> int:
+    proc = subprocess.Popen([sys.executable, str(HERE / f"{name}.py"), *args], cwd=HERE.parent)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"== {name}: over {timeout:.0f} s, interrupting it", flush=True)
+        proc.send_signal(signal.SIGINT)  # KeyboardInterrupt: its finally blocks stop the servers
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return -1
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--with-server", action="store_true", help="also run benchmarks that need a server")
-    parser.add_argument("names", nargs="*", help="only these scripts (file names without .py)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not a measurement")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per script")
+    parser.add_argument("names", nargs="*", metavar="name", help=", ".join(BENCHMARKS))
     args = parser.parse_args(argv)
-    failed = []
-    for path in sorted(HERE.glob("*.py")):
-        if path.name == Path(__file__).name or (args.names and path.stem not in args.names):
-            continue
-        runnable, needs_server = _facts(path)
-        if not runnable:
-            continue
-        if needs_server and not args.with_server:
-            print(f"== {path.name}: skipped (needs a server; use --with-server)")
-            continue
-        print(f"== {path.name}", flush=True)
+    for name in args.names:
+        if name not in BENCHMARKS:
+            parser.error(f"not a benchmark: {name!r} (one of {', '.join(BENCHMARKS)})")
+    results = {}
+    for name in args.names or BENCHMARKS:
+        full, quick = BENCHMARKS[name]
+        print(f"== {name}", flush=True)
         start = time.perf_counter()
-        code = subprocess.call([sys.executable, str(path)], cwd=HERE.parent)
-        print(f"== {path.name}: exit {code} in {time.perf_counter() - start:.0f} s", flush=True)
-        if code != 0:
-            failed.append(path.name)
-    if failed:
-        print("failed: " + ", ".join(failed))
-    return 1 if failed else 0
+        results[name] = run(name, quick if args.quick else full, args.timeout)
+        print(f"== {name}: exit {results[name]} in {time.perf_counter() - start:.0f} s\n", flush=True)
+    for name, code in results.items():
+        print(f"{name:15} {'goals met' if code == 0 else 'FAILED or a goal missed'}")
+    if args.quick:
+        print("(--quick: tiny sizes; the figures and PASS/FAIL above do not judge the goals)")
+    return 0 if all(code == 0 for code in results.values()) else 1
 
 
 if __name__ == "__main__":
