@@ -2,7 +2,7 @@
 
 Keys come from a file (API_KEYS_FILE: YAML or JSON, a list of {id, sha256, scopes, note}) and/or
 the environment (API_KEYS="id:sha256hex:scope1,scope2;id2:..."). The file is re-read when its
-mtime changes, checked at most once per second, so keys are added or revoked without a restart.
+mtime changes (a stat per request), so keys are added or revoked without a restart.
 Neither set: the service runs open (local use); see api/auth.py.
 
     python -m api.keys new --id billing-a --scopes verdicts,decisions:read
@@ -12,18 +12,15 @@ import argparse
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 SCOPES = ("verdicts", "decisions:read", "contracts:admin")
-RELOAD_INTERVAL = 1.0  # seconds between checks of the key file's mtime
 log = logging.getLogger("api.keys")
 
 
@@ -101,13 +98,8 @@ class KeyRing:
         self.configured = bool(self.file or env_value)
         self._lock = threading.Lock()
         self._mtime = None
-        self._checked = 0.0
         self._by_hash: dict[str, ApiKey] = {}
         self._load()  # a broken file at start stops the service
-
-    @classmethod
-    def from_environ(cls, environ=os.environ) -> "KeyRing":
-        return cls(environ.get("API_KEYS_FILE") or None, environ.get("API_KEYS") or None)
 
     def __len__(self) -> int:
         return len(self._by_hash)
@@ -126,21 +118,23 @@ class KeyRing:
             ids.add(key.id)
             by_hash[key.sha256] = key
         self._by_hash = by_hash
-        self._checked = time.monotonic()
 
     def _maybe_reload(self) -> None:
-        if self.file is None or time.monotonic() - self._checked < RELOAD_INTERVAL:
+        """A stat of the key file per request: a key added or revoked counts from the next one."""
+        if self.file is None:
+            return
+        try:
+            mtime = self.file.stat().st_mtime_ns
+        except OSError:
+            mtime = None
+        if mtime == self._mtime:
             return
         with self._lock:
-            if time.monotonic() - self._checked < RELOAD_INTERVAL:
+            if mtime == self._mtime:  # another thread reloaded it meanwhile
                 return
-            self._checked = time.monotonic()
-            try:
-                mtime = self.file.stat().st_mtime_ns
-            except OSError:
+            if mtime is None:
                 log.error("key file %s disappeared: keeping the keys loaded before", self.file)
-                return
-            if mtime == self._mtime:
+                self._mtime = None
                 return
             try:
                 self._load()

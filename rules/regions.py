@@ -23,4 +23,3 @@ REGIONS = {
     "24": "Region Västerbotten",
     "25": "Region Norrbotten",
 }
-RETIRED_CODES = frozenset({"02", "11", "15", "16"})
