@@ -1,9 +1,8 @@
 """PostgreSQL: compress the stored contact and verdict with lz4 instead of pglz.
 
 Each decision row carries its verdict as issued (~3.5 KB of JSON), which PostgreSQL TOASTs and, by
-default, compresses with pglz. During a batch COPY that compression was most of the server's work
-and the client waited on it (bench/http_storage.py; in-process profile: COPY waits 0.63 s -> 0.12 s
-per 10,000 decisions). lz4 is several times faster at similar size. Only new values are affected;
+default, compresses with pglz. During a batch COPY that compression was most of the server's work,
+and the client waited on it; lz4 is several times faster at similar size. Only new values are affected;
 SQLite has no such setting. Servers built without lz4 keep pglz.
 
 Revision ID: 0002

@@ -1,6 +1,6 @@
 """Simulate a JSON Lines file in byte-range chunks, over worker processes.
 
-A million contacts under three scenarios is ~60 µs of Python per contact; two cores halve that.
+Simulating is all Python: worker processes use every core.
 The file is cut into chunks at line ends; each worker reads its own chunk (the parent never holds
 the data), simulates it and sends back only the counter cells. Rejected lines are numbered by
 their line in the file (1-based), counted blank lines included, so a user can find them.

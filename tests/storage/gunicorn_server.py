@@ -15,25 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
-def child_pids(pid: int) -> list[int]:
-    """The processes `pid` started (a master's workers, a worker's batch helper)."""
+def worker_pids(master: int) -> list[int]:
+    """The processes a gunicorn master started: its workers."""
     pids = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    for task in Path(f"/proc/{master}/task").iterdir():
         pids.extend(int(child) for child in (task / "children").read_text().split())
     return pids
-
-
-def worker_pids(master: int) -> list[int]:
-    return child_pids(master)
-
-
-def cpu_ticks(pid: int) -> int:
-    """User + system time of a process, all its threads, in clock ticks (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
 
 
 @contextlib.contextmanager
