@@ -41,8 +41,8 @@ class ContractRegistry:
 
     def version(self) -> int:
         """Bumped by every change: one primary-key read, done per request (live_contracts.py)."""
-        with self.engine.connect() as conn:
-            return conn.execute(_VERSION).scalar_one()
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return conn.execute(_VERSION).scalar_one()  # no BEGIN and ROLLBACK around it
 
     def snapshot(self) -> tuple[int, ContractBook]:
         """The version and the contracts. The version is read first: a change that commits in

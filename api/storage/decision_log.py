@@ -17,16 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import orjson
-from sqlalchemy import ARRAY, and_, any_, bindparam, func, insert, or_, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import ARRAY, and_, any_, bindparam, case, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..decision_entry import Pending, with_supersedes
 from .engine import writing
 from .tables import decisions
 
-_ATTEMPTS = 4  # a record() call that lost a race to a concurrent identical insert is redone
 MAX_PAGE = 1000
 
 
@@ -125,29 +123,17 @@ class Transaction:
         """Store the entries inside this transaction; the verdict JSON to send for each, as
         DecisionLog.record.
 
-        Each call runs in a savepoint: on PostgreSQL a concurrent transaction may commit an
-        identical contact first (IntegrityError on ux_decisions_contact_idem); the call is then
-        rolled back to the savepoint and redone, and the lookup finds that row. (SQLite has one
-        writer at a time, so there the race cannot happen.)"""
+        An identical contact committed by a concurrent transaction after the lookup (PostgreSQL;
+        SQLite has one writer at a time) is not inserted again: the INSERT skips it on the unique
+        index, having waited for that transaction, and its stored verdict is answered instead."""
         if not entries:
             return []
-        for attempt in range(_ATTEMPTS):
-            try:
-                with self._conn.begin_nested():
-                    return self._record_once(entries)
-            except IntegrityError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _record_once(self, entries: Sequence[Pending]) -> list[bytes]:
-        stored, latest = self._known({e.contact_id for e in entries}, {e.idem_key for e in entries})
-        fresh: dict[str, Pending] = {}
-        for entry in entries:
-            if entry.idem_key not in stored and entry.idem_key not in fresh:
-                fresh[entry.idem_key] = entry
+        contact_ids = {e.contact_id for e in entries}
+        stored, latest = self._known(contact_ids, {e.idem_key for e in entries})
         rows = []
-        for entry in fresh.values():
+        for entry in entries:
+            if entry.idem_key in stored:  # a repeat, or twice in this call
+                continue
             key = (entry.contact_id, entry.home_region)
             previous = latest.get(key)
             text = entry.verdict if previous is None else with_supersedes(entry.verdict, previous)
@@ -155,33 +141,36 @@ class Transaction:
             stored[entry.idem_key] = text
             rows.append(_row(entry, previous, text))
         if rows:
-            self._insert(rows)
+            inserted = self._insert(rows)
+            raced = {row["idem_key"] for row in rows} - inserted
+            if raced:
+                stored.update(self._stored_verdicts(contact_ids, raced))
         return [stored[entry.idem_key] for entry in entries]
 
-    def _known(self, contact_ids: set[str], idem_keys: set[str]) -> tuple[dict, dict]:
-        """What the log already holds for these contact ids: the stored verdict of each identical
-        submission (by idem_key), and the newest decision_id per (contact_id, home_region). Both
-        through the unique index on (contact_id, home_region, idem_key)."""
+    def _stored_verdicts(self, contact_ids: set[str], idem_keys: set[str]) -> dict[str, bytes]:
+        """The stored verdict of each of these submissions already in the log, by idem_key."""
         c = decisions.c
-        rows = self._conn.execute(
-            select(c.contact_id, c.home_region, c.idem_key, c.seq, c.decision_id).where(
-                self._one_of(c.contact_id, contact_ids)
-            )
-        ).all()
+        query = select(c.idem_key, c.verdict).where(
+            self._one_of(c.contact_id, contact_ids), self._one_of(c.idem_key, idem_keys)
+        )
+        return {idem_key: verdict.encode() for idem_key, verdict in self._conn.execute(query)}
+
+    def _known(self, contact_ids: set[str], idem_keys: set[str]) -> tuple[dict, dict]:
+        """What the log holds for these contact ids, in one query: the stored verdict of each of
+        these submissions (by idem_key), and the newest decision_id per (contact_id, home_region)."""
+        c = decisions.c
+        verdict_of_a_repeat = case((self._one_of(c.idem_key, idem_keys), c.verdict))
+        query = select(c.contact_id, c.home_region, c.idem_key, c.seq, c.decision_id, verdict_of_a_repeat)
+        stored: dict[str, bytes] = {}
         newest: dict[tuple[str, str], tuple[int, str]] = {}
-        repeats = set()
-        for contact_id, home_region, idem_key, seq, decision_id in rows:
-            if idem_key in idem_keys:
-                repeats.add(idem_key)
+        for contact_id, home_region, idem_key, seq, decision_id, verdict in self._conn.execute(
+            query.where(self._one_of(c.contact_id, contact_ids))
+        ):
+            if verdict is not None:
+                stored[idem_key] = verdict.encode()
             key = (contact_id, home_region)
             if key not in newest or seq > newest[key][0]:
                 newest[key] = (seq, decision_id)
-        stored = {}
-        if repeats:
-            query = select(c.idem_key, c.verdict).where(
-                self._one_of(c.contact_id, contact_ids), self._one_of(c.idem_key, repeats)
-            )
-            stored = {idem_key: verdict.encode() for idem_key, verdict in self._conn.execute(query)}
         return stored, {key: decision_id for key, (_, decision_id) in newest.items()}
 
     def _one_of(self, column, values: set[str]):
@@ -191,25 +180,17 @@ class Transaction:
             return column == any_(bindparam(None, sorted(values), type_=ARRAY(column.type), unique=True))
         return column.in_(values)
 
-    def _insert(self, rows: list[dict]) -> None:
-        """PostgreSQL: binary COPY (a unique violation fails the whole COPY as IntegrityError, and
-        record() redoes the call). SQLite: one executemany INSERT."""
-        if not self._postgresql:
-            self._conn.execute(insert(decisions), rows)
-            return
-        columns = list(rows[0])
-        cursor = self._conn.connection.driver_connection.cursor()
-        try:
-            with cursor.copy(f"COPY decisions ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types([_postgresql_type(column) for column in columns])
-                for row in rows:
-                    copy.write_row([row[column] for column in columns])
-        except self._conn.dialect.loaded_dbapi.Error as exc:
-            # As SQLAlchemy wraps driver errors (IntegrityError, OperationalError...): the retry
-            # above, the 503 handlers and /ready treat it like any other.
-            raise DBAPIError.instance(
-                "COPY decisions", None, exc, self._conn.dialect.loaded_dbapi.Error
-            ) from exc
+    def _insert(self, rows: list[dict]) -> set[str]:
+        """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, idem_key);
+        the idem_keys of the rows inserted."""
+        insert = postgresql.insert if self._postgresql else sqlite.insert
+        statement = (
+            insert(decisions)
+            .on_conflict_do_nothing(index_elements=["contact_id", "home_region", "idem_key"])
+            .returning(decisions.c.idem_key)
+        )
+        result = self._conn.execute(statement, rows)
+        return set(result.scalars())
 
 
 def _row(entry: Pending, supersedes: str | None, verdict_text: bytes) -> dict:
@@ -230,11 +211,6 @@ def _row(entry: Pending, supersedes: str | None, verdict_text: bytes) -> dict:
         "client": entry.client,
         "supersedes": supersedes,
     }
-
-
-def _postgresql_type(column: str) -> str:
-    """The column's type as binary COPY needs it named ("varchar", "timestamp with time zone")."""
-    return decisions.c[column].type.compile(dialect=postgresql.dialect()).split("(")[0].lower()
 
 
 def _utc(moment: datetime) -> datetime:

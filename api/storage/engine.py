@@ -44,11 +44,11 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    # pool_pre_ping: a connection broken by a database restart is replaced on checkout, so the
-    # service recovers by itself once the database is back.
+    # A connection broken by a database restart fails its request with a 503 and SQLAlchemy then
+    # discards every pooled connection (a disconnect invalidates the pool), so the service recovers
+    # by itself once the database is back, without a ping on every checkout.
     return create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
         pool_timeout=5,

@@ -34,16 +34,16 @@ def test_a_batch_in_chunks_is_stored_whole(app):
 
 
 def test_a_failure_in_a_later_chunk_leaves_nothing_of_the_batch(app, monkeypatch):
-    real = decision_log.Transaction._record_once
+    real = decision_log.Transaction._insert
     calls = []
 
-    def third_chunk_fails(self, entries):
-        calls.append(len(entries))
+    def third_chunk_fails(self, rows):
+        calls.append(len(rows))
         if len(calls) == 3:
             raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
-        return real(self, entries)
+        return real(self, rows)
 
-    monkeypatch.setattr(decision_log.Transaction, "_record_once", third_chunk_fails)
+    monkeypatch.setattr(decision_log.Transaction, "_insert", third_chunk_fails)
     answer = app.test_client().post("/v1/verdicts/batch", json=_lines("broken"))
     assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
     assert calls == [3, 3, 3]
