@@ -15,9 +15,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 import orjson
-from sqlalchemy import ARRAY, and_, any_, bindparam, case, func, or_, select
+from sqlalchemy import ARRAY, Select, and_, any_, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -128,8 +129,11 @@ class Transaction:
         index, having waited for that transaction, and its stored verdict is answered instead."""
         if not entries:
             return []
-        contact_ids = {e.contact_id for e in entries}
-        stored, latest = self._known(contact_ids, {e.idem_key for e in entries})
+        keys = {
+            "contact_ids": sorted({e.contact_id for e in entries}),
+            "idem_keys": [e.idem_key for e in entries],
+        }
+        stored, latest = self._known(keys)
         rows = []
         for entry in entries:
             if entry.idem_key in stored:  # a repeat, or twice in this call
@@ -140,30 +144,21 @@ class Transaction:
             latest[key] = entry.decision_id
             stored[entry.idem_key] = text
             rows.append(_row(entry, previous, text))
-        if rows:
-            raced = self._insert(rows)
-            if raced:
-                stored.update(self._stored_verdicts(contact_ids, raced))
+        if rows and self._insert(rows) < len(rows):
+            # Some were stored first by a concurrent transaction: answer with what it stored.
+            ours = {row["idem_key"]: row["decision_id"] for row in rows}
+            for idem_key, decision_id, verdict in self._conn.execute(self._queries.stored, keys):
+                if ours.get(idem_key, decision_id) != decision_id:
+                    stored[idem_key] = verdict.encode()
         return [stored[entry.idem_key] for entry in entries]
 
-    def _stored_verdicts(self, contact_ids: set[str], idem_keys: set[str]) -> dict[str, bytes]:
-        """The stored verdict of each of these submissions already in the log, by idem_key."""
-        c = decisions.c
-        query = select(c.idem_key, c.verdict).where(
-            self._one_of(c.contact_id, contact_ids), self._one_of(c.idem_key, idem_keys)
-        )
-        return {idem_key: verdict.encode() for idem_key, verdict in self._conn.execute(query)}
-
-    def _known(self, contact_ids: set[str], idem_keys: set[str]) -> tuple[dict, dict]:
+    def _known(self, keys: dict) -> tuple[dict, dict]:
         """What the log holds for these contact ids, in one query: the stored verdict of each of
         these submissions (by idem_key), and the newest decision_id per (contact_id, home_region)."""
-        c = decisions.c
-        verdict_of_a_repeat = case((self._one_of(c.idem_key, idem_keys), c.verdict))
-        query = select(c.contact_id, c.home_region, c.idem_key, c.seq, c.decision_id, verdict_of_a_repeat)
         stored: dict[str, bytes] = {}
         newest: dict[tuple[str, str], tuple[int, str]] = {}
         for contact_id, home_region, idem_key, seq, decision_id, verdict in self._conn.execute(
-            query.where(self._one_of(c.contact_id, contact_ids))
+            self._queries.known, keys
         ):
             if verdict is not None:
                 stored[idem_key] = verdict.encode()
@@ -172,32 +167,40 @@ class Transaction:
                 newest[key] = (seq, decision_id)
         return stored, {key: decision_id for key, (_, decision_id) in newest.items()}
 
-    def _one_of(self, column, values: set[str]):
-        """`column` is one of `values`. On PostgreSQL one array parameter (= ANY): a chunk's 500
-        values as 500 parameters are parsed and planned anew for every chunk."""
-        if self._postgresql:
-            return column == any_(bindparam(None, sorted(values), type_=ARRAY(column.type), unique=True))
-        return column.in_(values)
-
-    def _insert(self, rows: list[dict]) -> set[str]:
+    def _insert(self, rows: list[dict]) -> int:
         """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, idem_key), as
-        one executemany; the idem_keys of the rows a concurrent transaction stored first (rare:
-        only when the count of rows inserted falls short)."""
+        one executemany; how many rows were inserted."""
         if self._postgresql:
-            inserted = self._conn.exec_driver_sql(_POSTGRESQL_INSERT, rows).rowcount
-        else:
-            inserted = self._conn.execute(_SQLITE_INSERT, rows).rowcount
-        if inserted == len(rows):
-            return set()
-        c = decisions.c
-        ours = {row["idem_key"]: row["decision_id"] for row in rows}
-        query = select(c.idem_key, c.decision_id).where(
-            self._one_of(c.contact_id, {row["contact_id"] for row in rows}),
-            self._one_of(c.idem_key, set(ours)),
-        )
-        return {
-            idem_key for idem_key, decision_id in self._conn.execute(query) if decision_id != ours[idem_key]
-        }
+            return self._conn.exec_driver_sql(_POSTGRESQL_INSERT, rows).rowcount
+        return self._conn.execute(_SQLITE_INSERT, rows).rowcount
+
+    @property
+    def _queries(self) -> "_Lookups":
+        return _POSTGRESQL_LOOKUPS if self._postgresql else _SQLITE_LOOKUPS
+
+
+class _Lookups(NamedTuple):
+    """The decision log's two lookups by contact ids and idem keys, built once per dialect."""
+
+    known: Select  # every decision of the contact ids; the verdict only of these submissions
+    stored: Select  # these submissions' decision_id and verdict
+
+
+def _lookups(one_of) -> _Lookups:
+    c = decisions.c
+    idem_key, contact_id = one_of(c.idem_key, "idem_keys"), one_of(c.contact_id, "contact_ids")
+    return _Lookups(
+        select(
+            c.contact_id, c.home_region, c.idem_key, c.seq, c.decision_id, case((idem_key, c.verdict))
+        ).where(contact_id),
+        select(c.idem_key, c.decision_id, c.verdict).where(contact_id, idem_key),
+    )
+
+
+_SQLITE_LOOKUPS = _lookups(lambda column, name: column.in_(bindparam(name, expanding=True)))
+# One array parameter (= ANY): a chunk's 500 values as 500 parameters are parsed and planned anew
+# for every chunk.
+_POSTGRESQL_LOOKUPS = _lookups(lambda column, name: column == any_(bindparam(name, type_=ARRAY(column.type))))
 
 
 _UNIQUE = ["contact_id", "home_region", "idem_key"]
