@@ -32,10 +32,10 @@ def object_parser(kind: ObjectKind) -> Callable[[object], object]:
     blank = [None] * len(position)
     for name, value in kind.defaults().items():
         blank[position[name]] = value
-    plan = {f.name: (position[f.name], *_checks(f.kind)) for f in kind.fields}
+    entry_of = {f.name: (position[f.name], *_checks(f.kind)) for f in kind.fields}.get
     required = tuple(f.name for f in kind.fields if f.required)
     required_set = frozenset(required)
-    rules = kind.rules
+    rules = tuple((rule.field, rule.error) for rule in kind.rules)
     if issubclass(kind.build, tuple):  # a NamedTuple: its positional values are the tuple
         build = partial(tuple.__new__, kind.build)
     else:
@@ -48,7 +48,7 @@ def object_parser(kind: ObjectKind) -> Callable[[object], object]:
         values = blank.copy()
         errors = None
         for name, raw in data.items():
-            entry = plan.get(name)
+            entry = entry_of(name)
             if entry is None:
                 errors = errors if errors is not None else {}
                 errors[name] = [UNKNOWN]
@@ -83,11 +83,11 @@ def object_parser(kind: ObjectKind) -> Callable[[object], object]:
             for name in required:
                 if name not in data:
                     errors[name] = [MISSING]
-        for rule in rules:
-            message = rule.error(data, values, position)
+        for field, error in rules:
+            message = error(data, values, position)
             if message is not None:
                 errors = errors if errors is not None else {}
-                errors[rule.field] = [message]
+                errors[field] = [message]
         if errors:
             raise InvalidContact(errors)
         if built is None:
