@@ -74,7 +74,8 @@ def no_control_characters(value) -> None:
 
 class DeclaredSchema(Schema):
     """A schema generated from a declared object (rules/field_kinds.py): its fields document the
-    object in OpenAPI, and loading it runs the engine's validator, so both give the same answer."""
+    object in OpenAPI, and loading it runs the engine's validator, so both give the same answer.
+    For reading requests only: its fields do not dump a built object."""
 
     class Meta:
         unknown = RAISE

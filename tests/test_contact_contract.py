@@ -12,12 +12,12 @@ import pytest
 import yaml
 from contact_strategies import valid_contacts
 from hypothesis import HealthCheck, given, settings
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields
 from openapi_schema_validator import OAS30Validator
 
 import rules
 from rules.contact_fields import CONTACT
-from rules.schema import ContactSchema, PatientSchema
+from rules.schema import ContactSchema, PatientSchema, no_control_characters
 from rules.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from rules.vocabulary import CARE_CATEGORIES, MODES, PROFESSIONS, REFERRALS, SETTINGS, SEXES
 
@@ -195,6 +195,14 @@ def test_a_control_character_in_any_string_field_is_refused_on_that_field(path, 
     else:
         data = changed(**{path: spoiled})
     assert errors_of(data) == {path: [CONTROL_CHARACTERS_MESSAGE]}
+
+
+def test_other_schemas_can_apply_the_same_rule():
+    class Named(Schema):
+        name = fields.String(validate=no_control_characters)
+
+    assert Named().load({"name": "Region Norrbotten"}) == {"name": "Region Norrbotten"}
+    assert Named().validate({"name": "Norr\x00botten"}) == {"name": [CONTROL_CHARACTERS_MESSAGE]}
 
 
 def test_other_unusual_characters_are_not_control_characters():
