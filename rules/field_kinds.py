@@ -31,6 +31,8 @@ class Kind:
     # JSON values taken unchanged without calling check: (exact type, the allowed values or None
     # for all of that type). Exact: 1 == True, so a set alone would let 1 pass for true.
     as_is: tuple[type, frozenset | None] | None = None
+    # Text already checked, and what check made of it (see _memo): looked up before calling check.
+    known: dict | None = None
 
     def check(self, value):
         raise NotImplementedError
@@ -117,6 +119,8 @@ class Boolean(Kind):
 class Integer(Kind):
     def __init__(self, minimum: int, maximum: int):
         self.minimum, self.maximum = minimum, maximum
+        if maximum - minimum <= 1000:
+            self.as_is = (int, frozenset(range(minimum, maximum + 1)))
         self._range_message = (
             f"Must be greater than or equal to {minimum} and less than or equal to {maximum}."
         )
@@ -134,8 +138,9 @@ class Integer(Kind):
 
 def _memo(parse, limit: int = 20_000):
     """Memoise a parser of text: in a file, dates, amounts and specialties repeat from line to line,
-    and parsing them dominated validation. Only exact str is cached (hashable, immutable), failures never are,
-    and the cache stops growing at `limit` entries so memory stays bounded."""
+    and parsing them dominated validation. Only exact str is cached (hashable, immutable), failures
+    never are, and the cache stops growing at `limit` entries so memory stays bounded. The cache is
+    the check's `known`."""
     cache: dict = {}
 
     def check(value):
@@ -149,6 +154,7 @@ def _memo(parse, limit: int = 20_000):
             return found
         return parse(value)
 
+    check.known = cache
     return check
 
 
@@ -164,6 +170,7 @@ def _slug(value) -> str:
 
 class Slug(Kind):
     check = staticmethod(_memo(_slug))
+    known = check.__func__.known
 
     def json_schema(self) -> dict:
         return {"type": "string", "pattern": f"^{_SLUG.pattern}$"}
@@ -173,6 +180,7 @@ class Date(Kind):
     """YYYY-MM-DD only (rules/calendar.py)."""
 
     check = staticmethod(_memo(parse_iso_date))
+    known = check.__func__.known
 
     def json_schema(self) -> dict:
         return {"type": "string", "format": "date"}
@@ -189,6 +197,7 @@ class Money(Kind):
         f"exponent, at most {format_sek(MAX_ORE)}. Never rounded."
     )
     check = staticmethod(_memo(parse_sek))
+    known = check.__func__.known
 
     def json_schema(self) -> dict:
         return {

@@ -1,12 +1,20 @@
-"""The engine's validator, derived from the declaration of the contact (rules/contact_fields.py).
+"""The engine's validator, generated from the declaration of the contact (rules/contact_fields.py).
 
-One loop over the keys of an object, each value checked by the kind its field declares
-(a nested object by this same loop), then the object's rules across fields. Every error is
-collected, keyed by field (`patient.age` inside an object), with the message a client reads.
+For each declared object one function is written when this module is imported, field by field in
+declared order: take the value; take it as it is when its kind allows (Kind.as_is: a vocabulary
+word, a boolean, a small integer) or look it up among text already checked (Kind.known: dates,
+amounts); else call its kind's check (a nested object: its own function), noting what is wrong;
+then the rules across fields; then build the object. Written out rather than looped over at run
+time because validation is part of the engine's speed goal, and a loop's bookkeeping per field cost
+as much as the checks themselves. `inspect.getsource(rules.parse_contact)` shows the code.
+
+Every error is collected, keyed by field (`patient.age` inside an object), with the message a
+client reads.
 """
 
+import linecache
 from collections.abc import Callable
-from functools import cache, partial
+from functools import cache
 
 from .contact import Contact
 from .contact_fields import CONTACT
@@ -19,98 +27,138 @@ _ABSENT = object()
 _MEMO_LIMIT = 4096
 
 
-def parse_contact(data) -> Contact:
-    """Validate one contact dict and return a Contact, or raise InvalidContact with every error."""
-    return _parse_contact(data)
-
-
 @cache
 def object_parser(kind: ObjectKind) -> Callable[[object], object]:
     """The validator of one declared object: returns the built object or raises InvalidContact."""
-    # The checked values go straight into the positional arguments of the built object.
     position = kind.positions()
-    blank = [None] * len(position)
-    for name, value in kind.defaults().items():
-        blank[position[name]] = value
-    entry_of = {f.name: (position[f.name], *_checks(f.kind)) for f in kind.fields}.get
-    required = tuple(f.name for f in kind.fields if f.required)
-    required_set = frozenset(required)
-    rules = tuple((rule.field, rule.error) for rule in kind.rules)
-    if issubclass(kind.build, tuple):  # a NamedTuple: its positional values are the tuple
-        build = partial(tuple.__new__, kind.build)
+    if sorted(position.values()) != list(range(len(position))):
+        raise ValueError(f"{kind.name}: every argument of {kind.build.__name__} must be a declared field")
+    defaults = kind.defaults()
+    names = frozenset(position)
+    scope = {
+        "ABSENT": _ABSENT,
+        "InvalidContact": InvalidContact,
+        "NOT_AN_OBJECT": NOT_AN_OBJECT,
+        "missing": _missing,
+        "refused": _refused,
+        "unknown": _unknown,
+        "names": names,
+        "rules": tuple((rule.field, rule.error) for rule in kind.rules),
+        "position": position,
+        "build": kind.build,
+        "built": {},
+        "new": tuple.__new__,
+        "MEMO_LIMIT": _MEMO_LIMIT,
+    }
+    lines = [
+        "def parse(data):",
+        "    if type(data) is not dict and not isinstance(data, dict):",
+        '        raise InvalidContact({"_schema": [NOT_AN_OBJECT]})',
+        "    get = data.get",
+        "    errors = None",
+        "    absent = 0",
+    ]
+    for field in kind.fields:
+        at = position[field.name]
+        value, name = f"v{at}", repr(field.name)
+        scope[f"default{at}"] = defaults.get(field.name)
+        lines += [f"    # {field.name}", f"    {value} = get({name}, ABSENT)", f"    if {value} is ABSENT:"]
+        if field.required:
+            lines.append(f"        errors = missing(errors, {name})")
+        lines += ["        absent += 1", f"        {value} = default{at}"]
+        if isinstance(field.kind, ObjectKind):
+            scope[f"check{at}"] = object_parser(field.kind)
+        else:
+            scope[f"check{at}"] = field.kind.check
+            if field.kind.as_is is not None:
+                scope[f"exact{at}"], scope[f"allowed{at}"] = field.kind.as_is
+                test = f"type({value}) is exact{at}"
+                if field.kind.as_is[1] is not None:
+                    test += f" and {value} in allowed{at}"
+                lines += [f"    elif {test}:", "        pass"]
+            if field.kind.known is not None:
+                scope[f"known{at}"] = field.kind.known
+                lines += [
+                    f"    elif type({value}) is str and {value} in known{at}:",
+                    f"        {value} = known{at}[{value}]",
+                ]
+        lines += [
+            "    else:",
+            "        try:",
+            f"            {value} = check{at}({value})",
+            "        except ValueError as exc:",
+            f"            errors = refused(errors, {name}, {value}, exc)",
+            f"            {value} = default{at}",
+        ]
+    values = ", ".join(f"v{at}" for at in range(len(position)))
+    lines += [
+        f"    if absent + len(data) != {len(position)}:",
+        "        errors = unknown(errors, data, names)",
+        f"    values = ({values},)",
+    ]
+    if kind.rules:
+        lines += [
+            "    for field, error in rules:",
+            "        message = error(data, values, position)",
+            "        if message is not None:",
+            "            errors = errors if errors is not None else {}",
+            "            errors[field] = [message]",
+        ]
+    lines += ["    if errors:", "        raise InvalidContact(errors)"]
+    if not kind.memo:
+        lines.append(
+            "    return new(build, values)" if issubclass(kind.build, tuple) else "    return build(*values)"
+        )
     else:
-        build = lambda values: kind.build(*values)  # noqa: E731
-    built: dict | None = {} if kind.memo else None
-
-    def parse(data):
-        if not isinstance(data, dict):
-            raise InvalidContact({"_schema": [NOT_AN_OBJECT]})
-        values = blank.copy()
-        errors = None
-        for name, raw in data.items():
-            entry = entry_of(name)
-            if entry is None:
-                errors = errors if errors is not None else {}
-                errors[name] = [UNKNOWN]
-                continue
-            index, exact, allowed, check = entry
-            if type(raw) is exact and (allowed is None or raw in allowed):
-                values[index] = raw
-                continue
-            try:  # every check refuses None; it is told apart only once refused
-                values[index] = check(raw)
-                continue
-            except InvalidContact as exc:  # a nested object: its errors under its name
-                if raw is None:
-                    message = NULL
-                else:
-                    errors = errors if errors is not None else {}
-                    for inner, messages in exc.errors.items():
-                        errors[name if inner == "_schema" else f"{name}.{inner}"] = messages
-                    continue
-            except ValueError as exc:
-                if raw is None:
-                    message = NULL
-                elif type(raw) is str and _control(raw) is not None:
-                    # Whatever else is wrong with it, text with control characters is told so.
-                    message = CONTROL_CHARACTERS_MESSAGE
-                else:
-                    message = str(exc)
-            errors = errors if errors is not None else {}
-            errors[name] = [message]
-        if required and not data.keys() >= required_set:
-            errors = errors if errors is not None else {}
-            for name in required:
-                if name not in data:
-                    errors[name] = [MISSING]
-        for field, error in rules:
-            message = error(data, values, position)
-            if message is not None:
-                errors = errors if errors is not None else {}
-                errors[field] = [message]
-        if errors:
-            raise InvalidContact(errors)
-        if built is None:
-            return build(values)
         # Checked values have one type per field (true is not 1 here), so equal values build
         # equal objects, and built objects are immutable: one is shared by all equal inputs.
-        key = tuple(values)
-        found = built.get(key)
-        if found is None:
-            found = build(values)
-            if len(built) < _MEMO_LIMIT:
-                built[key] = found
-        return found
-
-    return parse
-
-
-def _checks(kind) -> tuple:
-    """(exact type, allowed values, check) of a field's kind: see Kind.as_is."""
-    if isinstance(kind, ObjectKind):
-        return None, None, object_parser(kind)
-    exact, allowed = kind.as_is or (None, None)
-    return exact, allowed, kind.check
+        lines += [
+            "    found = built.get(values)",
+            "    if found is None:",
+            "        found = build(*values)",
+            "        if len(built) < MEMO_LIMIT:",
+            "            built[values] = found",
+            "    return found",
+        ]
+    source = "\n".join(lines) + "\n"
+    filename = f"<validator of {kind.name}, generated by rules/validation.py>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - our own source, from the declaration
+    return scope["parse"]
 
 
-_parse_contact = object_parser(CONTACT)
+def _missing(errors: dict | None, name: str) -> dict:
+    errors = errors if errors is not None else {}
+    errors[name] = [MISSING]
+    return errors
+
+
+def _refused(errors: dict | None, name: str, raw, exc: ValueError) -> dict:
+    """Note why a value was refused; every check refuses None, told apart only here."""
+    errors = errors if errors is not None else {}
+    if raw is None:
+        errors[name] = [NULL]
+    elif isinstance(exc, InvalidContact):  # a nested object: its errors under its name
+        for inner, messages in exc.errors.items():
+            errors[name if inner == "_schema" else f"{name}.{inner}"] = messages
+    elif type(raw) is str and _control(raw) is not None:
+        # Whatever else is wrong with it, text with control characters is told so.
+        errors[name] = [CONTROL_CHARACTERS_MESSAGE]
+    else:
+        errors[name] = [str(exc)]
+    return errors
+
+
+def _unknown(errors: dict | None, data: dict, names: frozenset) -> dict:
+    errors = errors if errors is not None else {}
+    for key in data:
+        if key not in names:
+            errors[key] = [UNKNOWN]
+    return errors
+
+
+parse_contact: Callable[[object], Contact] = object_parser(CONTACT)
+parse_contact.__name__ = parse_contact.__qualname__ = "parse_contact"
+parse_contact.__module__ = __name__
+parse_contact.__doc__ = """Validate one contact dict and return a Contact, or raise InvalidContact
+with every error."""
