@@ -17,24 +17,34 @@ from typing import NamedTuple
 
 import orjson
 
-from .validation import FIELDS
-from .vocabulary import DIGITAL_REQUIREMENTS
+from .contact_fields import CONTACT
+from .field_kinds import Boolean, Integer, ObjectKind
 
 CHUNK_BYTES = 1 << 16
 MAX_LINE_BYTES = 1 << 20  # a contact is well under 2 KB; a longer line is an error, not a memory spike
 BOM = b"\xef\xbb\xbf"
 LINE_ERROR = "_line"  # error key for a line that is not a contact at all (bad JSON, bad CSV row)
 
+
+def _column_kinds(kind: ObjectKind, prefix: str = ""):
+    for field in kind.fields:
+        if isinstance(field.kind, ObjectKind):
+            yield from _column_kinds(field.kind, f"{prefix}{field.name}.")
+        else:
+            yield prefix + field.name, field.kind
+
+
+# Columns, and how a cell is typed, follow the declaration of the contact.
 _NESTED = {
-    "digital_requirements": DIGITAL_REQUIREMENTS,
-    "patient": ("age", "sex"),
+    f.name: tuple(inner.name for inner in f.kind.fields)
+    for f in CONTACT.fields
+    if isinstance(f.kind, ObjectKind)
 }
-BOOLEAN_COLUMNS = frozenset(
-    {"prior_approval", "needs_assessment"} | {f"digital_requirements.{key}" for key in DIGITAL_REQUIREMENTS}
-)
-INTEGER_COLUMNS = frozenset({"patient.age"})
-CSV_COLUMNS = tuple(sorted(FIELDS - _NESTED.keys())) + tuple(
-    f"{name}.{key}" for name, keys in _NESTED.items() for key in keys
+_COLUMN_KINDS = dict(_column_kinds(CONTACT))
+BOOLEAN_COLUMNS = frozenset(name for name, kind in _COLUMN_KINDS.items() if isinstance(kind, Boolean))
+INTEGER_COLUMNS = frozenset(name for name, kind in _COLUMN_KINDS.items() if isinstance(kind, Integer))
+CSV_COLUMNS = tuple(sorted(name for name in _COLUMN_KINDS if "." not in name)) + tuple(
+    name for name in _COLUMN_KINDS if "." in name
 )
 _INTEGER = re.compile(r"[+-]?\d{1,9}")
 _TRUE_FALSE = {"true": True, "false": False}

@@ -3,19 +3,19 @@
 import re
 from decimal import Decimal
 
-_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")  # ASCII digits: \d also matches "١٢٣"
+AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")  # ASCII digits: \d also matches "١٢٣"
 MAX_ORE = 100_000_000_00  # 100 million SEK: no single contact is billed more
 
 
 def parse_sek(value) -> int:
     """Return öre for a non-negative amount with at most 2 decimals, or raise ValueError(message)."""
     if isinstance(value, str):
-        if not _AMOUNT.fullmatch(value):
-            raise ValueError("Not a non-negative amount with at most 2 decimals, e.g. \"450.00\".")
+        if not AMOUNT.fullmatch(value):
+            raise ValueError('Not a non-negative amount with at most 2 decimals, e.g. "450.00".')
         whole, _, frac = value.partition(".")
         ore = int(whole) * 100 + (int(frac.ljust(2, "0")) if frac else 0)
     elif isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise ValueError("Not a number: send a decimal string such as \"450.00\".")
+        raise ValueError('Not a number: send a decimal string such as "450.00".')
     elif isinstance(value, int):
         if value < 0:
             raise ValueError("Must be greater than or equal to 0.")
@@ -48,4 +48,3 @@ def format_sek_sv(ore: int) -> str:
     if kronor < 1000:
         return f"{kronor},{ore:02d}"
     return f"{kronor:,}".replace(",", "\u00a0") + f",{ore:02d}"
-

@@ -1,28 +1,26 @@
-"""The contract with billing systems (SPEC section 6) as marshmallow schemas.
+"""The contract with billing systems (SPEC section 6) as marshmallow schemas, for the OpenAPI document.
 
-These schemas define the contract and document it in OpenAPI. The hot path validates with
-rules/validation.py instead; tests/test_validation_parity.py keeps the two in agreement.
+ContactSchema and its nested schemas are generated from the declaration of the contact
+(rules/contact_fields.py) and load through the engine's validator: what is documented is what runs.
+The field classes below serve the service's other schemas.
 """
 
-import re
+from collections.abc import Callable
+from functools import cache
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .calendar import parse_iso_date
-from .money import parse_sek
+from .contact_fields import CONTACT, DIGITAL_REQUIREMENTS_OBJECT, PATIENT_OBJECT
+from .errors import InvalidContact
+from .field_kinds import Field, ObjectKind
+from .money import AMOUNT, parse_sek
 from .regions import REGIONS
-from .vocabulary import (
-    CARE_CATEGORIES,
-    DECISIONS,
-    MODES,
-    PROFESSIONS,
-    REFERRALS,
-    REMOTE_MODES,
-    SETTINGS,
-    SEXES,
-)
+from .text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from .validation import object_parser
+from .vocabulary import DECISIONS
 
-MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
+MONEY_PATTERN = f"^{AMOUNT.pattern}$"
 
 
 class StrictDate(fields.Date):
@@ -68,92 +66,80 @@ class RegionCode(fields.String):
         )
 
 
-SLUG = re.compile(r"[a-z][a-z0-9_]{0,63}")
+def no_control_characters(value) -> None:
+    """The contact's rule for text (rules/text.py) as a marshmallow validator, for other schemas."""
+    if isinstance(value, str) and has_control_characters(value):
+        raise ValidationError(CONTROL_CHARACTERS_MESSAGE)
 
 
-def _slug(value):
-    # fullmatch: validate.Regexp uses re.match, whose `$` also accepts a trailing newline.
-    if not SLUG.fullmatch(value):
-        raise ValidationError("Not a valid slug: lower-case letters, digits and _, e.g. primary_care.")
-
-
-class Slug(fields.String):
-    def __init__(self, **kwargs):
-        super().__init__(
-            validate=_slug,
-            metadata={"pattern": f"^{SLUG.pattern}$", "example": "primary_care"},
-            **kwargs,
-        )
-
-
-def _strict_int(value):
-    if isinstance(value, bool):
-        raise ValidationError("Not a valid integer.")
-
-
-class DigitalRequirementsSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    qualified_care = StrictBoolean(required=True)
-    strong_authentication = StrictBoolean(required=True)
-    journaled = StrictBoolean(required=True)
-    triaged = StrictBoolean(required=True)
-
-
-class PatientSchema(Schema):
-    """Statistics only: never used in a decision."""
+class DeclaredSchema(Schema):
+    """A schema generated from a declared object (rules/field_kinds.py): its fields document the
+    object in OpenAPI, and loading it runs the engine's validator, so both give the same answer.
+    For reading requests only: its fields do not dump a built object."""
 
     class Meta:
         unknown = RAISE
 
-    age = fields.Integer(strict=True, validate=[_strict_int, validate.Range(0, 130)])
-    sex = fields.String(validate=validate.OneOf(SEXES))
+    _parse: Callable[[object], object]  # the engine's validator of the object (schema_for)
 
-
-class ContactSchema(Schema):
-    """One invoice line (vårdkontakt)."""
-
-    class Meta:
-        unknown = RAISE
-        ordered = True
-
-    contact_id = fields.String(required=True, validate=validate.Length(1, 64))
-    contact_date = StrictDate(required=True)
-    home_region = RegionCode(required=True)
-    care_region = RegionCode(required=True)
-    provider_id = fields.String(
-        required=True, validate=validate.Length(1, 64), metadata={"description": "HSA-id of the care unit"}
-    )
-    mode = fields.String(required=True, validate=validate.OneOf(MODES))
-    care_category = fields.String(required=True, validate=validate.OneOf(CARE_CATEGORIES))
-    setting = fields.String(validate=validate.OneOf(SETTINGS), metadata={"default": "outpatient"})
-    profession = fields.String(required=True, validate=validate.OneOf(PROFESSIONS))
-    specialty = Slug()
-    referral = fields.String(validate=validate.OneOf(REFERRALS), metadata={"default": "none"})
-    prior_approval = StrictBoolean(metadata={"default": False})
-    digital_requirements = fields.Nested(
-        DigitalRequirementsSchema,
-        metadata={"description": "Required for video, chat and telephone"},
-    )
-    claimed_amount_sek = Money(required=True)
-    patient_fee_sek = Money(metadata={"default": "0.00", "example": "0.00"})
-    invoice_date = StrictDate(metadata={"description": "Not before contact_date"})
-    patient = fields.Nested(PatientSchema)
-    needs_assessment = StrictBoolean(
-        metadata={"description": "A documented assessment of need and suitability (Ds 2023:27)"}
-    )
-
-    @validates_schema(skip_on_field_errors=False, pass_original=True)
-    def _cross_field(self, data, original_data, **kwargs):
-        errors = {}
-        if data.get("mode") in REMOTE_MODES and "digital_requirements" not in original_data:
-            errors["digital_requirements"] = ["Required for video, chat and telephone."]
-        invoice, contact = data.get("invoice_date"), data.get("contact_date")
-        if invoice is not None and contact is not None and invoice < contact:
-            errors["invoice_date"] = ["Must not be before contact_date."]
+    def load(self, data, *, many=None, partial=None, unknown=None):
+        """The built object (a Contact for ContactSchema), or ValidationError with the engine's
+        errors. `partial` and `unknown` cannot loosen the contract: they are ignored."""
+        if not (self.many if many is None else many):
+            try:
+                return self._parse(data)
+            except InvalidContact as exc:
+                raise ValidationError(exc.errors) from None
+        if not isinstance(data, list):
+            raise ValidationError({"_schema": ["Invalid input type: expected a JSON array."]})
+        loaded, errors = [], {}
+        for index, item in enumerate(data):
+            try:
+                loaded.append(self._parse(item))
+            except InvalidContact as exc:
+                errors[index] = exc.errors
         if errors:
-            raise ValidationError(errors)
+            raise ValidationError(errors, valid_data=loaded)
+        return loaded
+
+    def validate(self, data, *, many=None, partial=None) -> dict:
+        try:
+            self.load(data, many=many)
+        except ValidationError as exc:
+            return exc.messages
+        return {}
+
+
+@cache
+def schema_for(kind: ObjectKind) -> type[DeclaredSchema]:
+    """The marshmallow schema of a declared object, named for OpenAPI after the object."""
+    applied = kind.defaults()
+    attributes = {field.name: _documented(kind, field, applied) for field in kind.fields}
+    attributes["_parse"] = staticmethod(object_parser(kind))
+    return type(f"{kind.name}Schema", (DeclaredSchema,), attributes)
+
+
+def _documented(kind: ObjectKind, field: Field, applied: dict) -> fields.Field:
+    # An object's description goes on the field that holds it: apispec drops additionalProperties
+    # from a schema that has a description of its own.
+    about_kind = field.kind.description if isinstance(field.kind, ObjectKind) else field.kind.note
+    notes = [field.description, about_kind] + [r.description for r in kind.rules if r.field == field.name]
+    metadata = {}
+    if any(notes):
+        metadata["description"] = " ".join(note.rstrip(".") + "." for note in notes if note)
+    if field.example is not None:
+        metadata["example"] = field.example
+    if isinstance(field.kind, ObjectKind):
+        return fields.Nested(schema_for(field.kind), required=field.required, metadata=metadata)
+    if applied.get(field.name) is not None:
+        metadata["default"] = field.kind.wire(applied[field.name])
+    # Raw: marshmallow checks nothing itself, the kind's check does (DeclaredSchema.load).
+    return fields.Raw(required=field.required, metadata={**field.kind.json_schema(), **metadata})
+
+
+DigitalRequirementsSchema = schema_for(DIGITAL_REQUIREMENTS_OBJECT)
+PatientSchema = schema_for(PATIENT_OBJECT)
+ContactSchema = schema_for(CONTACT)
 
 
 def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 `valid_contacts()` spans every enum, region, the policy's dates (2017-05-01..2026-12-31) and
 amounts; `mangled_contacts()` breaks valid ones in the ways clients do; `json_values()` is any
-JSON value. Shared by the invariant and validation parity tests.
+JSON value. Shared by the invariant, explanation and contact contract tests.
 """
 
 from datetime import date
@@ -26,6 +26,9 @@ REGION_CODES = sorted(REGIONS)
 # Providers: the sample contract's (so rule 3 is reached), and two without a contract.
 PROVIDERS = ("SE2321000230-SAMPLE1", "SE162321000255-K001", "SE2321000016-VC01")
 SPECIALTIES = ("neuropsychiatric_assessment", "primary_care", "psychiatry")
+CONTROL_CHARACTERS = "".join(map(chr, [*range(0x20), 0x7F]))
+# Any text a contact_id may hold: everything but control characters (SPEC section 6).
+ID_TEXT = st.text(st.characters(exclude_characters=CONTROL_CHARACTERS), min_size=1, max_size=64)
 
 
 def _money() -> st.SearchStrategy:
@@ -55,7 +58,7 @@ def valid_contacts(draw) -> dict:
     care = draw(st.sampled_from(REGION_CODES))
     mode = draw(st.sampled_from(MODES))
     contact = {
-        "contact_id": draw(st.text(min_size=1, max_size=64)),
+        "contact_id": draw(ID_TEXT),
         "contact_date": contact_day.isoformat(),
         "home_region": home,
         "care_region": care,
@@ -151,6 +154,11 @@ TRICKY = (
     "Primary Care",
     "x" * 64,
     "x" * 65,
+    "a\x00b",
+    "tab\there",
+    "line\n",
+    "\x7f",
+    "SE162321000255-K001\r",
     [],
     {},
     {"qualified_care": True},

@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from marshmallow import fields
 
 import rules
 from rules.__main__ import main
-from rules.io_formats import BOOLEAN_COLUMNS, CSV_COLUMNS, INTEGER_COLUMNS
-from rules.schema import ContactSchema
+from rules.io_formats import CSV_COLUMNS, csv_records
+from rules.text import CONTROL_CHARACTERS_MESSAGE
 
 PYTHON = sys.executable
 ALL_MET = {"qualified_care": True, "strong_authentication": True, "journaled": True, "triaged": True}
@@ -372,7 +371,10 @@ def test_csv_bad_cells_rows_and_line_numbers(tmp_path, capsys):
         "patient.age",
     }
     assert lines[2]["errors"] == {"_line": ["2 cells, but the header has 11 columns."]}
-    assert lines[3]["contact_id"] == "multi\nline id" and lines[3]["decision"] == "pay"
+    # The quoted newline keeps the numbering right; in an id it is a control character (SPEC 6).
+    assert lines[3]["contact_id"] == "multi\nline id" and lines[3]["rejected"]
+    assert lines[3]["errors"] == {"contact_id": [CONTROL_CHARACTERS_MESSAGE]}
+    assert lines[4]["decision"] == "pay"
     err = capsys.readouterr().err
     assert "line 3: prior_approval: Not a valid boolean" in err
     assert "line 3: patient.age: Not a valid integer." in err
@@ -413,25 +415,43 @@ def test_csv_unknown_column_rejects_every_line_even_when_empty(tmp_path):
         assert "digital_requirements.triaged" in line["errors"]["digital_requirements"][0]
 
 
-def test_csv_columns_cover_the_contract():
-    """Every field of the marshmallow contract has a CSV column, booleans and integers typed."""
-    expected, booleans, integers = set(), set(), set()
+# Every field of SPEC section 6, nested ones included, with a value that is not its default.
+EVERY_FIELD = {
+    "contact_id": "every-field",
+    "contact_date": "2022-06-01",
+    "home_region": "25",
+    "care_region": "06",
+    "provider_id": "SE2",
+    "mode": "video",
+    "care_category": "planned",
+    "setting": "inpatient",
+    "profession": "nurse",
+    "specialty": "primary_care",
+    "referral": "home_region_referral",
+    "prior_approval": True,
+    "digital_requirements": {**ALL_MET, "triaged": False},
+    "claimed_amount_sek": "275.00",
+    "patient_fee_sek": "100.00",
+    "invoice_date": "2022-06-15",
+    "patient": {"age": 40, "sex": "female"},
+    "needs_assessment": False,
+}
 
-    def walk(schema, prefix=""):
-        for name, field in schema.fields.items():
-            if isinstance(field, fields.Nested):
-                walk(field.schema, f"{name}.")
-                continue
-            expected.add(prefix + name)
-            if isinstance(field, fields.Boolean):
-                booleans.add(prefix + name)
-            if isinstance(field, fields.Integer):
-                integers.add(prefix + name)
 
-    walk(ContactSchema())
-    assert set(CSV_COLUMNS) == expected
-    assert BOOLEAN_COLUMNS == booleans
-    assert INTEGER_COLUMNS == integers
+def test_every_contact_field_has_a_csv_column_typed_as_in_json():
+    assert rules.parse_contact(EVERY_FIELD).to_dict() == EVERY_FIELD  # really every field
+    cells = {}
+    for name, value in EVERY_FIELD.items():
+        for column, cell in value.items() if isinstance(value, dict) else [(None, value)]:
+            key = name if column is None else f"{name}.{column}"
+            cells[key] = str(cell).lower() if isinstance(cell, bool) else str(cell)
+    assert set(cells) == set(CSV_COLUMNS)
+    lines = csv_text(list(cells), [list(cells.values())]).encode().splitlines()
+
+    (record,) = csv_records(lines)
+
+    assert record.errors is None
+    assert record.data == EVERY_FIELD
 
 
 def test_same_input_gives_byte_identical_output(tmp_path):
@@ -530,8 +550,12 @@ def _peak_rss_kib(args: list[str], stdin_path: Path) -> tuple[int, int]:
     """(exit code, peak RSS in KiB) of one run of `python -m rules ARGS`, as the child saw it."""
     with stdin_path.open("rb") as stdin:
         proc = subprocess.run(
-            [PYTHON, "-c", _REPORT_PEAK, *args], stdin=stdin, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True, timeout=600,
+            [PYTHON, "-c", _REPORT_PEAK, *args],
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=600,
         )
     peak = [line for line in proc.stderr.splitlines() if line.startswith("VmHWM ")]
     assert peak, proc.stderr[-2000:]

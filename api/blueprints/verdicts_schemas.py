@@ -1,7 +1,7 @@
 """Request and response schemas of the verdict endpoints, for the OpenAPI document.
 
-The contact itself is the contract in rules/schema.py (ContactSchema); the views validate with the
-engine's fast validator, which tests keep in agreement with it.
+The contact itself is ContactSchema (rules/schema.py), generated from the declaration of the contact
+that the engine's validator is derived from too; the views validate with that validator directly.
 """
 
 from marshmallow import RAISE, Schema, fields, validate

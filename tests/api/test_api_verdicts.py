@@ -7,6 +7,7 @@ import pytest
 
 import rules
 from api import examples
+from rules.text import CONTROL_CHARACTERS_MESSAGE
 
 UTC_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -55,6 +56,24 @@ def test_invalid_contact_is_422_problem_per_field(client, contact):
     assert set(errors) == {"home_region", "digital_requirements.triaged", "colour", "profession"}
     assert errors["colour"] == ["Unknown field."]
     assert errors["profession"] == ["Missing data for required field."]
+
+
+def test_control_characters_are_refused_per_field_alone_and_in_a_batch(client, contact):
+    """PostgreSQL cannot store NUL in text, and a tab or newline in an id is never legitimate."""
+    refused = [CONTROL_CHARACTERS_MESSAGE]
+    response = client.post("/v1/verdicts", json=dict(contact, contact_id="a\x00b", provider_id="SE\t1"))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"contact_id": refused, "provider_id": refused}
+
+    lines = _lines(contact, 3)
+    lines[1] = dict(lines[1], contact_id="line\n1")
+    lines[2] = dict(lines[2], specialty="primary\x7fcare", patient={"sex": "female\x00"})
+    body = client.post("/v1/verdicts/batch", json={"contacts": lines}).get_json()
+    assert [v["contact_id"] for v in body["verdicts"]] == ["line-0"]
+    assert body["rejected"] == [
+        {"index": 1, "contact_id": "line\n1", "errors": {"contact_id": refused}},
+        {"index": 2, "contact_id": "line-2", "errors": {"specialty": refused, "patient.sex": refused}},
+    ]
 
 
 @pytest.mark.parametrize("body", ["[]", "42", '"contact"', "null"])
