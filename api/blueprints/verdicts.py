@@ -7,7 +7,6 @@ JSON text the log stored (for a repeat, the decision stored before).
 
 import io
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from flask import Response, current_app, request
@@ -97,19 +96,12 @@ def post_batch():
     rejected = []
     out = _ResponseSpool()
     out.write(b'{"verdicts":[')
-    # The whole batch or none of it: committed when the response body is complete. One thread
-    # stores each chunk while this one decides the next, so the database's work (mostly outside
-    # the GIL) runs beside the deciding; the chunks are stored, and answered, in order.
-    with current_storage().decisions.transaction() as log, ThreadPoolExecutor(1) as storer:
-        storing = None
+    # The whole batch or none of it: committed when the response body is complete.
+    with current_storage().decisions.transaction() as log:
         for chunk in decided_chunks(contacts, size, policy, evaluated_at_now(), current_client()):
             summary.merge(chunk.summary)
             rejected.extend(chunk.rejected)
-            if storing is not None:
-                out.write_records(storing.result())
-            storing = storer.submit(log.record, chunk.entries)
-        if storing is not None:
-            out.write_records(storing.result())
+            out.write_records(log.record(chunk.entries))
         out.write(b'],"rejected":')
         out.write(orjson.dumps(rejected))
         out.write(b',"summary":')

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 import orjson
-from sqlalchemy import ARRAY, Select, and_, any_, bindparam, case, func, or_, select
+from sqlalchemy import ARRAY, JSON, Select, and_, any_, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -51,7 +51,7 @@ class DecisionLog:
     def transaction(self) -> Iterator["Transaction"]:
         """A write transaction for several record() calls (a batch stored chunk by chunk): committed
         when the block ends, rolled back if it raises."""
-        with writing(self.engine) as conn, conn.begin():
+        with writing(self.engine) as conn:
             yield Transaction(conn)
 
     # -- reading ---------------------------------------------------------------------------
@@ -169,10 +169,11 @@ class Transaction:
 
     def _insert(self, rows: list[dict]) -> int:
         """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, idem_key), as
-        one executemany; how many rows were inserted."""
+        the driver's own executemany (through SQLAlchemy's execute, processing each row's values
+        took longer than the database's work); how many rows were inserted."""
         if self._postgresql:
             return self._conn.exec_driver_sql(_POSTGRESQL_INSERT, rows).rowcount
-        return self._conn.execute(_SQLITE_INSERT, rows).rowcount
+        return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows]).rowcount
 
     @property
     def _queries(self) -> "_Lookups":
@@ -197,23 +198,35 @@ def _lookups(one_of) -> _Lookups:
     )
 
 
-_SQLITE_LOOKUPS = _lookups(lambda column, name: column.in_(bindparam(name, expanding=True)))
-# One array parameter (= ANY): a chunk's 500 values as 500 parameters are parsed and planned anew
-# for every chunk.
+# Each list of values is one parameter: on SQLite a JSON array read by json_each, on PostgreSQL an
+# array (= ANY). As many parameters as values (500 for a batch's chunk) would make the statement
+# be written, parsed and planned anew for every chunk.
+_SQLITE_LOOKUPS = _lookups(
+    lambda column, name: column.in_(select(func.json_each(bindparam(name, type_=JSON)).table_valued("value")))
+)
 _POSTGRESQL_LOOKUPS = _lookups(lambda column, name: column == any_(bindparam(name, type_=ARRAY(column.type))))
 
 
-_UNIQUE = ["contact_id", "home_region", "idem_key"]
-_SQLITE_INSERT = sqlite.insert(decisions).on_conflict_do_nothing(index_elements=_UNIQUE)
-# Sent as the driver's own executemany (prepared once, pipelined): through SQLAlchemy's execute a
-# batch's rows took several times longer on the server.
-_POSTGRESQL_INSERT = str(
-    postgresql.insert(decisions)
-    .on_conflict_do_nothing(index_elements=_UNIQUE)
-    .compile(
-        dialect=postgresql.psycopg.dialect(), column_keys=[c.name for c in decisions.c if c.name != "seq"]
+def _insert_sql(insert, dialect) -> str:
+    statement = insert(decisions).on_conflict_do_nothing(
+        index_elements=["contact_id", "home_region", "idem_key"]
     )
-)
+    return str(
+        statement.compile(dialect=dialect, column_keys=[c.name for c in decisions.c if c.name != "seq"])
+    )
+
+
+_SQLITE_INSERT = _insert_sql(sqlite.insert, sqlite.dialect(paramstyle="named"))
+_POSTGRESQL_INSERT = _insert_sql(postgresql.insert, postgresql.psycopg.dialect())
+
+
+def _sqlite_values(row: dict) -> dict:
+    """The row as SQLAlchemy's SQLite Date and DateTime store them (text it parses back on reading)."""
+    return dict(
+        row,
+        contact_date=row["contact_date"].isoformat(),
+        evaluated_at=row["evaluated_at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+    )
 
 
 def _row(entry: Pending, supersedes: str | None, verdict_text: bytes) -> dict:
