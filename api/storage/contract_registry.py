@@ -94,7 +94,7 @@ class ContractRegistry:
 
     def create(self, contract: Contract, actor: str) -> dict:
         now = datetime.now(UTC)
-        with writing(self.engine) as conn, conn.begin():
+        with writing(self.engine) as conn:
             _bump(conn)
             if conn.execute(select(contracts.c.id).where(contracts.c.id == contract.id)).first():
                 raise ContractConflict(f"A contract with id {contract.id!r} exists already.", contract.id)
@@ -107,7 +107,7 @@ class ContractRegistry:
     def replace(self, contract: Contract, actor: str) -> dict:
         """Replace the contract with the same id (its period, tariffs, provider...)."""
         now = datetime.now(UTC)
-        with writing(self.engine) as conn, conn.begin():
+        with writing(self.engine) as conn:
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract.id)).first()
             if row is None:
@@ -122,7 +122,7 @@ class ContractRegistry:
 
     def delete(self, contract_id: str, actor: str) -> dict:
         now = datetime.now(UTC)
-        with writing(self.engine) as conn, conn.begin():
+        with writing(self.engine) as conn:
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract_id)).first()
             if row is None:
@@ -137,7 +137,7 @@ class ContractRegistry:
         every contract later does not bring the samples back. Returns how many were inserted."""
         seed = list(seed)
         now = datetime.now(UTC)
-        with writing(self.engine) as conn, conn.begin():
+        with writing(self.engine) as conn:
             bumped = conn.execute(
                 update(registry_version)
                 .where(registry_version.c.id == 1, registry_version.c.version == 0)

@@ -9,10 +9,14 @@ defaults (fsync on commit).
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from .sqlite_writers import one_writer
 
 DEFAULT_SQLITE_PATH = Path("instance") / "utomlans.sqlite3"
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
@@ -49,10 +53,6 @@ def make_engine(url: str | None = None) -> Engine:
     # by itself once the database is back, without a ping on every checkout.
     return create_engine(
         url,
-        # executemany goes to psycopg's own (pipelined, with the statement prepared once):
-        # SQLAlchemy's "insertmanyvalues" renders 1,000 rows into one statement whose 15,000
-        # parameters psycopg then parses in Python, ten times slower for a batch.
-        use_insertmanyvalues=False,
         pool_size=5,
         max_overflow=5,
         pool_timeout=5,
@@ -60,13 +60,17 @@ def make_engine(url: str | None = None) -> Engine:
     )
 
 
-def writing(engine: Engine):
-    """A connection for a write transaction: `with writing(engine) as conn, conn.begin(): ...`.
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction, committed when the block ends (rolled back if it raises).
 
     On SQLite it begins with BEGIN IMMEDIATE: a transaction that reads and then writes would
     otherwise fail at once with "database is locked" when another writer committed in between
-    (busy_timeout cannot help there)."""
-    return engine.connect().execution_options(sqlite_immediate=True)
+    (busy_timeout cannot help there); and writers take turns (sqlite_writers.py)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    turn = one_writer(database) if database and database != ":memory:" else nullcontext()
+    with turn, engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+        yield conn
 
 
 def _sqlite_begin(conn):
@@ -79,6 +83,7 @@ def _sqlite_begin(conn):
 def _sqlite_pragmas(dbapi_connection, _record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA page_size=8192")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
