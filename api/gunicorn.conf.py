@@ -76,6 +76,16 @@ def _migrated(server) -> bool:
     return subprocess.run(command, env={**os.environ, "PYTHONPATH": path}).returncode == 0
 
 
+def post_worker_init(worker):
+    """The app, its compiled policy and the libraries live as long as the worker: moved out of the
+    cyclic garbage collector's reach, so the collections a large batch sets off do not walk them
+    again and again."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

@@ -1,8 +1,9 @@
 """API keys: who may call the service, with which scopes. Only sha256 hashes are kept.
 
 Keys come from a file (API_KEYS_FILE: YAML or JSON, a list of {id, sha256, scopes, note}) and/or
-the environment (API_KEYS="id:sha256hex:scope1,scope2;id2:..."). The file is re-read when its
-mtime changes (a stat per request), so keys are added or revoked without a restart.
+the environment (API_KEYS="id:sha256hex:scope1,scope2;id2:..."). The file is re-read when it
+changes (a stat per request), so keys are added or revoked without a restart; replace it
+atomically (write a new file, then rename it over the old one).
 Neither set: the service runs open (local use); see api/auth.py.
 
     python -m api.keys new --id billing-a --scopes verdicts,decisions:read
@@ -107,7 +108,7 @@ class KeyRing:
     def _load(self) -> None:
         keys = list(self.env_keys)
         if self.file is not None:
-            self._mtime = self.file.stat().st_mtime_ns if self.file.exists() else None
+            self._mtime = _stamp(self.file) if self.file.exists() else None
             if self._mtime is None:
                 raise KeyConfigError(f"{self.file}: key file does not exist")
             keys.extend(parse_file(self.file))
@@ -124,7 +125,7 @@ class KeyRing:
         if self.file is None:
             return
         try:
-            mtime = self.file.stat().st_mtime_ns
+            mtime = _stamp(self.file)
         except OSError:
             mtime = None
         if mtime == self._mtime:
@@ -152,6 +153,12 @@ class KeyRing:
             if hmac.compare_digest(stored, digest):
                 found = key
         return found
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """What changes when the key file is replaced or rewritten, even within one clock tick."""
+    status = path.stat()
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def main(argv=None) -> int:

@@ -111,8 +111,11 @@ def _compile(text: str):
         if name is not None:
             getters.append(_PLACEHOLDERS[name])
             pieces.append(
-                "{" + str(len(getters) - 1) + (f"!{conversion}" if conversion else "")
-                + (f":{spec}" if spec else "") + "}"
+                "{"
+                + str(len(getters) - 1)
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
             )
     return "".join(pieces), tuple(getters)
 

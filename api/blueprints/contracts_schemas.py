@@ -17,7 +17,7 @@ class ContractBodySchema(Schema):
         unknown = RAISE
         ordered = True
 
-    id = fields.String(
+    id = Text(
         validate=validate.Regexp(CONTRACT_ID),
         metadata={
             "description": "Chosen by the client on POST (or made by the server); the path's on PUT",

@@ -21,9 +21,7 @@ class DecisionQuerySchema(Schema):
 
     contact_id = Text(validate=validate.Length(1, 64))
     home_region = fields.String(validate=validate.OneOf(tuple(REGIONS)))
-    reason = fields.String(
-        validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{0,63}$"), metadata={"example": "DIGITAL_TARIFF"}
-    )
+    reason = Text(validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{0,63}$"), metadata={"example": "DIGITAL_TARIFF"})
     decision = fields.String(validate=validate.OneOf(DECISIONS))
     evaluated_from = AwareDateTime(metadata={"description": "evaluated_at at or after (inclusive)"})
     evaluated_to = AwareDateTime(metadata={"description": "evaluated_at at or before (inclusive)"})

@@ -98,10 +98,11 @@ def post_batch():
     out.write(b'{"verdicts":[')
     # The whole batch or none of it: committed when the response body is complete.
     with current_storage().decisions.transaction() as log:
-        for chunk in decided_chunks(contacts, size, policy, evaluated_at_now(), current_client()):
+        chunks = decided_chunks(contacts, size, policy, evaluated_at_now(), current_client())
+        for chunk, stored in log.record_chunks(chunks):
             summary.merge(chunk.summary)
             rejected.extend(chunk.rejected)
-            out.write_records(log.record(chunk.entries))
+            out.write_records(stored)
         out.write(b'],"rejected":')
         out.write(orjson.dumps(rejected))
         out.write(b',"summary":')

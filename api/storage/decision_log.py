@@ -11,14 +11,15 @@ identical submissions yield one row.
 """
 
 import base64
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import orjson
-from sqlalchemy import ARRAY, JSON, Select, and_, any_, bindparam, case, func, or_, select
+from sqlalchemy import ARRAY, JSON, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -27,6 +28,7 @@ from .engine import writing
 from .tables import decisions
 
 MAX_PAGE = 1000
+C = TypeVar("C")  # a chunk of a batch: anything with `entries`
 
 
 @dataclass(frozen=True)
@@ -124,11 +126,26 @@ class Transaction:
         """Store the entries inside this transaction; the verdict JSON to send for each, as
         DecisionLog.record.
 
-        An identical contact committed by a concurrent transaction after the lookup (PostgreSQL;
-        SQLite has one writer at a time) is not inserted again: the INSERT skips it on the unique
-        index, having waited for that transaction, and its stored verdict is answered instead."""
-        if not entries:
-            return []
+        Entries are stored in rounds in which each (contact_id, home_region) occurs once (nearly
+        always a single round), so what one entry supersedes is looked up after the entry before it
+        for the same contact is in the log. An identical submission committed by a concurrent
+        transaction after the lookup (PostgreSQL; SQLite has one writer at a time) is skipped by
+        the INSERT on the unique index, having waited for that transaction, and the decision it
+        stored is answered instead."""
+        answers: dict[str, bytes] = {}
+        remaining = list(entries)
+        while remaining:
+            seen, this_round, later = set(), [], []
+            for entry in remaining:
+                key = (entry.contact_id, entry.home_region)
+                (later if key in seen else this_round).append(entry)
+                seen.add(key)
+            answers.update(self._record_round(this_round))
+            remaining = later
+        return [answers[entry.idem_key] for entry in entries]
+
+    def _record_round(self, entries: list[Pending]) -> dict[str, bytes]:
+        """Store entries whose (contact_id, home_region) differ; the verdict to send, by idem_key."""
         keys = {
             "contact_ids": sorted({e.contact_id for e in entries}),
             "idem_keys": [e.idem_key for e in entries],
@@ -136,21 +153,38 @@ class Transaction:
         stored, latest = self._known(keys)
         rows = []
         for entry in entries:
-            if entry.idem_key in stored:  # a repeat, or twice in this call
-                continue
-            key = (entry.contact_id, entry.home_region)
-            previous = latest.get(key)
-            text = entry.verdict if previous is None else with_supersedes(entry.verdict, previous)
-            latest[key] = entry.decision_id
-            stored[entry.idem_key] = text
-            rows.append(_row(entry, previous, text))
+            if entry.idem_key not in stored:
+                previous = latest.get((entry.contact_id, entry.home_region))
+                text = entry.verdict if previous is None else with_supersedes(entry.verdict, previous)
+                stored[entry.idem_key] = text
+                rows.append(_row(entry, previous, text))
         if rows and self._insert(rows) < len(rows):
             # Some were stored first by a concurrent transaction: answer with what it stored.
             ours = {row["idem_key"]: row["decision_id"] for row in rows}
             for idem_key, decision_id, verdict in self._conn.execute(self._queries.stored, keys):
                 if ours.get(idem_key, decision_id) != decision_id:
                     stored[idem_key] = verdict.encode()
-        return [stored[entry.idem_key] for entry in entries]
+        return stored
+
+    def record_chunks(self, chunks: Iterable[C]) -> Iterator[tuple[C, list[bytes]]]:
+        """Store each chunk's `entries` in turn, as record(); yield (chunk, the verdicts to send).
+
+        PostgreSQL does its part of the work in a process of its own: there, a thread stores each
+        chunk while the caller's iterable decides the next. (SQLite works inside this process and
+        hands the GIL back and forth for every row, so a thread only slows it down.)"""
+        if not self._postgresql:
+            for chunk in chunks:
+                yield chunk, self.record(chunk.entries)
+            return
+        with ThreadPoolExecutor(1) as storer:
+            previous = None
+            for chunk in chunks:
+                storing = (chunk, storer.submit(self.record, chunk.entries))
+                if previous is not None:
+                    yield previous[0], previous[1].result()
+                previous = storing
+            if previous is not None:
+                yield previous[0], previous[1].result()
 
     def _known(self, keys: dict) -> tuple[dict, dict]:
         """What the log holds for these contact ids, in one query: the stored verdict of each of
@@ -198,18 +232,23 @@ def _lookups(one_of) -> _Lookups:
     )
 
 
-# Each list of values is one parameter: on SQLite a JSON array read by json_each, on PostgreSQL an
-# array (= ANY). As many parameters as values (500 for a batch's chunk) would make the statement
-# be written, parsed and planned anew for every chunk.
+# Each list of values is one parameter, a table the query reads (SQLite: a JSON array through
+# json_each; PostgreSQL: an array through unnest): as many parameters as values (500 for a batch's
+# chunk) would have the statement written, parsed and planned anew for every chunk, and
+# PostgreSQL's plan for `= ANY(array)` scans the whole table.
 _SQLITE_LOOKUPS = _lookups(
     lambda column, name: column.in_(select(func.json_each(bindparam(name, type_=JSON)).table_valued("value")))
 )
-_POSTGRESQL_LOOKUPS = _lookups(lambda column, name: column == any_(bindparam(name, type_=ARRAY(column.type))))
+_POSTGRESQL_LOOKUPS = _lookups(
+    lambda column, name: column.in_(select(func.unnest(bindparam(name, type_=ARRAY(column.type)))))
+)
 
 
 def _insert_sql(insert, dialect) -> str:
-    statement = insert(decisions).on_conflict_do_nothing(
-        index_elements=["contact_id", "home_region", "idem_key"]
+    statement = (
+        insert(decisions)
+        .inline()
+        .on_conflict_do_nothing(index_elements=["contact_id", "home_region", "idem_key"])
     )
     return str(
         statement.compile(dialect=dialect, column_keys=[c.name for c in decisions.c if c.name != "seq"])

@@ -4,19 +4,17 @@ SQLite runs in WAL mode with synchronous=FULL: COMMIT returns only once the WAL 
 decision the client received survives kill -9 of any process and a power loss. Its automatic
 checkpoint (every 1,000 WAL pages, in the committing connection) keeps the WAL bounded;
 journal_size_limit gives the disk back after a large batch. Writers take the write lock at BEGIN
-(BEGIN IMMEDIATE), one after the other (sqlite_writers.py). PostgreSQL keeps its own defaults
-(fsync on commit).
+(BEGIN IMMEDIATE) and wait for one another through busy_timeout. PostgreSQL keeps its own
+defaults (fsync on commit).
 """
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-
-from .sqlite_writers import one_writer
 
 DEFAULT_SQLITE_PATH = Path("instance") / "utomlans.sqlite3"
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
@@ -48,11 +46,13 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    # A connection broken by a database restart fails its request with a 503 and SQLAlchemy then
-    # discards every pooled connection (a disconnect invalidates the pool), so the service recovers
-    # by itself once the database is back, without a ping on every checkout.
+    # A pooled connection is replaced after 3 minutes, before proxies and load balancers close idle
+    # ones (commonly after 4 to 10). A connection broken otherwise (a database restart) fails its
+    # request with a 503, and SQLAlchemy then discards the whole pool, so the service recovers by
+    # itself; a ping before every checkout would cost each request two more round trips.
     return create_engine(
         url,
+        pool_recycle=180,
         pool_size=5,
         max_overflow=5,
         pool_timeout=5,
@@ -66,10 +66,8 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
     On SQLite it begins with BEGIN IMMEDIATE: a transaction that reads and then writes would
     otherwise fail at once with "database is locked" when another writer committed in between
-    (busy_timeout cannot help there); and writers take turns (sqlite_writers.py)."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    turn = one_writer(database) if database and database != ":memory:" else nullcontext()
-    with turn, engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+    (busy_timeout cannot help there)."""
+    with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
         yield conn
 
 
@@ -83,11 +81,8 @@ def _sqlite_begin(conn):
 def _sqlite_pragmas(dbapi_connection, _record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    # In a new database: a decision (~2.5 KB) would take a 4 KiB page of its own; 8 KiB hold three.
-    cursor.execute("PRAGMA page_size=8192")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
     cursor.close()

@@ -1,7 +1,7 @@
 """PostgreSQL: compress the stored contact and verdict with lz4 instead of pglz.
 
 Each decision row carries its verdict as issued (~3.5 KB of JSON), which PostgreSQL TOASTs and, by
-default, compresses with pglz. During a batch COPY that compression was most of the server's work,
+default, compresses with pglz. While a batch is stored that compression was most of the server's work,
 and the client waited on it; lz4 is several times faster at similar size. Only new values are affected;
 SQLite has no such setting. Servers built without lz4 keep pglz.
 

@@ -2,10 +2,11 @@
 (contact_id, home_region, seq) index.
 
 idem_key is a sha256, so its index took a random page for every stored decision: once the log
-holds a few hundred thousand decisions, a 10,000-line batch dirtied most of that index's pages. idem_key already includes
-contact_id and home_region, so the new index is as unique; it answers both of the decision log's
-lookups (the stored decision for an identical contact, the newest decision per contact: SQLite
-keeps the rowid, seq, in every index entry) and keeps one contact's decisions together.
+holds a few hundred thousand decisions, a 10,000-line batch dirtied most of that index's pages.
+idem_key already includes contact_id and home_region, so the new index is as unique; it answers
+both of the decision log's lookups (the stored decision for an identical contact, the newest
+decision per contact: SQLite keeps the rowid, seq, in every index entry) and keeps one contact's
+decisions together.
 
 SQLite cannot drop a table's UNIQUE constraint: the table is rebuilt (rows copied) once, which takes a
 while on a large log. The shipped gunicorn config runs the migrations in its master before any worker

@@ -42,6 +42,7 @@ from ..facts import DIGITAL_STOPS
 from ..loader import POLICY_DIR, load_policy_documents, read_policy_documents
 from ..policy import Policy
 from ..regions import REGIONS
+from ..text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from ..vocabulary import PROFESSIONS
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -110,6 +111,9 @@ def normalise(spec, where: str = "scenario") -> dict:
     name = spec.get("name")
     if not isinstance(name, str) or not 1 <= len(name) <= 64:
         raise ScenarioError({f"{where}.name": ["Required: a name of 1-64 characters."]})
+    for key in ("name", "title"):
+        if isinstance(spec.get(key), str) and has_control_characters(spec[key]):
+            raise ScenarioError({f"{where}.{key}": [CONTROL_CHARACTERS_MESSAGE]})
     base = spec.get("base", BASELINE)
     if not isinstance(base, str) or base not in named_scenarios():
         raise ScenarioError(

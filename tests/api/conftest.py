@@ -25,12 +25,12 @@ def contact():
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    """Real gunicorn (the `make run` command) on a free port with 2 workers; stopped after the test.
-    Its output is in tmp_path / "gunicorn.log"."""
+def live_server(tmp_path, app_db_url):
+    """Real gunicorn (the `make run` command) on a free port with 2 workers, on SQLite and then on
+    PostgreSQL; stopped after the test. Its output is in tmp_path / "gunicorn.log"."""
     with running_gunicorn(
         tmp_path / "gunicorn.log",
-        env={"DATABASE_PATH": str(tmp_path / "live.sqlite3")},
+        env={"DATABASE_URL": app_db_url},
         startup_timeout=30,
     ) as (base, _proc):
         yield base

@@ -112,12 +112,14 @@ def test_control_characters_in_a_path_or_query_parameter_are_404_or_422(client, 
         assert_problem(response, 422)
         assert "control characters" in str(response.get_json()["errors"])
     assert_problem(client.get(f"/v1/contracts?provider_id={quoted}"), 422)
+    assert_problem(client.get(f"/v1/decisions?reason=DIGITAL_TARIFF{quote(character)}"), 422)
 
 
 @pytest.mark.parametrize("character", CONTROL_CHARACTERS)
-@pytest.mark.parametrize("field", ["provider_id", "source"])
+@pytest.mark.parametrize("field", ["id", "provider_id", "source"])
 def test_control_characters_in_a_contract_body_are_422_for_the_field(client, character, field):
     body = {
+        "id": "contract-25-kry",
         "home_region": "25",
         "provider_id": "SE2321000230-KRY",
         "valid_from": "2023-01-01",
@@ -125,8 +127,18 @@ def test_control_characters_in_a_contract_body_are_422_for_the_field(client, cha
         "source": "Avtal Dnr 99-2023",
         "fictitious": True,
     }
-    body[field] = f"a{character}b"
+    body[field] = f"a{character}b" if field != "id" else f"contract-25-kry{character}"
     response = client.post("/v1/contracts", json=body)
     assert_problem(response, 422)
     assert list(response.get_json()["errors"]) == [field]
     assert client.get("/v1/contracts?provider_id=SE2321000230-KRY").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("key", ["name", "title"])
+def test_control_characters_in_a_scenario_are_422(client, key):
+    scenario = {"name": "what-if", "overrides": {}, key: "what\x00if"}
+    response = client.post(
+        "/v1/simulations", json={"generate": {"year": 2020, "count": 10}, "scenarios": [scenario]}
+    )
+    assert_problem(response, 422)
+    assert list(response.get_json()["errors"]) == [f"scenarios[0].{key}"]

@@ -215,3 +215,13 @@ def test_batch_over_the_line_limit_is_413(make_app, contact):
 
 def test_default_line_limit_is_100000(app):
     assert app.config["BATCH_MAX_LINES"] == 100_000
+
+
+def test_a_chunk_of_nothing_but_bad_lines_is_listed_and_the_rest_decided(make_app, contact):
+    """On PostgreSQL a chunk whose every line was rejected once failed the whole batch with a 500."""
+    client = make_app(BATCH_CHUNK_LINES=3).test_client()
+    response = client.post("/v1/verdicts/batch", json={"contacts": [0, 0, 0, contact]})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert [line["index"] for line in body["rejected"]] == [0, 1, 2]
+    assert [verdict["contact_id"] for verdict in body["verdicts"]] == [contact["contact_id"]]

@@ -30,8 +30,7 @@ def test_a_recorded_decision_can_be_read_back_whole(storage):
 
 def test_stored_json_is_text_in_the_database_with_swedish_letters_intact(storage):
     """Other tools read the log with SQL: the contact and verdict are JSON text (not blobs) on both
-    databases, with the explanations' å, ä and ö as written (SQLite gets them as UTF-8 bytes cast
-    to TEXT in SQL)."""
+    databases, with the explanations' å, ä and ö as written."""
     entry = pending(contact("c-å", claimed_amount_sek="500.00"))
     [answer] = record(storage, [entry])
     assert any(letter in answer["explanation"]["sv"] for letter in "åäö")

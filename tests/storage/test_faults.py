@@ -3,10 +3,11 @@ PostgreSQL server stopped under a running service.
 
 What "no decision is half-written" means here: a decision row is written in one statement of one
 transaction, so it is never partly stored; and a request is one decision-log transaction
-(api/storage/service.py), so a batch is stored entirely (its response was, or could have been,
-sent) or not at all (the worker died before COMMIT and the client got no answer). A stored batch
-whose client got no answer is possible (killed between COMMIT and the last byte sent): the client
-sends it again and gets the same decisions back (idempotent), so that is not half-written.
+(api/blueprints/verdicts.py, api/storage/decision_log.py), so a batch is stored entirely (its
+response was, or could have been, sent) or not at all (the worker died before COMMIT and the
+client got no answer). A stored batch whose client got no answer is possible (killed between
+COMMIT and the last byte sent): the client sends it again and gets the same decisions back
+(idempotent), so that is not half-written.
 """
 
 import http.client

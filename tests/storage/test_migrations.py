@@ -8,8 +8,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from api.storage import Storage, make_engine
-from api.storage.migrate import alembic_config, current_revision, upgrade
 from api.storage.decision_log import _row
+from api.storage.migrate import alembic_config, current_revision, upgrade
 from api.storage.tables import decisions, metadata
 
 from .gunicorn_server import running_gunicorn
