@@ -168,3 +168,27 @@ def test_supersedes_is_added_to_the_serialised_verdict_as_a_dict_would_be():
     assert spliced == orjson.dumps(dict(body, supersedes="d-1"))
     with pytest.raises(ValueError):
         with_supersedes(b"[1]", "d-1")
+
+
+def test_a_submission_stored_first_by_another_transaction_is_answered_and_superseded_rightly(
+    storage, monkeypatch
+):
+    """The race on PostgreSQL, played out in order: another transaction commits an identical
+    contact after this one looked (the first lookup here sees nothing). The stored decision is
+    answered, and a changed contact in the same call supersedes that one, never an unstored id."""
+    from api.storage import decision_log
+
+    [first] = record(storage, [pending(contact("race"))])
+    real, calls = decision_log.Transaction._known, []
+
+    def first_lookup_too_early(self, keys):
+        calls.append(keys)
+        return ({}, {}) if len(calls) == 1 else real(self, keys)
+
+    monkeypatch.setattr(decision_log.Transaction, "_known", first_lookup_too_early)
+    again, changed = pending(contact("race")), pending(contact("race", claimed_amount_sek="10.00"))
+    answers = record(storage, [again, changed])
+    assert answers[0] == first
+    assert answers[1]["supersedes"] == first["decision_id"]
+    stored = {d["decision_id"] for d in storage.decisions.find(contact_id="race").items}
+    assert stored == {first["decision_id"], changed.decision_id}
