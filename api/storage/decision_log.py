@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 import orjson
-from sqlalchemy import ARRAY, JSON, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import ARRAY, JSON, Select, and_, any_, bindparam, case, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -161,8 +161,8 @@ class Transaction:
         if rows and self._insert(rows) < len(rows):
             # Some were stored first by a concurrent transaction: answer with what it stored.
             ours = {row["idem_key"]: row["decision_id"] for row in rows}
-            for idem_key, decision_id, verdict in self._conn.execute(self._queries.stored, keys):
-                if ours.get(idem_key, decision_id) != decision_id:
+            for _, _, idem_key, _, decision_id, verdict in self._conn.execute(self._known_query, keys):
+                if verdict is not None and ours.get(idem_key, decision_id) != decision_id:
                     stored[idem_key] = verdict.encode()
         return stored
 
@@ -192,7 +192,7 @@ class Transaction:
         stored: dict[str, bytes] = {}
         newest: dict[tuple[str, str], tuple[int, str]] = {}
         for contact_id, home_region, idem_key, seq, decision_id, verdict in self._conn.execute(
-            self._queries.known, keys
+            self._known_query, keys
         ):
             if verdict is not None:
                 stored[idem_key] = verdict.encode()
@@ -210,38 +210,49 @@ class Transaction:
         return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows]).rowcount
 
     @property
-    def _queries(self) -> "_Lookups":
-        return _POSTGRESQL_LOOKUPS if self._postgresql else _SQLITE_LOOKUPS
+    def _known_query(self) -> Select:
+        return _POSTGRESQL_KNOWN if self._postgresql else _SQLITE_KNOWN
 
 
-class _Lookups(NamedTuple):
-    """The decision log's two lookups by contact ids and idem keys, built once per dialect."""
+# The decision log's lookup, built once per database: every decision of the contact ids (the
+# parameter contact_ids), with its verdict only when its idem_key is one of the submissions'
+# (idem_keys). Each list is one parameter, a table the query reads (SQLite: a JSON array through
+# json_each; PostgreSQL: an array through unnest): a parameter per value (500 for a batch's chunk)
+# would have the statement written, parsed and planned anew for every chunk. Each contact id
+# probes the unique index (on PostgreSQL through a LATERAL subquery, so that a young table's
+# statistics cannot turn the lookup into a scan of the whole log; =ANY(array) was planned so).
+_COLUMNS = ("contact_id", "home_region", "idem_key", "seq", "decision_id")
 
-    known: Select  # every decision of the contact ids; the verdict only of these submissions
-    stored: Select  # these submissions' decision_id and verdict
 
-
-def _lookups(one_of) -> _Lookups:
+def _sqlite_known() -> Select:
+    ids = func.json_each(bindparam("contact_ids", type_=JSON)).table_valued("value").alias("ids")
+    keys = select(func.json_each(bindparam("idem_keys", type_=JSON)).table_valued("value"))
     c = decisions.c
-    idem_key, contact_id = one_of(c.idem_key, "idem_keys"), one_of(c.contact_id, "contact_ids")
-    return _Lookups(
-        select(
-            c.contact_id, c.home_region, c.idem_key, c.seq, c.decision_id, case((idem_key, c.verdict))
-        ).where(contact_id),
-        select(c.idem_key, c.decision_id, c.verdict).where(contact_id, idem_key),
+    return select(*(c[name] for name in _COLUMNS), case((c.idem_key.in_(keys), c.verdict))).select_from(
+        ids.join(decisions, c.contact_id == ids.c.value)
     )
 
 
-# Each list of values is one parameter, a table the query reads (SQLite: a JSON array through
-# json_each; PostgreSQL: an array through unnest): as many parameters as values (500 for a batch's
-# chunk) would have the statement written, parsed and planned anew for every chunk, and
-# PostgreSQL's plan for `= ANY(array)` scans the whole table.
-_SQLITE_LOOKUPS = _lookups(
-    lambda column, name: column.in_(select(func.json_each(bindparam(name, type_=JSON)).table_valued("value")))
-)
-_POSTGRESQL_LOOKUPS = _lookups(
-    lambda column, name: column.in_(select(func.unnest(bindparam(name, type_=ARRAY(column.type)))))
-)
+def _postgresql_known() -> Select:
+    text_array = ARRAY(decisions.c.contact_id.type)
+    ids = func.unnest(bindparam("contact_ids", type_=text_array)).table_valued("value").render_derived("ids")
+    c = decisions.c
+    # OFFSET 0 keeps the planner from flattening the LATERAL subquery into a join, which it may
+    # plan as a scan of the whole log.
+    d = (
+        select(*(c[name] for name in _COLUMNS), c.verdict)
+        .where(c.contact_id == ids.c.value)
+        .offset(0)
+        .lateral("d")
+    )
+    keys = any_(bindparam("idem_keys", type_=text_array))
+    return select(*(d.c[name] for name in _COLUMNS), case((d.c.idem_key == keys, d.c.verdict))).select_from(
+        ids.join(d, true())
+    )
+
+
+_SQLITE_KNOWN = _sqlite_known()
+_POSTGRESQL_KNOWN = _postgresql_known()
 
 
 def _insert_sql(insert, dialect) -> str:
