@@ -17,22 +17,27 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# name: (arguments of the full run, arguments of a --quick run)
+# name: (script, arguments of the full run, arguments of a --quick run)
 BENCHMARKS = {
-    "engine_vs_zen": ([], ["--count", "1000", "--repeat", "2"]),
-    "cli_memory": ([], ["--lines", "2000"]),
-    "simulation": ([], ["--count", "2000"]),
-    "http_batch": ([], "--contacts 500 --runs 2 --warm-up 1 --big 2000 --workers 2".split()),
-    "http_load": ([], ["--duration", "1", "--rounds", "1", "--workers", "2"]),
+    "engine_vs_zen": ("engine_vs_zen", [], ["--count", "1000", "--repeat", "2"]),
+    "cli_memory": ("cli_memory", [], ["--lines", "2000"]),
+    "simulation": ("simulation", [], ["--count", "2000"]),
+    "http_batch": ("http_batch", [], "--contacts 500 --runs 2 --warm-up 1 --big 2000 --workers 2".split()),
+    "http_load_sqlite": ("http_load", [], ["--duration", "1", "--rounds", "1", "--workers", "2"]),
+    "http_load_postgresql": (
+        "http_load",
+        ["--database", "postgresql"],
+        ["--database", "postgresql", "--duration", "1", "--rounds", "1", "--workers", "2"],
+    ),
 }
 
 
-def run(name: str, args: list[str], timeout: float) -> int:
-    proc = subprocess.Popen([sys.executable, str(HERE / f"{name}.py"), *args], cwd=HERE.parent)
+def run(script: str, args: list[str], timeout: float) -> int:
+    proc = subprocess.Popen([sys.executable, str(HERE / f"{script}.py"), *args], cwd=HERE.parent)
     try:
         return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        print(f"== {name}: over {timeout:.0f} s, interrupting it", flush=True)
+        print(f"== {script}: over {timeout:.0f} s, interrupting it", flush=True)
         proc.send_signal(signal.SIGINT)  # KeyboardInterrupt: its finally blocks stop the servers
         try:
             proc.wait(timeout=120)
@@ -53,10 +58,10 @@ def main(argv=None) -> int:
             parser.error(f"not a benchmark: {name!r} (one of {', '.join(BENCHMARKS)})")
     results = {}
     for name in args.names or BENCHMARKS:
-        full, quick = BENCHMARKS[name]
+        script, full, quick = BENCHMARKS[name]
         print(f"== {name}", flush=True)
         start = time.perf_counter()
-        results[name] = run(name, quick if args.quick else full, args.timeout)
+        results[name] = run(script, quick if args.quick else full, args.timeout)
         print(f"== {name}: exit {results[name]} in {time.perf_counter() - start:.0f} s\n", flush=True)
     for name, code in results.items():
         print(f"{name:15} {'goals met' if code == 0 else 'FAILED or a goal missed'}")
