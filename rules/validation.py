@@ -10,6 +10,27 @@ as much as the checks themselves. `inspect.getsource(rules.parse_contact)` shows
 
 Every error is collected, keyed by field (`patient.age` inside an object), with the message a
 client reads.
+
+What is written for one field (home_region, whose kind allows a vocabulary word as it is):
+
+    v2 = get('home_region', ABSENT)
+    if v2 is ABSENT:                          # missing: an error if required, else the default
+        errors = missing(errors, 'home_region')
+        absent += 1
+        v2 = default2
+    elif type(v2) is exact2 and v2 in allowed2:
+        pass                                  # a region code as it is
+    else:
+        try:
+            v2 = check2(v2)                   # the kind's check: its value, or ValueError
+        except ValueError as exc:
+            errors = refused(errors, 'home_region', v2, exc)
+            v2 = default2
+
+`vN` is the value of the built object's Nth argument. Unknown keys are found by counting: when
+the fields present (all declared, less those absent) do not number the keys sent, some key is not
+declared. An object is built with tuple.__new__ when it is a NamedTuple (the Contact), skipping a
+__new__ of its own, so its class must not validate in __new__: everything is checked here.
 """
 
 import linecache
