@@ -7,6 +7,7 @@ Every test gets a fresh database: a new SQLite file, or a new PostgreSQL databas
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -64,11 +65,16 @@ def _on(admin_url: str, name: str) -> str:
     return f"{admin_url.rsplit('/', 1)[0]}/{name}"
 
 
+@contextmanager
 def _postgres_database(request, template: str | None = None):
+    """A new PostgreSQL database (a copy of `template`, if given), dropped after."""
     admin = request.getfixturevalue("postgres_admin_url")
     name = f"t_{uuid.uuid4().hex[:12]}"
     psql(admin, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
-    return admin, name
+    try:
+        yield _on(admin, name)
+    finally:
+        psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -77,21 +83,15 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
-    admin, name = _postgres_database(request)
-    try:
-        yield _on(admin, name)
-    finally:
-        psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _postgres_database(request) as url:
+        yield url
 
 
 @pytest.fixture
 def postgresql_app_url(request):
     """A PostgreSQL database as the service leaves it at its first start: migrated, seeded."""
-    admin, name = _postgres_database(request, request.getfixturevalue("_migrated_template"))
-    try:
-        yield _on(admin, name)
-    finally:
-        psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _postgres_database(request, request.getfixturevalue("_migrated_template")) as url:
+        yield url
 
 
 @pytest.fixture
