@@ -50,7 +50,7 @@ def internal_problem(error: BaseException | None):
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
     return problem(
         500,
-        "The server failed to handle this request. The error has been logged; nothing was decided.",
+        "The server failed to handle this request. The error has been logged; no decision was answered.",
         instance=request.path,
     )
 

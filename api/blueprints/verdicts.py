@@ -2,11 +2,14 @@
 
 A request: read the JSON body → rules.evaluate (which validates) → the decisions
 (api/issuing.py) → stored in the decision log in one transaction → the response, which is the
-JSON text the log stored (for a repeat, the decision stored before).
+JSON text the log stored (for a repeat, the decision stored before). A batch is decided and
+stored a chunk at a time (api/batch_chunks.py, DecisionLog's record_chunks) in its one
+transaction.
 """
 
 import io
 import tempfile
+from contextlib import closing
 
 import orjson
 from flask import Response, current_app, request
@@ -82,7 +85,8 @@ def post_verdict():
     description="Decides up to 100,000 invoice lines in one request. Every line gets either a verdict "
     "(under `verdicts`, in input order) or a place under `rejected` with its 0-based index and errors: "
     "a bad line never fails the batch and is never dropped. `summary` counts and sums the verdicts by "
-    "decision and reason. All verdicts of one batch share one `evaluated_at`. "
+    "decision and reason. The verdicts decided by one batch share one `evaluated_at`; a line sent before "
+    "with identical content is answered with its stored decision. "
     "More lines than the limit: 413.",
     **_request_body(BatchRequestSchema, {"example": examples.batch_request_example()}),
 )
@@ -99,16 +103,17 @@ def post_batch():
     # The whole batch or none of it: committed when the response body is complete.
     with current_storage().decisions.transaction() as log:
         chunks = decided_chunks(contacts, size, policy, evaluated_at_now(), current_client())
-        for chunk, stored in log.record_chunks(chunks):
-            summary.merge(chunk.summary)
-            rejected.extend(chunk.rejected)
-            out.write_records(stored)
+        with closing(log.record_chunks(chunks)) as stored_chunks:  # done storing before the commit
+            for chunk, stored in stored_chunks:
+                summary.merge(chunk.summary)
+                rejected.extend(chunk.rejected)
+                out.write_records(stored)
         out.write(b'],"rejected":')
         out.write(orjson.dumps(rejected))
         out.write(b',"summary":')
         out.write(orjson.dumps(summary.to_dict()))
         out.write(b"}")
-        count_verdicts(summary, policy)
+    count_verdicts(summary, policy)
     return out.response()
 
 

@@ -5,9 +5,14 @@ decision_id and evaluated_at); the same contact_id with other content gets a new
 the one it supersedes. The unique index on (contact_id, home_region, idem_key) makes concurrent
 identical submissions yield one row.
 
-    log.record(entries)                     # one request's decisions, one transaction
-    with log.transaction() as tx:           # a batch: chunk by chunk, all of it or none
-        tx.record(chunk_entries)
+    log.record(entries)                           # one request's decisions, one transaction
+    with log.transaction() as tx:                 # a batch: chunk by chunk, all of it or none
+        for chunk, answers in tx.record_chunks(decided_chunks): ...
+
+Limits on PostgreSQL, where transactions run side by side (SQLite has one writer at a time):
+two different contents for one contact stored at the same moment may both name the same earlier
+decision (or none) as the one they supersede; and two batches holding the same contacts in
+different orders may deadlock, which fails one of them (a 503: sending it again is safe).
 """
 
 import base64
@@ -22,7 +27,6 @@ import orjson
 from sqlalchemy import ARRAY, JSON, Select, and_, any_, bindparam, case, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..decision_entry import Pending, with_supersedes
 from .engine import writing
@@ -162,9 +166,9 @@ class Transaction:
         if rows and self._insert(rows) < len(rows):
             # Some were stored first by a concurrent transaction: answer with what it stored.
             ours = {row["idem_key"]: row["decision_id"] for row in rows}
-            for _, _, idem_key, _, decision_id, verdict in self._conn.execute(self._known_query, keys):
-                if verdict is not None and ours.get(idem_key, decision_id) != decision_id:
-                    stored[idem_key] = verdict.encode()
+            for row in self._conn.execute(self._known_query, keys):
+                if row.idem_key in ours and row.decision_id != ours[row.idem_key]:
+                    stored[row.idem_key] = row.verdict.encode()
         return stored
 
     def record_chunks(self, chunks: Iterable[C]) -> Iterator[tuple[C, list[bytes]]]:
@@ -177,7 +181,8 @@ class Transaction:
             for chunk in chunks:
                 yield chunk, self.record(chunk.entries)
             return
-        with ThreadPoolExecutor(1) as storer:
+        storer = ThreadPoolExecutor(1)
+        try:
             previous = None
             for chunk in chunks:
                 storing = (chunk, storer.submit(self.record, chunk.entries))
@@ -186,6 +191,10 @@ class Transaction:
                 previous = storing
             if previous is not None:
                 yield previous[0], previous[1].result()
+        finally:
+            # Before the transaction ends (commit or rollback): nothing is left storing, and a
+            # chunk queued behind one that failed is not stored at all.
+            storer.shutdown(wait=True, cancel_futures=True)
 
     def _known(self, keys: dict) -> tuple[dict, dict]:
         """What the log holds for these contact ids, in one query: the stored verdict of each of
@@ -207,29 +216,8 @@ class Transaction:
         the driver's own executemany (through SQLAlchemy's execute, processing each row's values
         took longer than the database's work); how many rows were inserted."""
         if self._postgresql:
-            if len(rows) > 1:
-                try:
-                    with self._conn.begin_nested():
-                        return self._copy(rows)
-                except IntegrityError:  # a concurrent identical submission: the careful way
-                    pass
             return self._conn.exec_driver_sql(_POSTGRESQL_INSERT, rows).rowcount
         return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows]).rowcount
-
-    def _copy(self, rows: list[dict]) -> int:
-        """COPY: the least work per row for this process, so that deciding the next chunk beside it
-        is not held up. A unique violation fails the whole COPY (IntegrityError)."""
-        columns = list(rows[0])
-        cursor = self._conn.connection.driver_connection.cursor()
-        try:
-            with cursor.copy(f"COPY decisions ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row[column] for column in columns])
-        except self._conn.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(
-                "COPY decisions", None, exc, self._conn.dialect.loaded_dbapi.Error
-            ) from exc
-        return len(rows)
 
     @property
     def _known_query(self) -> Select:
@@ -250,17 +238,17 @@ def _sqlite_known() -> Select:
     ids = func.json_each(bindparam("contact_ids", type_=JSON)).table_valued("value").alias("ids")
     keys = select(func.json_each(bindparam("idem_keys", type_=JSON)).table_valued("value"))
     c = decisions.c
-    return select(*(c[name] for name in _COLUMNS), case((c.idem_key.in_(keys), c.verdict))).select_from(
-        ids.join(decisions, c.contact_id == ids.c.value)
-    )
+    return select(
+        *(c[name] for name in _COLUMNS), case((c.idem_key.in_(keys), c.verdict)).label("verdict")
+    ).select_from(ids.join(decisions, c.contact_id == ids.c.value))
 
 
 def _postgresql_known() -> Select:
     text_array = ARRAY(decisions.c.contact_id.type)
     ids = func.unnest(bindparam("contact_ids", type_=text_array)).table_valued("value").render_derived("ids")
     c = decisions.c
-    # OFFSET 0 keeps the planner from flattening the LATERAL subquery into a join, which it may
-    # plan as a scan of the whole log.
+    # An OFFSET (of 0) keeps the planner from flattening the LATERAL subquery into a join, which
+    # it may plan as a scan of the whole log.
     d = (
         select(*(c[name] for name in _COLUMNS), c.verdict)
         .where(c.contact_id == ids.c.value)
@@ -268,9 +256,9 @@ def _postgresql_known() -> Select:
         .lateral("d")
     )
     keys = any_(bindparam("idem_keys", type_=text_array))
-    return select(*(d.c[name] for name in _COLUMNS), case((d.c.idem_key == keys, d.c.verdict))).select_from(
-        ids.join(d, true())
-    )
+    return select(
+        *(d.c[name] for name in _COLUMNS), case((d.c.idem_key == keys, d.c.verdict)).label("verdict")
+    ).select_from(ids.join(d, true()))
 
 
 _SQLITE_KNOWN = _sqlite_known()
@@ -341,7 +329,7 @@ def _record(row) -> dict:
         "contact_date": row.contact_date.isoformat(),
         "decision": row.decision,
         "reason": row.reason,
-        "evaluated_at": _aware(row.evaluated_at).isoformat().replace("+00:00", "Z"),
+        "evaluated_at": _aware(row.evaluated_at).astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "client": row.client,
         "supersedes": row.supersedes,
         "policy": {"digest": row.policy_digest, "layers": orjson.loads(row.layers)},

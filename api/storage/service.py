@@ -18,6 +18,7 @@ from . import Storage, unreachable
 
 EXTENSION = "utomlans.storage"
 RETRY_AFTER_SECONDS = "5"
+_CONCURRENCY_FAILURES = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
 log = logging.getLogger("api.storage")
 
 
@@ -49,7 +50,7 @@ def _ready_check(storage: Storage):
 
 
 def _unavailable(error):
-    """The database is down or unreachable: nothing was decided or stored; try again shortly."""
+    """The database is down or unreachable: no decision was answered; sending again is safe."""
     log.error(
         "storage unavailable on %s %s: %s",
         request.method,
@@ -57,10 +58,19 @@ def _unavailable(error):
         error.__class__.__name__,
         exc_info=error,
     )
+    if getattr(getattr(error, "orig", None), "sqlstate", None) in _CONCURRENCY_FAILURES:
+        return problem(
+            503,
+            "The request collided with a concurrent one and was rolled back; no decision was answered. "
+            "Send it again: identical content gets the same decision.",
+            instance=request.path,
+            headers={"Retry-After": "1"},
+        )
     return problem(
         503,
-        "The decision store cannot be reached, so nothing was decided. Try again shortly; /ready says "
-        "when the service is back.",
+        "The decision store cannot be reached, so no decision was answered (one may have been stored "
+        "as the connection broke). Send the request again shortly: identical content gets the same "
+        "decision. /ready says when the service is back.",
         instance=request.path,
         headers={"Retry-After": RETRY_AFTER_SECONDS},
     )

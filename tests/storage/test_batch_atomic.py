@@ -4,8 +4,8 @@ nothing, and only a successful response commits. SQLite and PostgreSQL."""
 import pytest
 from sqlalchemy.exc import OperationalError
 
+import rules
 from api import create_app
-from api.blueprints import verdicts
 from api.storage import decision_log
 
 from .helpers import contact
@@ -50,11 +50,11 @@ def test_a_failure_in_a_later_chunk_leaves_nothing_of_the_batch(app, monkeypatch
     assert app.extensions["utomlans.storage"].decisions.count() == 0
 
 
-def test_an_error_after_issuing_rolls_back(app, monkeypatch):
+def test_an_error_before_the_response_is_complete_rolls_back(app, monkeypatch):
     def summary_fails(*args, **kwargs):
-        raise RuntimeError("bug after the verdicts were issued")
+        raise RuntimeError("bug after the verdicts were stored, before the answer was complete")
 
-    monkeypatch.setattr(verdicts, "count_verdicts", summary_fails)
+    monkeypatch.setattr(rules.Summary, "to_dict", summary_fails)
     answer = app.test_client().post("/v1/verdicts/batch", json=_lines("bug"))
     assert answer.status_code == 500
     assert app.extensions["utomlans.storage"].decisions.count() == 0

@@ -192,3 +192,23 @@ def test_a_submission_stored_first_by_another_transaction_is_answered_and_supers
     assert answers[1]["supersedes"] == first["decision_id"]
     stored = {d["decision_id"] for d in storage.decisions.find(contact_id="race").items}
     assert stored == {first["decision_id"], changed.decision_id}
+
+
+def test_a_race_lost_on_one_contact_of_a_round_leaves_the_others_stored(storage, monkeypatch):
+    """Several contacts in one round, one of them stored first by another transaction: that one is
+    answered with the stored decision, the others with their own, each stored once."""
+    from api.storage import decision_log
+
+    [first] = record(storage, [pending(contact("race-a"))])
+    real, calls = decision_log.Transaction._known, []
+
+    def first_lookup_too_early(self, keys):
+        calls.append(keys)
+        return ({}, {}) if len(calls) == 1 else real(self, keys)
+
+    monkeypatch.setattr(decision_log.Transaction, "_known", first_lookup_too_early)
+    entries = [pending(contact("race-a")), pending(contact("race-b")), pending(contact("race-c"))]
+    answers = record(storage, entries)
+    assert answers[0] == first
+    assert [a["decision_id"] for a in answers[1:]] == [e.decision_id for e in entries[1:]]
+    assert storage.decisions.count() == 3
