@@ -176,16 +176,8 @@ def test_a_submission_stored_first_by_another_transaction_is_answered_and_supers
     """The race on PostgreSQL, played out in order: another transaction commits an identical
     contact after this one looked (the first lookup here sees nothing). The stored decision is
     answered, and a changed contact in the same call supersedes that one, never an unstored id."""
-    from api.storage import decision_log
-
     [first] = record(storage, [pending(contact("race"))])
-    real, calls = decision_log.Transaction._known, []
-
-    def first_lookup_too_early(self, keys):
-        calls.append(keys)
-        return ({}, {}) if len(calls) == 1 else real(self, keys)
-
-    monkeypatch.setattr(decision_log.Transaction, "_known", first_lookup_too_early)
+    _first_lookup_sees_nothing(monkeypatch)
     again, changed = pending(contact("race")), pending(contact("race", claimed_amount_sek="10.00"))
     answers = record(storage, [again, changed])
     assert answers[0] == first
@@ -197,18 +189,23 @@ def test_a_submission_stored_first_by_another_transaction_is_answered_and_supers
 def test_a_race_lost_on_one_contact_of_a_round_leaves_the_others_stored(storage, monkeypatch):
     """Several contacts in one round, one of them stored first by another transaction: that one is
     answered with the stored decision, the others with their own, each stored once."""
-    from api.storage import decision_log
-
     [first] = record(storage, [pending(contact("race-a"))])
-    real, calls = decision_log.Transaction._known, []
-
-    def first_lookup_too_early(self, keys):
-        calls.append(keys)
-        return ({}, {}) if len(calls) == 1 else real(self, keys)
-
-    monkeypatch.setattr(decision_log.Transaction, "_known", first_lookup_too_early)
+    _first_lookup_sees_nothing(monkeypatch)
     entries = [pending(contact("race-a")), pending(contact("race-b")), pending(contact("race-c"))]
     answers = record(storage, entries)
     assert answers[0] == first
     assert [a["decision_id"] for a in answers[1:]] == [e.decision_id for e in entries[1:]]
     assert storage.decisions.count() == 3
+
+
+def _first_lookup_sees_nothing(monkeypatch) -> None:
+    """The next lookup of the log answers as if it had run before another transaction committed."""
+    from api.storage import decision_log
+
+    real, calls = decision_log.Transaction._known, []
+
+    def too_early(self, keys):
+        calls.append(keys)
+        return ({}, {}) if len(calls) == 1 else real(self, keys)
+
+    monkeypatch.setattr(decision_log.Transaction, "_known", too_early)
