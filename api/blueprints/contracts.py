@@ -6,6 +6,7 @@ Overlapping contracts for the same provider and home region: 409.
 
 import uuid
 
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from rules.loader import contract_from_dict
@@ -14,7 +15,7 @@ from rules.text import has_control_characters
 
 from .. import examples
 from ..auth import current_client
-from ..json_io import json_response
+from ..json_io import json_response, require_json_body
 from ..problem import ProblemError
 from ..storage import ContractConflict, ContractNotFound
 from ..storage.service import current_storage
@@ -32,6 +33,13 @@ blp = Blueprint(
     url_prefix="/v1/contracts",
     description="The home regions' contracts with providers: effective-dated, tariffs per profession.",
 )
+
+
+@blp.before_request
+def _json_bodies():
+    """A body that is not JSON is a 415 (or 400, 413), as for verdicts, before the schema reads it."""
+    if request.method in ("POST", "PUT"):
+        require_json_body()
 
 
 def _contract(body: dict, contract_id: str):
@@ -74,6 +82,9 @@ def list_contracts(**filters):
 )
 @blp.arguments(ContractBodySchema, example=examples.contract_example())
 @blp.response(201, ContractSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 @blp.alt_response(409, response="CONFLICT")
 def create_contract(body):
     contract = _contract(body, body.get("id") or f"contract-{uuid.uuid4()}")
@@ -102,6 +113,9 @@ def get_contract(contract_id):
 @blp.doc(summary="Replace a contract", description="The whole contract; its id is the path's.")
 @blp.arguments(ContractBodySchema, example=examples.contract_replacement_example())
 @blp.response(200, ContractSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def replace_contract(body, contract_id):
@@ -131,7 +145,9 @@ def delete_contract(contract_id):
         current_storage().contracts.delete(contract_id, current_client())
     except ContractNotFound:
         raise _not_found(contract_id) from None
-    return "", 204
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no body, so no content type
+    return response
 
 
 @blp.route("/<string:contract_id>/audit", methods=["GET"])

@@ -142,3 +142,26 @@ def test_control_characters_in_a_scenario_are_422(client, key):
     )
     assert_problem(response, 422)
     assert list(response.get_json()["errors"]) == [f"scenarios[0].{key}"]
+
+
+def test_a_contract_body_that_is_not_json_is_415_and_malformed_json_says_why(client):
+    assert_problem(client.post("/v1/contracts", data="hello", content_type="text/plain"), 415)
+    assert_problem(client.put("/v1/contracts/x", data="hello", content_type="text/plain"), 415)
+    malformed = client.post("/v1/contracts", data="{bad", content_type="application/json")
+    assert_problem(malformed, 400)
+    assert "not valid JSON" in malformed.get_json()["detail"]
+
+
+def test_a_deleted_contract_answers_204_with_no_body_and_no_content_type(client):
+    body = {
+        "id": "contract-to-delete",
+        "home_region": "25",
+        "provider_id": "SE2321000230-KRY",
+        "valid_from": "2023-01-01",
+        "source": "Avtal Dnr 99-2023",
+        "fictitious": True,
+    }
+    assert client.post("/v1/contracts", json=body).status_code == 201
+    deleted = client.delete("/v1/contracts/contract-to-delete")
+    assert deleted.status_code == 204 and deleted.data == b""
+    assert "Content-Type" not in deleted.headers
