@@ -3,7 +3,7 @@
 Storage registers its own with `add_readiness_check(app, "storage", check)`; a check returns None
 when fine and raises (any exception) when not ready. Only the check's name and the exception's
 class reach the client, and the message is logged; except for NotReady, whose message is written
-for the client (free of secrets) and says why, e.g. "failing: unreachable: connection refused".
+for the client (free of secrets), e.g. "failing: the decision store cannot be reached (...)".
 """
 
 import logging

@@ -44,7 +44,7 @@ def _ready_check(storage: Storage):
         try:
             storage.ping()
         except sa_exc.DBAPIError as exc:
-            raise readiness.NotReady(unreachable.reason(exc)) from exc
+            raise readiness.NotReady(unreachable.NOT_REACHABLE) from exc  # the driver's words: logged
 
     return check
 
