@@ -16,32 +16,19 @@ def _is_json(mimetype: str) -> bool:
     )
 
 
-def read_json():
-    """The parsed body of the current request. Raises 415, 413 (from werkzeug) or 400."""
+def read_json(*, cache: bool = False):
+    """The parsed body of the current request. Raises 415, 413 (from werkzeug) or 400.
+
+    cache=True keeps the body for a schema that reads it next (flask-smorest's arguments); a
+    batch's body is read once and let go."""
     if not _is_json(request.mimetype):
         shown = request.mimetype or "none"
         raise UnsupportedMediaType(f"Send the body as application/json (Content-Type was {shown}).")
-    raw = request.get_data(cache=False)  # raises RequestEntityTooLarge over MAX_CONTENT_LENGTH
+    raw = request.get_data(cache=cache)  # raises RequestEntityTooLarge over MAX_CONTENT_LENGTH
     if not raw:
         raise BadRequest("The request body is empty: send a JSON object.")
     try:
         return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
-
-
-def require_json_body() -> None:
-    """The checks of read_json (415, 413, 400 with the parser's reason) for a body a schema reads
-    next: the body stays cached for it."""
-    if not _is_json(request.mimetype):
-        raise UnsupportedMediaType(
-            f"Send the body as application/json (Content-Type was {request.mimetype or 'none'})."
-        )
-    raw = request.get_data(cache=True)
-    if not raw:
-        raise BadRequest("The request body is empty: send a JSON object.")
-    try:
-        orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
 

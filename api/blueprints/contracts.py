@@ -15,7 +15,7 @@ from rules.text import has_control_characters
 
 from .. import examples
 from ..auth import current_client
-from ..json_io import json_response, require_json_body
+from ..json_io import json_response, read_json
 from ..problem import ProblemError
 from ..storage import ContractConflict, ContractNotFound
 from ..storage.service import current_storage
@@ -39,7 +39,7 @@ blp = Blueprint(
 def _json_bodies():
     """A body that is not JSON is a 415 (or 400, 413), as for verdicts, before the schema reads it."""
     if request.method in ("POST", "PUT"):
-        require_json_body()
+        read_json(cache=True)
 
 
 def _contract(body: dict, contract_id: str):
