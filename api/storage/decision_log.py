@@ -281,12 +281,21 @@ _POSTGRESQL_INSERT = _insert_sql(postgresql.insert, postgresql.psycopg.dialect()
 
 
 def _sqlite_values(row: dict) -> dict:
-    """The row as SQLAlchemy's SQLite Date and DateTime store them (text it parses back on reading)."""
+    """The row's date and time as SQLAlchemy's SQLite types store them (so it reads them back): the
+    driver's executemany bypasses them."""
     return dict(
         row,
-        contact_date=row["contact_date"].isoformat(),
-        evaluated_at=row["evaluated_at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+        contact_date=_SQLITE_DATE(row["contact_date"]),
+        evaluated_at=_SQLITE_DATETIME(row["evaluated_at"]),
     )
+
+
+def _sqlite_bind(column: str):
+    dialect = sqlite.dialect()
+    return decisions.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+
+
+_SQLITE_DATE, _SQLITE_DATETIME = _sqlite_bind("contact_date"), _sqlite_bind("evaluated_at")
 
 
 def _row(entry: Pending, supersedes: str | None, verdict_text: bytes) -> dict:
