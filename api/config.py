@@ -22,12 +22,18 @@ def _int(name: str, default: int) -> int:
     return value
 
 
+# The limit the OpenAPI document states (an operator may set a lower one).
+DEFAULT_BATCH_MAX_LINES = 100_000
+
+
 @dataclass(frozen=True)
 class Settings:
     # Largest request body in bytes; a 100,000-line batch is about 35 MB.
     MAX_CONTENT_LENGTH: int = field(default_factory=lambda: _int("UTOMLANS_MAX_BODY_MB", 100) * MB)
-    # Most lines one batch may carry; more is a 413.
-    BATCH_MAX_LINES: int = field(default_factory=lambda: _int("UTOMLANS_BATCH_MAX_LINES", 100_000))
+    # Most lines one batch (or simulation) may carry; more is a 413.
+    BATCH_MAX_LINES: int = field(
+        default_factory=lambda: _int("UTOMLANS_BATCH_MAX_LINES", DEFAULT_BATCH_MAX_LINES)
+    )
     # Lines of a batch decided and stored at a time (in the batch's one transaction): memory stays
     # bounded however long the batch.
     BATCH_CHUNK_LINES: int = field(default_factory=lambda: _int("UTOMLANS_BATCH_CHUNK_LINES", 500))

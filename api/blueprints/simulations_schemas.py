@@ -6,7 +6,8 @@ says what is wrong per key); these schemas document the shapes.
 
 from marshmallow import Schema, fields, validate
 
-from rules.schema import ContactSchema
+from ..config import DEFAULT_BATCH_MAX_LINES
+from .verdicts_schemas import contact_line
 
 SCENARIO_DESCRIPTION = (
     "A scenario name (in_force, national_only, ds_2023_27, stop_from_2020: rules/scenarios/) or a "
@@ -17,27 +18,40 @@ SCENARIO_DESCRIPTION = (
 )
 
 
+def scenario(description: str = SCENARIO_DESCRIPTION, **kwargs) -> fields.Raw:
+    """A scenario: its name or a what-if object (rules.simulation.scenarios checks which)."""
+    return fields.Raw(
+        metadata={"description": description, "anyOf": [{"type": "string"}, {"type": "object"}]}, **kwargs
+    )
+
+
 class GeneratorSpecSchema(Schema):
     year = fields.Integer(required=True, validate=validate.Range(2018, 2030), metadata={"example": 2020})
     home_region = fields.String(metadata={"example": "25"})
     count = fields.Integer(
-        validate=validate.Range(min=1),
-        metadata={"description": "Default: the seed's count (Norrbotten 2019 and 2020 only)"},
+        validate=validate.Range(1, DEFAULT_BATCH_MAX_LINES),
+        metadata={
+            "description": "Default: the seed's count (Norrbotten 2019 and 2020 only). At most as many "
+            "as a batch may carry (UTOMLANS_BATCH_MAX_LINES)"
+        },
     )
     seed = fields.Integer(metadata={"example": 347})
 
 
 class SimulationRequestSchema(Schema):
     contacts = fields.List(
-        fields.Nested(ContactSchema),
-        metadata={"description": "The contacts to simulate (or give `generate` instead)"},
+        contact_line(),
+        metadata={
+            "description": "The contacts to simulate (or give `generate` instead). A line that is not a "
+            "valid contact is listed under `rejected`."
+        },
     )
     generate = fields.Nested(
         GeneratorSpecSchema,
         metadata={"description": "Simulate a generated synthetic year instead of sending contacts"},
     )
     scenarios = fields.List(
-        fields.Raw(metadata={"description": SCENARIO_DESCRIPTION}),
+        scenario(),
         validate=validate.Length(min=1, max=8),
         metadata={
             "description": "The first is the baseline. "
@@ -126,9 +140,7 @@ class SimulationResultSchema(Schema):
 
 
 class ReadjudicationRequestSchema(Schema):
-    scenario = fields.Raw(
-        required=True, metadata={"description": "The candidate policy. " + SCENARIO_DESCRIPTION}
-    )
+    scenario = scenario("The candidate policy. " + SCENARIO_DESCRIPTION, required=True)
     home_region = fields.String(metadata={"example": "25"})
     contact_date_from = fields.Date()
     contact_date_to = fields.Date()

@@ -8,6 +8,8 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from rules.schema import ContactSchema, VerdictSchema
 
+from ..config import DEFAULT_BATCH_MAX_LINES
+
 
 class IssuedVerdictSchema(VerdictSchema):
     """A verdict as the service issues it: the contract's Verdict, plus the decision it replaces."""
@@ -23,17 +25,33 @@ class IssuedVerdictSchema(VerdictSchema):
     )
 
 
+def contact_line() -> fields.Raw:
+    """A line of a list of contacts that is decided line by line: documented as a Contact, but any
+    JSON value is taken and, when it is not a valid contact, listed under `rejected` instead of
+    failing the request (SPEC section 6). The document says so, so that what it allows and what the
+    server accepts agree."""
+    return fields.Raw(
+        metadata={
+            "anyOf": [
+                {"$ref": "#/components/schemas/Contact"},
+                {"description": "Any other JSON value: not decided, listed under `rejected`"},
+            ]
+        }
+    )
+
+
 class BatchRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
     contacts = fields.List(
-        fields.Nested(ContactSchema),
+        contact_line(),
         required=True,
-        validate=validate.Length(max=100_000),
+        validate=validate.Length(max=DEFAULT_BATCH_MAX_LINES),
         metadata={
-            "description": "Up to 100,000 invoice lines. A line that is not a valid contact (even one that "
-            "is not an object) is listed under `rejected`; it never fails the batch."
+            "description": f"Up to {DEFAULT_BATCH_MAX_LINES:,} invoice lines (UTOMLANS_BATCH_MAX_LINES). "
+            "A line that is not a valid contact (even one that is not an object) is listed under "
+            "`rejected`; it never fails the batch."
         },
     )
 
