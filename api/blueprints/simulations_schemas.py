@@ -6,7 +6,7 @@ says what is wrong per key); these schemas document the shapes.
 
 from marshmallow import Schema, fields, validate
 
-from rules.schema import ContactSchema
+from rules.schema import ContactSchema, StrictDate
 
 SCENARIO_DESCRIPTION = (
     "A scenario name (in_force, national_only, ds_2023_27, stop_from_2020: rules/scenarios/) or a "
@@ -130,8 +130,8 @@ class ReadjudicationRequestSchema(Schema):
         required=True, metadata={"description": "The candidate policy. " + SCENARIO_DESCRIPTION}
     )
     home_region = fields.String(metadata={"example": "25"})
-    contact_date_from = fields.Date()
-    contact_date_to = fields.Date()
+    contact_date_from = StrictDate()
+    contact_date_to = StrictDate()
     limit = fields.Integer(validate=validate.Range(1, 100_000), metadata={"description": "Decisions read"})
 
 
