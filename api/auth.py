@@ -2,7 +2,7 @@
 
 One before_request hook maps the path to the scope it needs (table below), so no view can forget
 its check. No keys configured: open for local use (client "anonymous") with a warning at start;
-POLICY_ENV=production refuses to start without keys. 401 (no or unknown key, with
+POLICY_ENV=production (in any case) refuses to start without keys. 401 (no or unknown key, with
 WWW-Authenticate: Bearer) and 403 (known key, wrong scope) are problem+json.
 """
 
@@ -11,6 +11,7 @@ import os
 
 from flask import Flask, current_app, g, request
 
+from . import readiness
 from .keys import KeyRing
 from .problem import problem
 
@@ -41,13 +42,15 @@ def init_app(app: Flask, keyring: KeyRing | None = None) -> None:
     )
     environment = app.config.get("POLICY_ENV") or os.environ.get("POLICY_ENV", "")
     if not keyring.configured:
-        if environment == "production":
+        if environment.strip().casefold() == "production":  # Production, PRODUCTION: all the same
             raise StartupRefused(
                 "POLICY_ENV=production and no API keys configured: set API_KEYS_FILE or API_KEYS "
                 "(make keys with `python -m api.keys new`)."
             )
         log.warning("no API keys configured (API_KEYS_FILE, API_KEYS): the service is OPEN to every caller")
     app.extensions[EXTENSION] = keyring
+    if keyring.file is not None:
+        readiness.add_readiness_check(app, "keys", keyring.warning)
     app.before_request(_authorize)
 
 

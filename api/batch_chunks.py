@@ -2,9 +2,11 @@
 go before the next is decided), and a bad line is listed under `rejected`, never dropped."""
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import NamedTuple
 
 import rules
+from rules.calendar import stockholm_date
 from rules.evaluator import decide
 from rules.policy import Policy
 
@@ -22,16 +24,20 @@ def decided_chunks(
     contacts: list, size: int, policy: Policy, evaluated_at: str, client: str
 ) -> Iterator[DecidedChunk]:
     """The batch's chunks of `size` lines, decided, in input order. Each chunk's lines are removed
-    from `contacts` as it is decided."""
+    from `contacts` as it is decided. Every line is judged on the date (in Stockholm) of the
+    batch's evaluated_at, however long the batch takes."""
+    today = stockholm_date(datetime.fromisoformat(evaluated_at).timestamp())
     start = 0
     while contacts:
         items = contacts[:size]
         del contacts[:size]
-        yield decide_chunk(items, start, policy, evaluated_at, client)
+        yield decide_chunk(items, start, policy, evaluated_at, client, today)
         start += len(items)
 
 
-def decide_chunk(items: list, start: int, policy: Policy, evaluated_at: str, client: str) -> DecidedChunk:
+def decide_chunk(
+    items: list, start: int, policy: Policy, evaluated_at: str, client: str, today: date
+) -> DecidedChunk:
     """Decide `items` (lines `start`... of a batch, as the client sent them) with `policy`."""
     summary = rules.Summary()
     rejected = []
@@ -39,7 +45,7 @@ def decide_chunk(items: list, start: int, policy: Policy, evaluated_at: str, cli
     received = []
     for index, item in enumerate(items, start):
         try:
-            verdict = decide(rules.parse_contact(item), policy)
+            verdict = decide(rules.parse_contact(item, today), policy)
         except rules.InvalidContact as exc:
             summary.add_rejected()
             rejected.append({"index": index, "contact_id": contact_id_of(item), "errors": exc.errors})

@@ -3,8 +3,11 @@
 Keys come from a file (API_KEYS_FILE: YAML or JSON, a list of {id, sha256, scopes, note}) and/or
 the environment (API_KEYS="id:sha256hex:scope1,scope2;id2:..."). The file is re-read when it
 changes (a stat per request), so keys are added or revoked without a restart; replace it
-atomically (write a new file, then rename it over the old one).
-Neither set: the service runs open (local use); see api/auth.py.
+atomically (write a new file, then rename it over the old one). A file that cannot be used (empty,
+unreadable, gone, not valid) keeps the keys loaded before: it is logged as an error and shown in
+GET /ready until the file is fixed, since reading it as "no keys" would lock every client out.
+An explicit empty list (`[]`) does revoke every key. A file that cannot be used at start stops the
+service. Neither set: the service runs open (local use); see api/auth.py.
 
     python -m api.keys new --id billing-a --scopes verdicts,decisions:read
 """
@@ -26,7 +29,11 @@ log = logging.getLogger("api.keys")
 
 
 class KeyConfigError(ValueError):
-    pass
+    """`shown`: what is wrong with the key file in words for GET /ready (no path, no parser text)."""
+
+    def __init__(self, message: str, shown: str = "the API key file is not valid"):
+        super().__init__(message)
+        self.shown = shown
 
 
 @dataclass(frozen=True)
@@ -78,13 +85,20 @@ def parse_env(value: str) -> list[ApiKey]:
 
 def parse_file(path: Path) -> list[ApiKey]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyConfigError(f"{path}: cannot read keys: {exc}", "the API key file cannot be read") from None
+    try:
+        data = yaml.safe_load(text)  # YAML is a superset of JSON
+    except yaml.YAMLError as exc:
         raise KeyConfigError(f"{path}: cannot read keys: {exc}") from None
     if isinstance(data, dict):
         data = data.get("keys")
     if data is None:
-        return []
+        # Empty, or comments only: a file caught half-written, or emptied by mistake. `[]` revokes all.
+        raise KeyConfigError(
+            f"{path}: the key file is empty (write `[]` to revoke every key)", "the API key file is empty"
+        )
     if not isinstance(data, list):
         raise KeyConfigError(f"{path}: expected a list of keys (or a mapping with `keys:`)")
     return [_key(entry, f"{path}[{i}]") for i, entry in enumerate(data)]
@@ -100,6 +114,8 @@ class KeyRing:
         self._lock = threading.Lock()
         self._mtime = None
         self._by_hash: dict[str, ApiKey] = {}
+        # Why the key file in place is not the one in use, for GET /ready; None when it is.
+        self.problem: str | None = None
         self._load()  # a broken file at start stops the service
 
     def __len__(self) -> int:
@@ -110,7 +126,7 @@ class KeyRing:
         if self.file is not None:
             self._mtime = _stamp(self.file) if self.file.exists() else None
             if self._mtime is None:
-                raise KeyConfigError(f"{self.file}: key file does not exist")
+                raise KeyConfigError(f"{self.file}: key file does not exist", "the API key file is missing")
             keys.extend(parse_file(self.file))
         by_hash, ids = {}, set()
         for key in keys:
@@ -120,7 +136,7 @@ class KeyRing:
             by_hash[key.sha256] = key
         self._by_hash = by_hash
 
-    def _maybe_reload(self) -> None:
+    def reload_if_changed(self) -> None:
         """A stat of the key file per request: a key added or revoked counts from the next one."""
         if self.file is None:
             return
@@ -136,17 +152,29 @@ class KeyRing:
             if mtime is None:
                 log.error("key file %s disappeared: keeping the keys loaded before", self.file)
                 self._mtime = None
+                self.problem = "the API key file is missing"
                 return
             try:
                 self._load()
+                self.problem = None
                 log.warning("reloaded %d API key(s) from %s", len(self._by_hash), self.file)
             except KeyConfigError as exc:
-                # A half-written or broken file must not open or lock the service: keep the old keys.
+                # A half-written, emptied or broken file must not open or lock the service.
                 self._mtime = mtime
+                self.problem = exc.shown
                 log.error("key file not reloaded, keeping the keys loaded before: %s", exc)
 
+    def warning(self) -> str | None:
+        """For GET /ready (a readiness check), so a key file that cannot be used shows there before
+        any client calls: what is wrong, or None while the file in place is the one in use."""
+        self.reload_if_changed()
+        problem = self.problem
+        if problem is None:
+            return None
+        return f"{problem}; the keys loaded before stay in use (the log says why)"
+
     def authenticate(self, secret: str) -> ApiKey | None:
-        self._maybe_reload()
+        self.reload_if_changed()
         digest = hash_key(secret)
         found = None
         for stored, key in self._by_hash.items():  # compare with every key, in constant time

@@ -16,7 +16,9 @@ REGION_CODES = tuple(REGIONS)
 DIGITAL_HUBS = ("06", "04")  # Jönköping and Sörmland: where the digital providers are established
 CONTRACTED_PROVIDER = "SE2321000230-SAMPLE1"  # the fictitious sample contract, home region 25
 FIRST_DAY = date(2017, 5, 1)  # the national policy starts here; earlier contacts are rejected
-LAST_DAY = date(2026, 12, 31)
+# Contacts and their invoices (at most 400 days later) stay before 2026-11-29, when a date after
+# today began to be refused: the same contacts are valid on any day the benchmarks run.
+LAST_DAY = date(2025, 10, 1)
 PROFESSION_WEIGHTS = {  # SKR 2020: 67 % physician, 18 % nurse, 10 % physiotherapist, 5 % psychologist
     "physician": 60,
     "nurse": 17,

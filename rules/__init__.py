@@ -8,6 +8,7 @@ No Flask here: the HTTP service in api/ and the command line (`python -m rules`)
 """
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 from functools import lru_cache
 
 from . import evaluator
@@ -44,15 +45,17 @@ def default_policy() -> Policy:
     return load_policy()
 
 
-def evaluate(contact: dict, policy: Policy | None = None) -> Verdict:
+def evaluate(contact: dict, policy: Policy | None = None, today: date | None = None) -> Verdict:
     """Validate one contact (a dict in the JSON shape of SPEC section 6) and decide it.
 
-    Raises InvalidContact (a ValueError with `.errors`, per field) for bad input."""
-    return evaluator.evaluate(contact, policy or default_policy())
+    Raises InvalidContact (a ValueError with `.errors`, per field) for bad input, a contact_date or
+    invoice_date after `today` included (None: today's date in Stockholm; give a date to judge as
+    of another day, e.g. in a test)."""
+    return evaluator.evaluate(contact, policy or default_policy(), today)
 
 
 def evaluate_many(
-    contacts: Iterable[dict], policy: Policy | None = None
+    contacts: Iterable[dict], policy: Policy | None = None, today: date | None = None
 ) -> Iterator[Verdict | InvalidContact]:
     """Decide many contacts lazily: one Verdict or InvalidContact per input, in input order."""
-    return evaluator.evaluate_many(contacts, policy or default_policy())
+    return evaluator.evaluate_many(contacts, policy or default_policy(), today)

@@ -14,6 +14,7 @@ from .field_kinds import (
     Field,
     Integer,
     Money,
+    NotAfterToday,
     NotBefore,
     ObjectKind,
     Region,
@@ -118,6 +119,8 @@ CONTACT = ObjectKind(
     rules=(
         RequiredWhen("digital_requirements", "mode", tuple(mode for mode in MODES if mode in REMOTE_MODES)),
         NotBefore("invoice_date", "contact_date"),
+        NotAfterToday("contact_date", "care not yet given is not billed"),
+        NotAfterToday("invoice_date", "an invoice is not dated ahead"),
     ),
     description="One invoice line (vårdkontakt).",
 )

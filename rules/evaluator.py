@@ -1,6 +1,7 @@
 """Evaluate contacts against a compiled Policy: pure functions, same input, same verdict."""
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 
 from .amount import settle
 from .citations import cited_parameters, contract_ref
@@ -51,16 +52,19 @@ def decide(contact: Contact, policy: Policy) -> Verdict:
     )
 
 
-def evaluate(data: dict, policy: Policy) -> Verdict:
-    """Validate a contact in its JSON shape and decide it. Raises InvalidContact."""
-    return decide(parse_contact(data), policy)
+def evaluate(data: dict, policy: Policy, today: date | None = None) -> Verdict:
+    """Validate a contact in its JSON shape and decide it. Raises InvalidContact. `today`: the day
+    no contact_date or invoice_date may be after (None: today in Stockholm, rules/calendar.py)."""
+    return decide(parse_contact(data, today), policy)
 
 
-def evaluate_many(contacts: Iterable[dict], policy: Policy) -> Iterator[Verdict | InvalidContact]:
+def evaluate_many(
+    contacts: Iterable[dict], policy: Policy, today: date | None = None
+) -> Iterator[Verdict | InvalidContact]:
     """One result per input, in order: a Verdict, or the InvalidContact that explains the line."""
     for data in contacts:
         try:
-            yield decide(parse_contact(data), policy)
+            yield decide(parse_contact(data, today), policy)
         except InvalidContact as exc:
             yield exc
 

@@ -4,6 +4,8 @@ fields. rules/contact_fields.py declares the contact with these; the engine's va
 
 A kind's `check` returns the value the engine keeps or raises ValueError with the message a client
 reads; `json_schema` is what OpenAPI says of the same check, so the two are written side by side.
+A rule across fields is written the same way: the test the validator runs (`condition`, Python
+source, since the validator is generated) beside its message and what OpenAPI says of it.
 """
 
 import inspect
@@ -11,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .calendar import parse_iso_date
+from .calendar import DATE_NOTE, parse_iso_date
 from .money import AMOUNT, MAX_ORE, format_sek, parse_sek
 from .regions import REGIONS
 from .text import CONTROL_CHARACTERS, CONTROL_CHARACTERS_MESSAGE, NO_CONTROL_CHARACTERS_PATTERN
@@ -177,8 +179,9 @@ class Slug(Kind):
 
 
 class Date(Kind):
-    """YYYY-MM-DD only (rules/calendar.py)."""
+    """YYYY-MM-DD only, within the bounds of rules/calendar.py."""
 
+    note = DATE_NOTE
     check = staticmethod(_memo(parse_iso_date))
     known = check.__func__.known
 
@@ -227,9 +230,10 @@ class Field:
             object.__setattr__(self, "attribute", self.name)
 
 
-# Rules across fields. `error` gets the object as sent, the checked values in the positions of the
-# built object (ObjectKind.positions: a field not sent or refused holds its default) and those
-# positions; it returns the message for `field`, or None.
+# Rules across fields. `condition(value_of)` is Python source that is true when the rule is broken
+# (rules/validation.py writes it into the validator): `value_of(name)` is the source of a field's
+# checked value (its default when it was not sent or refused), `data` the object as sent and `today`
+# the day the contact is judged on. `message(today)` is then the error on `field`.
 
 
 @dataclass(frozen=True)
@@ -239,11 +243,17 @@ class RequiredWhen:
     field: str
     other: str
     values: tuple[str, ...]
+    needs_today = False
 
-    def error(self, data: dict, values: list, position: dict) -> str | None:
-        if self.field not in data and values[position[self.other]] in self.values:
-            return f"{MISSING} It is required for {_listed(self.values, 'and')}."
-        return None
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.field, self.other
+
+    def condition(self, value_of) -> str:
+        return f"{self.field!r} not in data and {value_of(self.other)} in {self.values!r}"
+
+    def message(self, today) -> str:
+        return f"{MISSING} It is required for {_listed(self.values, 'and')}."
 
     @property
     def description(self) -> str:
@@ -256,16 +266,46 @@ class NotBefore:
 
     field: str
     other: str
+    needs_today = False
 
-    def error(self, data: dict, values: list, position: dict) -> str | None:
-        later, earlier = values[position[self.field]], values[position[self.other]]
-        if later is not None and earlier is not None and later < earlier:
-            return f"Must not be before {self.other}."
-        return None
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.field, self.other
+
+    def condition(self, value_of) -> str:
+        later, earlier = value_of(self.field), value_of(self.other)
+        return f"{later} is not None and {earlier} is not None and {later} < {earlier}"
+
+    def message(self, today) -> str:
+        return f"Must not be before {self.other}."
 
     @property
     def description(self) -> str:
         return f"Not before {self.other}."
+
+
+@dataclass(frozen=True)
+class NotAfterToday:
+    """`field`, when sent, is not later than the day the contact is judged on: by default today in
+    Stockholm (rules/calendar.py); a simulation judges as of LAST_DAY, so any year may be simulated."""
+
+    field: str
+    why: str
+    needs_today = True
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.field,)
+
+    def condition(self, value_of) -> str:
+        return f"{value_of(self.field)} is not None and {value_of(self.field)} > today"
+
+    def message(self, today) -> str:
+        return f"Must not be after today ({today.isoformat()} in Sweden): {self.why}."
+
+    @property
+    def description(self) -> str:
+        return f"Not after today (the date in Europe/Stockholm): {self.why}."
 
 
 @dataclass(frozen=True, eq=False)
@@ -277,7 +317,7 @@ class ObjectKind:
     name: str
     build: type
     fields: tuple[Field, ...]
-    rules: tuple[RequiredWhen | NotBefore, ...] = ()
+    rules: tuple[RequiredWhen | NotBefore | NotAfterToday, ...] = ()
     description: str = ""
     memo: bool = False
 
@@ -286,7 +326,7 @@ class ObjectKind:
         if len(by_name) != len(self.fields):
             raise ValueError(f"{self.name}: a field is declared twice")
         for rule in self.rules:
-            if rule.field not in by_name or rule.other not in by_name:
+            if any(name not in by_name for name in rule.names):
                 raise ValueError(f"{self.name}: {rule} names an undeclared field")
 
     def positions(self) -> dict[str, int]:

@@ -10,7 +10,7 @@ from functools import cache
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from .calendar import parse_iso_date
+from .calendar import DATE_NOTE, DATE_TIME_NOTE, check_bounds, parse_iso_date
 from .contact_fields import CONTACT, DIGITAL_REQUIREMENTS_OBJECT, PATIENT_OBJECT
 from .errors import InvalidContact
 from .field_kinds import Field, ObjectKind
@@ -23,14 +23,41 @@ from .vocabulary import DECISIONS
 MONEY_PATTERN = f"^{AMOUNT.pattern}$"
 
 
+def _noted(metadata: dict | None, note: str) -> dict:
+    """The field's metadata with `note` after its description."""
+    metadata = dict(metadata or {})
+    notes = (metadata.get("description", ""), note)
+    metadata["description"] = " ".join(text.rstrip(".") + "." for text in notes if text)
+    return metadata
+
+
 class StrictDate(fields.Date):
-    """YYYY-MM-DD only."""
+    """YYYY-MM-DD only, within the bounds of rules/calendar.py (which the description states)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata=_noted(kwargs.pop("metadata", None), DATE_NOTE), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
             return parse_iso_date(value)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """ISO 8601 with a time zone (a Z or an offset): a naive time would be ambiguous. Its date, as
+    written, within the bounds of rules/calendar.py."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata=_noted(kwargs.pop("metadata", None), DATE_TIME_NOTE), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            check_bounds(moment.date())
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return moment
 
 
 class StrictBoolean(fields.Boolean):

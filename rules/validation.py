@@ -4,9 +4,11 @@ For each declared object one function is written when this module is imported, f
 declared order: take the value; take it as it is when its kind allows (Kind.as_is: a vocabulary
 word, a boolean, a small integer) or look it up among text already checked (Kind.known: dates,
 amounts); else call its kind's check (a nested object: its own function), noting what is wrong;
-then the rules across fields; then build the object. Written out rather than looped over at run
-time because validation is part of the engine's speed goal, and a loop's bookkeeping per field cost
-as much as the checks themselves. `inspect.getsource(rules.parse_contact)` shows the code.
+then the rules across fields, each written out from its `condition` (`today`, the validator's
+second argument, defaults to today's date in Stockholm); then build the object. Written out
+rather than looped over at run time because validation is part of the engine's speed goal, and a
+loop's bookkeeping per field cost as much as the checks themselves.
+`inspect.getsource(rules.parse_contact)` shows the code.
 
 Every error is collected, keyed by field (`patient.age` inside an object), with the message a
 client reads.
@@ -37,6 +39,7 @@ import linecache
 from collections.abc import Callable
 from functools import cache
 
+from .calendar import stockholm_today
 from .contact import Contact
 from .contact_fields import CONTACT
 from .errors import InvalidContact
@@ -64,15 +67,15 @@ def object_parser(kind: ObjectKind) -> Callable[[object], object]:
         "refused": _refused,
         "unknown": _unknown,
         "names": names,
-        "rules": tuple((rule.field, rule.error) for rule in kind.rules),
-        "position": position,
+        "broken": _broken,
+        "stockholm_today": stockholm_today,
         "build": kind.build,
         "built": {},
         "new": tuple.__new__,
         "MEMO_LIMIT": _MEMO_LIMIT,
     }
     lines = [
-        "def parse(data):",
+        "def parse(data, today=None):",
         "    if type(data) is not dict and not isinstance(data, dict):",
         '        raise InvalidContact({"_schema": [NOT_AN_OBJECT]})',
         "    get = data.get",
@@ -111,29 +114,28 @@ def object_parser(kind: ObjectKind) -> Callable[[object], object]:
             f"            errors = refused(errors, {name}, {value}, exc)",
             f"            {value} = default{at}",
         ]
-    values = ", ".join(f"v{at}" for at in range(len(position)))
     lines += [
         f"    if absent + len(data) != {len(position)}:",
         "        errors = unknown(errors, data, names)",
-        f"    values = ({values},)",
     ]
-    if kind.rules:
+    if any(rule.needs_today for rule in kind.rules):
+        lines += ["    if today is None:", "        today = stockholm_today()"]
+    for number, rule in enumerate(kind.rules):
+        scope[f"rule{number}"] = rule
         lines += [
-            "    for field, error in rules:",
-            "        message = error(data, values, position)",
-            "        if message is not None:",
-            "            errors = errors if errors is not None else {}",
-            "            errors[field] = [message]",
+            f"    if {rule.condition(lambda name: f'v{position[name]}')}:",
+            f"        errors = broken(errors, {rule.field!r}, rule{number}.message(today))",
         ]
     lines += ["    if errors:", "        raise InvalidContact(errors)"]
+    values = ", ".join(f"v{at}" for at in range(len(position)))
     if not kind.memo:
-        lines.append(
-            "    return new(build, values)" if issubclass(kind.build, tuple) else "    return build(*values)"
-        )
+        built_by = "new(build, (" + values + ",))" if issubclass(kind.build, tuple) else f"build({values})"
+        lines.append(f"    return {built_by}")
     else:
         # Checked values have one type per field (true is not 1 here), so equal values build
         # equal objects, and built objects are immutable: one is shared by all equal inputs.
         lines += [
+            f"    values = ({values},)",
             "    found = built.get(values)",
             "    if found is None:",
             "        found = build(*values)",
@@ -170,6 +172,12 @@ def _refused(errors: dict | None, name: str, raw, exc: ValueError) -> dict:
     return errors
 
 
+def _broken(errors: dict | None, name: str, message: str) -> dict:
+    errors = errors if errors is not None else {}
+    errors.setdefault(name, []).append(message)
+    return errors
+
+
 def _unknown(errors: dict | None, data: dict, names: frozenset) -> dict:
     errors = errors if errors is not None else {}
     for key in data:
@@ -182,4 +190,5 @@ parse_contact: Callable[[object], Contact] = object_parser(CONTACT)
 parse_contact.__name__ = parse_contact.__qualname__ = "parse_contact"
 parse_contact.__module__ = __name__
 parse_contact.__doc__ = """Validate one contact dict and return a Contact, or raise InvalidContact
-with every error."""
+with every error. `today`: the day no contact_date or invoice_date may be after (None: today's date
+in Stockholm)."""

@@ -139,6 +139,8 @@ def test_every_bad_input_class_has_a_case():
         "amount-bool",
         "bad-date",
         "invoice-before-contact",
+        "future-contact-date",
+        "future-invoice-date",
         "digital-requirements",
         "patient",
         "null",

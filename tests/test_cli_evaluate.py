@@ -463,6 +463,26 @@ def test_same_input_gives_byte_identical_output(tmp_path):
     assert "decision_id" not in first.read_text() and "evaluated_at" not in first.read_text()
 
 
+def test_a_date_after_the_day_judged_on_is_rejected_and_today_replays_a_file(tmp_path, capsys):
+    source = write_jsonl(tmp_path / "in.jsonl", [contact(1), contact(2, contact_date="2100-12-31")])
+    out = tmp_path / "out.jsonl"
+    assert main(["evaluate", str(source), "-o", str(out)]) == 2
+    assert read_jsonl(out)[1]["errors"]["contact_date"][0].startswith("Must not be after today")
+    assert "line 2: contact_date: Must not be after today" in capsys.readouterr().err
+    assert main(["evaluate", str(source), "-o", str(out), "--today", "2100-12-31"]) == 0
+    assert [line["contact_id"] for line in read_jsonl(out)] == ["c1", "c2"]
+    assert main(["evaluate", str(source), "-o", str(out), "--today", "2021-06-30"]) == 2
+    assert [line.get("rejected", False) for line in read_jsonl(out)] == [False, True]
+
+
+def test_a_bad_today_is_a_usage_error(tmp_path, capsys):
+    source = write_jsonl(tmp_path / "in.jsonl", [contact(1)])
+    with pytest.raises(SystemExit) as exited:
+        main(["evaluate", str(source), "--today", "2101-01-01"])
+    assert exited.value.code == 2
+    assert "Not a date from 2000-01-01 to 2100-12-31" in capsys.readouterr().err
+
+
 def test_io_errors_exit_1(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "missing.jsonl")]) == 1
     assert "missing.jsonl" in capsys.readouterr().err

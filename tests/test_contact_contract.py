@@ -5,6 +5,7 @@ rules/cases/20_bad_input.yaml holds the data-driven cases of bad input (which fi
 these tests pin the messages, control characters, the marshmallow schema and the document.
 """
 
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields
 from openapi_schema_validator import OAS30Validator
 
 import rules
+from rules.calendar import LAST_DAY, stockholm_today
 from rules.contact_fields import CONTACT
 from rules.schema import ContactSchema, PatientSchema, no_control_characters
 from rules.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
@@ -48,9 +50,9 @@ REQUIRED = [
 ]
 
 
-def errors_of(data) -> dict:
+def errors_of(data, today=None) -> dict:
     with pytest.raises(rules.InvalidContact) as caught:
-        rules.parse_contact(data)
+        rules.parse_contact(data, today)
     return caught.value.errors
 
 
@@ -254,6 +256,51 @@ def test_invoice_date_not_before_contact_date():
     }
     # No comparison with a contact_date that is itself refused.
     assert set(errors_of(changed(invoice_date="2022-05-31", contact_date="bad"))) == {"contact_date"}
+
+
+DAY = date(2022, 6, 10)  # the day a contact is judged on, given explicitly (rules.parse_contact)
+
+
+def test_no_contact_date_after_the_day_it_is_judged_on():
+    assert rules.parse_contact(changed(contact_date="2022-06-10"), DAY).contact_date == DAY
+    assert rules.evaluate(changed(contact_date="2022-06-10"), today=DAY).decision
+    assert errors_of(changed(contact_date="2022-06-11"), DAY) == {
+        "contact_date": ["Must not be after today (2022-06-10 in Sweden): care not yet given is not billed."]
+    }
+
+
+def test_no_invoice_date_after_the_day_it_is_judged_on():
+    assert rules.parse_contact(changed(invoice_date="2022-06-10"), DAY).invoice_date == DAY
+    assert errors_of(changed(invoice_date="2022-06-11"), DAY) == {
+        "invoice_date": ["Must not be after today (2022-06-10 in Sweden): an invoice is not dated ahead."]
+    }
+    # Before a contact dated after today: both rules are told.
+    assert errors_of(changed(contact_date="2022-06-20", invoice_date="2022-06-15"), DAY) == {
+        "contact_date": ["Must not be after today (2022-06-10 in Sweden): care not yet given is not billed."],
+        "invoice_date": [
+            "Must not be before contact_date.",
+            "Must not be after today (2022-06-10 in Sweden): an invoice is not dated ahead.",
+        ],
+    }
+
+
+def test_without_a_day_given_contacts_are_judged_on_today_in_stockholm():
+    today = stockholm_today()  # should midnight pass now, `today` is still not in the future
+    assert rules.parse_contact(changed(contact_date=today.isoformat())).contact_date == today
+    later = (today + timedelta(days=2)).isoformat()
+    assert set(errors_of(changed(contact_date=later))) == {"contact_date"}
+    assert set(errors_of(changed(invoice_date=later))) == {"invoice_date"}
+    with pytest.raises(rules.InvalidContact):
+        rules.evaluate(changed(contact_date=later))
+    assert [type(r) for r in rules.evaluate_many([changed(contact_date=later), LINE])] == [
+        rules.InvalidContact,
+        rules.Verdict,
+    ]
+
+
+def test_judged_on_the_last_day_a_date_may_hold_any_year_is_taken():
+    """As simulations judge (rules/simulation/simulate.py): a forecast of a future year."""
+    assert rules.parse_contact(changed(contact_date="2100-12-31"), LAST_DAY).contact_date == LAST_DAY
 
 
 # -- the marshmallow schema and the OpenAPI document ------------------------------------------------

@@ -1,13 +1,14 @@
 """Exact money (integer öre) and the calendar the rules count with (SPEC sections 4-6)."""
 
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.calendar import add_months, parse_iso_date
+from rules.calendar import add_months, parse_iso_date, stockholm_date, stockholm_today
 from rules.money import MAX_ORE, format_sek, format_sek_sv, parse_sek
 
 
@@ -137,3 +138,37 @@ def test_parse_iso_date_accepts(text):
 def test_parse_iso_date_rejects(text):
     with pytest.raises(ValueError):
         parse_iso_date(text)
+
+
+@pytest.mark.parametrize("text", ["2000-01-01", "2100-12-31"])
+def test_the_first_and_last_day_any_date_may_hold(text):
+    assert parse_iso_date(text).isoformat() == text
+
+
+@pytest.mark.parametrize("text", ["1999-12-31", "0241-05-01", "0001-01-01", "2101-01-01", "9999-12-31"])
+def test_dates_before_2000_or_after_2100_are_refused(text):
+    with pytest.raises(ValueError, match="Not a date from 2000-01-01 to 2100-12-31"):
+        parse_iso_date(text)
+
+
+@pytest.mark.parametrize(
+    ("utc", "day"),
+    [
+        ("2026-11-29T22:59:59", "2026-11-29"),  # winter: Stockholm is UTC+1
+        ("2026-11-29T23:00:00", "2026-11-30"),
+        ("2026-06-30T21:59:59", "2026-06-30"),  # summer: UTC+2
+        ("2026-06-30T22:00:00", "2026-07-01"),
+        ("2026-03-28T23:00:00", "2026-03-29"),  # the night clocks go forward
+        ("2026-10-24T22:00:00", "2026-10-25"),  # the night clocks go back
+    ],
+)
+def test_today_is_the_calendar_date_in_stockholm(utc, day):
+    moment = datetime.fromisoformat(utc).replace(tzinfo=UTC)
+    assert stockholm_date(moment.timestamp()).isoformat() == day
+
+
+def test_stockholm_today_is_the_date_there_now():
+    before = stockholm_date(time.time())
+    today = stockholm_today()
+    after = stockholm_date(time.time())
+    assert before <= today <= after

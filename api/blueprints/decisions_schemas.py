@@ -3,16 +3,12 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from rules.regions import REGIONS
-from rules.schema import StrictDate
+from rules.schema import AwareDateTime, StrictDate
 from rules.vocabulary import DECISIONS
 
 from ..storage.decision_log import MAX_PAGE
 from .text_field import Text
 from .verdicts_schemas import IssuedVerdictSchema
-
-
-class AwareDateTime(fields.AwareDateTime):
-    """ISO 8601 with a time zone (a Z or an offset): a naive time would be ambiguous."""
 
 
 class DecisionQuerySchema(Schema):

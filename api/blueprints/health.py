@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 from ..json_io import json_response
 from ..policy_source import current_policy
 from ..problem import problem
-from ..readiness import run_checks
+from ..readiness import is_ready, run_checks
 
 blp = Blueprint("operations", __name__, description="Liveness, readiness and metrics.")
 
@@ -42,13 +42,15 @@ def health():
     operationId="ready",
     summary="Readiness",
     description="Ready to decide: the policy is loaded and every registered check (storage, when configured) "
-    "passes. 503 with the failing checks otherwise.",
+    "passes. 503 with the failing checks otherwise. A check may say `warning: ...` and leave the service "
+    "ready: e.g. `keys` when the API key file cannot be used (empty, unreadable, missing or not valid) "
+    "and the keys loaded before stay in use until it is fixed.",
 )
 @blp.response(200, ReadySchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def ready():
     checks = run_checks()
-    if any(result != "ok" for result in checks.values()):
+    if not is_ready(checks):
         return problem(503, "Not ready: see checks.", checks=checks)
     return json_response(
         {"status": "ready", "checks": checks, "policy_rules_digest": current_policy().rules_digest}

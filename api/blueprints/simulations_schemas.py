@@ -6,6 +6,8 @@ says what is wrong per key); these schemas document the shapes.
 
 from marshmallow import Schema, fields, validate
 
+from rules.schema import StrictDate
+
 from ..config import DEFAULT_BATCH_MAX_LINES
 from .verdicts_schemas import contact_line
 
@@ -142,8 +144,8 @@ class SimulationResultSchema(Schema):
 class ReadjudicationRequestSchema(Schema):
     scenario = scenario("The candidate policy. " + SCENARIO_DESCRIPTION, required=True)
     home_region = fields.String(metadata={"example": "25"})
-    contact_date_from = fields.Date()
-    contact_date_to = fields.Date()
+    contact_date_from = StrictDate()
+    contact_date_to = StrictDate()
     limit = fields.Integer(validate=validate.Range(1, 100_000), metadata={"description": "Decisions read"})
 
 

@@ -1,7 +1,7 @@
 """`python -m rules evaluate FILE`: decide a file of contacts, streaming, one verdict line per input line.
 
 The command is a library use of the engine, so its output is deterministic: no decision_id and
-no evaluated_at (those belong to the service's records); the same file and policy give
+no evaluated_at (those belong to the service's records); the same file, policy and --today give
 byte-identical output.
 """
 
@@ -9,11 +9,13 @@ import argparse
 import os
 import stat
 import sys
+from datetime import date
 from pathlib import Path
 
 import orjson
 
 from .. import default_policy, evaluator
+from ..calendar import parse_iso_date
 from ..errors import InvalidContact, PolicyError
 from ..io_formats import CSV_HELP, READERS, chunked_lines, format_of
 from ..loader import load_policy
@@ -33,10 +35,12 @@ Output: one JSON object per input line, in input order, as JSON Lines on stdout 
   decided:  {{"line": N, "contact_id", "decision", "reason", "amount_sek", "cap_sek",
              "explanation", "legal_basis", "flags", "trace", "policy"}}  (SPEC section 6)
   rejected: {{"line": N, "rejected": true, "contact_id": ... or null, "errors": {{field: [messages]}}}}
-Verdict lines carry no decision_id or evaluated_at: the output depends only on the input and the
-policy, so the same input gives the same bytes. Each rejected line is also reported on stderr as
-"line N: field: message" and, with --rejects FILE, copied to FILE. The output is flushed whenever
-the command waits for more input, so a pipe gets verdicts as its lines arrive.
+Verdict lines carry no decision_id or evaluated_at: the output depends only on the input, the
+policy and the day it is judged on (a contact_date or invoice_date after it is rejected: care not
+yet given is not billed), so the same input and --today give the same bytes. Each rejected line
+is also reported on stderr as "line N: field: message" and, with --rejects FILE, copied to FILE.
+The output is flushed whenever the command waits for more input, so a pipe gets verdicts as its
+lines arrive.
 
 At the end a summary goes to stderr: lines, decided, rejected, and count and amount by decision
 and by reason (--summary-json FILE writes it as JSON too). A progress bar is shown on stderr when
@@ -61,6 +65,18 @@ def add_arguments(parser) -> None:
         help="progress bar on stderr (default: only when stderr is a terminal)",
     )
     parser.add_argument("--policy", type=Path, help="policy directory (default: the shipped rules/policy)")
+    parser.add_argument(
+        "--today",
+        type=_day,
+        help="judge the dates as of this day, YYYY-MM-DD (default: today's date in Stockholm)",
+    )
+
+
+def _day(text: str) -> date:
+    try:
+        return parse_iso_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args) -> int:
@@ -81,7 +97,7 @@ def run(args) -> int:
             return _fail(str(exc))
         show_progress = args.progress if args.progress is not None else sys.stderr.isatty()
         try:
-            run_ = _Run(policy, sink, rejects)
+            run_ = _Run(policy, sink, rejects, args.today)
             run_.process(source, READERS[fmt], show_progress)
         except BrokenPipeError:
             _silence_stdout()
@@ -107,8 +123,9 @@ def run(args) -> int:
 class _Run:
     """One pass over the input: decides each record, buffers output per input chunk."""
 
-    def __init__(self, policy, sink, rejects):
+    def __init__(self, policy, sink, rejects, today: date | None):
         self.policy = policy
+        self.today = today
         self.sink = sink
         self.rejects = rejects
         self.summary = Summary()
@@ -148,7 +165,7 @@ class _Run:
                 self._bar.close()
 
     def _decide_all(self, records) -> None:
-        policy = self.policy
+        policy, today = self.policy, self.today
         evaluate = evaluator.evaluate
         dumps = orjson.dumps
         newline = orjson.OPT_APPEND_NEWLINE
@@ -161,7 +178,7 @@ class _Run:
                 continue
             if data is not None:
                 try:
-                    verdict = evaluate(data, policy)
+                    verdict = evaluate(data, policy, today)
                 except InvalidContact as exc:
                     errors = {**errors, **exc.errors} if errors else exc.errors
                 else:

@@ -5,6 +5,9 @@ of {contact, verdict}): `contact` as received and `verdict` as answered (decisio
 amount_sek). The decision log stores patient.age as its age group (SPEC section 8); age never
 affects a decision, so an age given as a group label is set aside before the contact is validated.
 
+Like a simulation, it judges contacts as of calendar.LAST_DAY: a stored decision is not refused
+for a date after the day of the readjudication (its dates were checked when it was decided).
+
 A contact decided more than once (same home_region and contact_id, e.g. corrected and resent)
 counts once, with its latest decision (latest evaluated_at, else latest in the input): money is
 not counted twice. Output: the changed verdicts (first `listed`, all counted) and, per home region,
@@ -13,6 +16,7 @@ the number of decisions, how many changed and the money before, after and the di
 
 from collections.abc import Iterable
 
+from ..calendar import LAST_DAY
 from ..errors import InvalidContact
 from ..evaluator import decide
 from ..money import format_sek, parse_sek
@@ -54,7 +58,7 @@ def readjudicate(records: Iterable[dict], policy: Policy, listed: int = LISTED) 
                 detail = f" ({record})" if isinstance(record, str) else ""
                 raise InvalidContact({"_record": [f"Expected an object with contact and verdict{detail}."]})
             before = _stored(record.get("verdict"))
-            contact = parse_contact(_decidable(record.get("contact")))
+            contact = parse_contact(_decidable(record.get("contact")), LAST_DAY)
             verdict = decide(contact, policy)
         except InvalidContact as exc:
             rejected_count += 1

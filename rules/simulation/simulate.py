@@ -12,6 +12,9 @@ The decision itself is the compiled rule chain and the amount rules of the engin
 explanation, legal basis and trace a Verdict carries are not built, since a simulation never shows
 them (a Verdict costs four times the decision). tests/simulation/test_simulate.py proves the
 outcome equals rules.evaluator.decide for every contact of a generated year under every scenario.
+
+A simulation may look at any year (SPEC section 6: a generated 2030 is a forecast, not a bill), so
+contacts are judged as of calendar.LAST_DAY: none is refused for a date after today.
 """
 
 from collections.abc import Iterable
@@ -19,6 +22,7 @@ from collections.abc import Iterable
 import orjson
 
 from ..amount import settle
+from ..calendar import LAST_DAY
 from ..errors import InvalidContact
 from ..money import format_sek
 from ..validation import parse_contact
@@ -81,7 +85,7 @@ class Simulation:
     def add(self, data, index: int) -> None:
         """One contact in its JSON shape; a bad one is counted and listed under its index."""
         try:
-            contact = parse_contact(data)
+            contact = parse_contact(data, LAST_DAY)
             results = [outcome(contact, policy) for policy in self.policies]
         except InvalidContact as exc:
             self.reject(index, exc.errors)

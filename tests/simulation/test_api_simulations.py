@@ -37,6 +37,13 @@ def test_generated_year_under_three_scenarios(client):
     assert set(result["scenarios"][0]["by_sex"]) == {"female", "male"}
 
 
+def test_a_generated_future_year_is_simulated(client):
+    response = client.post("/v1/simulations", json={"generate": {"year": 2030, "count": 200, "seed": 3}})
+    assert response.status_code == 200, response.get_json()
+    result = response.get_json()
+    assert (result["count"], result["rejected"]["count"]) == (200, 0)
+
+
 def test_sent_contacts_with_a_bad_line(client):
     contacts = list(generate(GeneratorSpec(2022, count=5, seed=2)))
     contacts.insert(2, {"contact_id": "bad", "home_region": "02"})
@@ -145,6 +152,8 @@ def test_readjudication_of_the_decision_log(client):
         ({"scenario": "in_force", "limit": 0}, "limit"),
         ({"scenario": "in_force", "home_region": "99"}, "home_region"),
         ({"scenario": "in_force", "contact_date_from": "2022-13-01"}, "contact_date_from"),
+        ({"scenario": "in_force", "contact_date_from": "0241-01-01"}, "contact_date_from"),
+        ({"scenario": "in_force", "contact_date_to": "2101-01-01"}, "contact_date_to"),
         (
             {"scenario": "in_force", "contact_date_from": "2022-02-01", "contact_date_to": "2022-01-01"},
             "contact_date_to",

@@ -76,3 +76,12 @@ def test_command(tmp_path, policy, capsys):
     assert out["changed"]["count"] > 0
     assert out["rejected"]["count"] == 1
     assert "not valid JSON" in out["rejected"]["items"][0]["errors"]["_record"][0]
+
+
+def test_stored_decisions_are_not_refused_for_a_date_after_the_day_of_the_readjudication(policy):
+    """Their dates were checked when they were decided; readjudication judges as a simulation does."""
+    contacts = list(generate(GeneratorSpec(2022, count=3, seed=4)))
+    records = _stored_records(contacts, policy)
+    records[1]["contact"]["contact_date"] = records[1]["contact"]["invoice_date"] = "2100-12-31"
+    result = readjudicate(records, build_policy("in_force"))
+    assert result["decisions"] == 3 and result["rejected"]["count"] == 0

@@ -5,6 +5,7 @@ import pytest
 
 import rules
 from rules.evaluator import decide
+from rules.simulation.generator import LAST_YEAR, GeneratorSpec, generate
 from rules.simulation.parallel import simulate_file
 from rules.simulation.scenarios import build_policy
 from rules.simulation.seed_facts import AGE_TABLE
@@ -93,6 +94,18 @@ def test_bad_lines_are_rejected_by_index_and_good_lines_still_count(year_2020):
     assert result["rejected"]["count"] == 2
     assert "contact_date" in result["rejected"]["lines"][1]["errors"]
     assert all(s["count"] == 2 for s in result["scenarios"])
+
+
+def test_a_future_year_is_simulated_not_refused():
+    """A forecast is not a bill (SPEC section 6): dates after today are taken, up to 2100-12-31."""
+    year = list(generate(GeneratorSpec(LAST_YEAR, count=300, seed=5)))
+    lines = [*year, {**year[0], "contact_date": "2100-12-31", "invoice_date": "2100-12-31"}]
+    result = simulate_contacts(lines, ["in_force"]).to_dict()
+    assert (result["count"], result["rejected"]["count"]) == (301, 0)
+    beyond = simulate_contacts([{**year[0], "contact_date": "2101-01-01"}], ["in_force"]).to_dict()
+    assert beyond["rejected"]["lines"][0]["errors"] == {
+        "contact_date": ["Not a date from 2000-01-01 to 2100-12-31."]
+    }
 
 
 def test_a_file_in_parallel_chunks_gives_the_sequential_result_with_line_numbers(tmp_path, year_2020):

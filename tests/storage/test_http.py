@@ -1,12 +1,19 @@
 """The HTTP side: decisions stored before answering, idempotent repeats, contracts through the API,
 API keys and scopes. Runs on SQLite and PostgreSQL."""
 
+import json
+import logging
+import os
+import time
+import urllib.request
+
 import pytest
 
 from api import create_app
 from api.auth import StartupRefused
-from api.keys import hash_key
+from api.keys import KeyConfigError, hash_key
 
+from .gunicorn_server import running_gunicorn
 from .helpers import contact, kry_contract
 
 KEYS = {
@@ -131,32 +138,127 @@ def test_openapi_documents_bearer_security_per_operation(client):
     assert "security" not in spec["paths"]["/health"]["get"]
 
 
-def test_production_refuses_to_start_without_keys(monkeypatch, tmp_path):
+@pytest.mark.parametrize("environment", ["production", "Production", "PRODUCTION", " production\n"])
+def test_production_refuses_to_start_without_keys(monkeypatch, tmp_path, environment):
     monkeypatch.delenv("API_KEYS", raising=False)
     monkeypatch.delenv("API_KEYS_FILE", raising=False)
-    monkeypatch.setenv("POLICY_ENV", "production")
+    monkeypatch.setenv("POLICY_ENV", environment)
     with pytest.raises(StartupRefused):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
 
 
-def test_key_file_is_reloaded_without_restart(tmp_path, monkeypatch):
-    import os
-    import time
+KEPT = "the keys loaded before stay in use (the log says why)"
 
+
+def _key_line(key_id: str, secret: str) -> str:
+    return f"- id: {key_id}\n  sha256: {hash_key(secret)}\n  scopes: [verdicts]\n"
+
+
+def _rewrite(path, data: bytes) -> None:
+    """Rewrite the key file in place, as `> keys.yaml` or an editor does, with an mtime of its own."""
+    stamp = path.stat().st_mtime_ns + 10**9 if path.exists() else time.time_ns()
+    path.write_bytes(data)
+    os.utime(path, ns=(stamp, stamp))
+
+
+@pytest.fixture
+def keyed(make_app, tmp_path, monkeypatch):
+    """An app whose only key, k1, comes from a key file; its test client and the file."""
     keyfile = tmp_path / "keys.yaml"
-    keyfile.write_text(f"- id: one\n  sha256: {hash_key('k1')}\n  scopes: [verdicts]\n")
+    keyfile.write_text(_key_line("one", "k1"))
     monkeypatch.delenv("API_KEYS", raising=False)
-    monkeypatch.setenv("API_KEYS_FILE", str(keyfile))
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
-    client = app.test_client()
-    assert (
-        client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k1"}).status_code == 200
-    )
-    keyfile.write_text(f"- id: two\n  sha256: {hash_key('k2')}\n  scopes: [verdicts]\n")
-    os.utime(keyfile, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))  # a new mtime, surely
-    assert (
-        client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k1"}).status_code == 401
-    )
-    assert (
-        client.post("/v1/verdicts", json=contact(), headers={"Authorization": "Bearer k2"}).status_code == 200
-    )
+    monkeypatch.delenv("API_KEYS_FILE", raising=False)
+    return make_app(API_KEYS_FILE=str(keyfile)).test_client(), keyfile
+
+
+def _status(client, secret: str) -> int:
+    headers = {"Authorization": f"Bearer {secret}"}
+    return client.post("/v1/verdicts", json=contact(), headers=headers).status_code
+
+
+def test_key_file_is_reloaded_without_restart(keyed):
+    client, keyfile = keyed
+    assert _status(client, "k1") == 200
+    _rewrite(keyfile, _key_line("two", "k2").encode())
+    assert _status(client, "k1") == 401
+    assert _status(client, "k2") == 200
+    assert client.get("/ready").get_json()["checks"]["keys"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        (b"", "the API key file is empty"),
+        (b"\n# every key moved to the new file\n", "the API key file is empty"),
+        (b"keys:\n", "the API key file is empty"),
+        (b"\xff\xfe not UTF-8", "the API key file cannot be read"),
+        (b"- id: [", "the API key file is not valid"),
+    ],
+    ids=["zero-bytes", "comments-only", "keys-null", "not-utf8", "bad-yaml"],
+)
+def test_a_key_file_that_cannot_be_used_keeps_the_keys_before_and_says_so_in_ready(
+    keyed, caplog, tmp_path, content, shown
+):
+    client, keyfile = keyed
+    assert _status(client, "k1") == 200
+    with caplog.at_level(logging.ERROR, logger="api.keys"):
+        _rewrite(keyfile, content)
+        assert _status(client, "k1") == 200  # not locked out
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("key file not reloaded" in message for message in errors)
+    ready = client.get("/ready")
+    assert ready.status_code == 200  # still serving: every instance sharing the file would go otherwise
+    body = ready.get_json()
+    assert body["status"] == "ready"
+    assert body["checks"]["keys"] == f"warning: {shown}; {KEPT}"
+    assert str(tmp_path) not in ready.get_data(as_text=True)
+    _rewrite(keyfile, _key_line("two", "k2").encode())  # fixed: the new keys, and /ready clear again
+    assert _status(client, "k2") == 200 and _status(client, "k1") == 401
+    assert client.get("/ready").get_json()["checks"]["keys"] == "ok"
+
+
+def test_a_removed_key_file_keeps_the_keys_before_and_says_so_in_ready(keyed):
+    client, keyfile = keyed
+    keyfile.unlink()
+    assert _status(client, "k1") == 200
+    checks = client.get("/ready").get_json()["checks"]
+    assert checks["keys"] == f"warning: the API key file is missing; {KEPT}"
+    _rewrite(keyfile, _key_line("one", "k1").encode())
+    assert client.get("/ready").get_json()["checks"]["keys"] == "ok"
+
+
+def test_an_empty_list_of_keys_revokes_every_key(keyed):
+    client, keyfile = keyed
+    _rewrite(keyfile, b"[]\n")
+    assert _status(client, "k1") == 401
+    assert client.get("/ready").get_json()["checks"]["keys"] == "ok"
+
+
+def test_an_empty_key_file_at_start_stops_the_service(make_app, tmp_path, monkeypatch):
+    keyfile = tmp_path / "keys.yaml"
+    keyfile.write_bytes(b"")
+    monkeypatch.delenv("API_KEYS", raising=False)
+    with pytest.raises(KeyConfigError, match="empty"):
+        make_app(API_KEYS_FILE=str(keyfile))
+
+
+@pytest.mark.slow
+def test_emptying_the_key_file_under_gunicorn_locks_no_client_out(tmp_path, app_db_url):
+    """As it happened: `> keys.yaml` while the real server runs, two workers each with its keys."""
+    keyfile = tmp_path / "keys.yaml"
+    keyfile.write_text(_key_line("one", "k1"))
+    env = {"DATABASE_URL": app_db_url, "API_KEYS_FILE": str(keyfile), "API_KEYS": None}
+    with running_gunicorn(tmp_path / "gunicorn.log", env=env, startup_timeout=30) as (base, _proc):
+        _rewrite(keyfile, b"")
+        for n in range(8):  # several requests, so both workers answer some
+            request = urllib.request.Request(
+                base + "/v1/verdicts",
+                data=json.dumps(contact(f"live-keys-{n}")).encode(),
+                headers={"Content-Type": "application/json", "Authorization": "Bearer k1"},
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert response.status == 200
+        with urllib.request.urlopen(base + "/ready", timeout=10) as response:
+            body = json.loads(response.read())
+        assert body["checks"]["keys"] == f"warning: the API key file is empty; {KEPT}"
+    assert "key file not reloaded" in (tmp_path / "gunicorn.log").read_text()
