@@ -69,8 +69,10 @@ def test_access_log_is_one_json_object_per_line_whatever_the_client_sends(live_s
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make test installs it)")
 def test_swagger_ui_try_it_out_gets_a_verdict(live_server):
+    """...under the Content-Security-Policy /docs sends: the browser blocks nothing it loads or runs."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
     outside_hosts = []
+    blocked = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -86,7 +88,11 @@ def test_swagger_ui_try_it_out_gets_a_verdict(live_server):
                     None if request.url.startswith(live_server) else outside_hosts.append(request.url)
                 ),
             )
-            page.goto(live_server + "/docs")
+            # Chromium logs what a Content-Security-Policy blocks as an error on the console.
+            page.on("console", lambda msg: blocked.append(msg.text) if msg.type == "error" else None)
+            response = page.goto(live_server + "/docs")
+            assert "script-src 'self'" in response.headers["content-security-policy"]
+            assert response.headers["x-content-type-options"] == "nosniff"
             operation = page.locator("#operations-verdicts-decide_contact")
             operation.wait_for()
             for op_id in ("verdicts-decide_batch", "catalogue-get_policy_in_force", "operations-health"):
@@ -97,6 +103,8 @@ def test_swagger_ui_try_it_out_gets_a_verdict(live_server):
             body = operation.locator(".responses-wrapper .live-responses-table .response-col_description pre")
             body.first.wait_for()
             text = body.first.inner_text()
+            page.locator("section.models h4").click()  # the schemas, with their icons
+            page.locator("section.models .model-container").first.wait_for()
         finally:
             browser.close()
     verdict = json.loads(text)
@@ -104,3 +112,4 @@ def test_swagger_ui_try_it_out_gets_a_verdict(live_server):
     assert (verdict["decision"], verdict["reason"]) == ("no_pay", "DIGITAL_NOT_CONTRACTED")
     assert re.fullmatch(r"[0-9a-f-]{36}", verdict["decision_id"])
     assert outside_hosts == [], f"Swagger UI contacted other hosts: {outside_hosts}"
+    assert blocked == [], f"blocked or failed in the browser: {blocked}"

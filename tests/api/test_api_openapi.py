@@ -124,6 +124,26 @@ def test_swagger_ui_is_served_from_local_files_only(client):
         assert client.get(asset).status_code == 200, asset
 
 
+def test_docs_send_nosniff_and_a_content_security_policy_with_the_right_content_types(client):
+    """nosniff: a browser runs a script only when it is served as one, so each type must be right."""
+    types = {
+        "/docs": "text/html",
+        "/docs/swagger-ui-bundle.js": "text/javascript",
+        "/docs/swagger-initializer.js": "text/javascript",
+        "/docs/swagger-ui.css": "text/css",
+        "/docs/favicon-32x32.png": "image/png",
+        "/docs/no-such-file.js": "application/problem+json",
+    }
+    for path, mimetype in types.items():
+        response = client.get(path)
+        assert response.mimetype == mimetype, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        policy = dict(part.split(" ", 1) for part in response.headers["Content-Security-Policy"].split("; "))
+        assert policy["default-src"] == "'none'" and policy["script-src"] == "'self'", path
+    html = client.get("/docs").get_data(as_text=True)
+    assert not re.search(r"<script>|<style|\sstyle=|\son[a-z]+=", html), "inline code needs 'unsafe-inline'"
+
+
 # -- Dockerfile and the server command ------------------------------------------------------------
 
 
