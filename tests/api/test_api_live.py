@@ -3,7 +3,9 @@ headless Chromium against it."""
 
 import json
 import re
+import socket
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -45,6 +47,55 @@ def test_gunicorn_serves_a_batch_and_counts_it_across_workers(live_server):
     )
     assert counted and float(counted.group(1)) == 10
     assert json.loads(_get(live_server + "/ready"))["status"] == "ready"
+
+
+def _raw(base: str, request: bytes) -> tuple[int, dict, bytes]:
+    """Send `request` as it is; (status, headers, body) of the answer (the server closes after it)."""
+    url = urllib.parse.urlsplit(base)
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def _http(line: str, *headers: str, body: bytes = b"") -> bytes:
+    return "".join(f"{text}\r\n" for text in (line, "Host: x", *headers, "")).encode() + body
+
+
+POST = "POST /v1/verdicts HTTP/1.1"
+CHUNKED_JSON = ("Content-Type: application/json", "Transfer-Encoding: chunked")
+ERRORS = {  # what a client may send -> the status of the problem it gets
+    "request line past 8190 bytes": (_http(f"GET /v1/regions?q={'x' * 9000} HTTP/1.1"), 414),
+    "a header past 8190 bytes": (_http("GET /health HTTP/1.1", "X-Big: " + "x" * 9000), 431),
+    "more than 100 headers": (_http("GET /health HTTP/1.1", *["X-A: 1"] * 101), 431),
+    "Content-Length not a number": (_http(POST, "Content-Length: ten", body=b"{}"), 400),
+    "two Content-Lengths": (_http(POST, "Content-Length: 2", "Content-Length: 3", body=b"{}"), 400),
+    "not HTTP": (b"HELLO THERE\r\n\r\n", 400),
+    "a header name with a space": (_http("GET /health HTTP/1.1", "Bad Name: 1"), 400),
+    "a malformed chunk": (_http(POST, *CHUNKED_JSON, body=b"zz\r\n{}\r\n0\r\n\r\n"), 400),
+    "an unknown path": (_http("GET /v2/verdicts HTTP/1.1"), 404),
+    "a method the path has not": (_http("DELETE /v1/regions HTTP/1.1"), 405),
+}
+
+
+@pytest.mark.slow
+def test_every_error_the_server_answers_is_a_problem(live_server):
+    """gunicorn's own errors (before the app is called) too: api/gunicorn_worker.py."""
+    for case, (request, status) in ERRORS.items():
+        answered, headers, body = _raw(live_server, request)
+        assert (answered, headers.get("content-type")) == (status, "application/problem+json"), case
+        problem = json.loads(body)
+        assert problem["status"] == status and problem["type"] == "about:blank", case
+        assert problem["title"] and problem["detail"], case
+        assert int(headers["content-length"]) == len(body), case
+    # The server still answers after all of these.
+    assert json.loads(_get(live_server + "/health")) == {"status": "ok"}
 
 
 @pytest.mark.slow

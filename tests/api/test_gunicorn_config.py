@@ -5,6 +5,9 @@ import runpy
 from pathlib import Path
 
 import pytest
+from gunicorn.workers import gthread
+
+from api.gunicorn_worker import ThreadWorker
 
 CONFIG = Path(__file__).resolve().parents[2] / "api" / "gunicorn.conf.py"
 
@@ -21,7 +24,9 @@ def _settings(monkeypatch, tmp_path, **environ) -> dict:
 def test_defaults_size_workers_from_the_cpus_and_never_recycle_them(monkeypatch, tmp_path):
     settings = _settings(monkeypatch, tmp_path)
     assert settings["workers"] == min(2 * multiprocessing.cpu_count() + 1, 8)
-    assert settings["worker_class"] == "gthread"
+    # gunicorn's gthread worker, answering gunicorn's own errors as problem+json.
+    assert settings["worker_class"] == "api.gunicorn_worker.ThreadWorker"
+    assert issubclass(ThreadWorker, gthread.ThreadWorker)
     # A worker's start is costly and no leak calls for recycling.
     assert settings["max_requests"] == 0
     assert settings["bind"] == "127.0.0.1:8000"
