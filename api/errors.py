@@ -1,9 +1,12 @@
 """Every error becomes application/problem+json: werkzeug's HTTP errors, webargs' 422, the engine's
-InvalidContact, and anything unexpected (a 500 that is logged here and says nothing of internals)."""
+InvalidContact, a body the server cannot read, and anything unexpected (a 500 that is logged here
+and says nothing of internals). What gunicorn answers before the app is called:
+api/gunicorn_worker.py."""
 
 import logging
 
 from flask import Flask, request
+from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import HTTPException
 
 import rules
@@ -45,6 +48,13 @@ def raised_problem(error: ProblemError):
     return problem(error.status, error.detail, errors=error.errors, instance=request.path)
 
 
+def unreadable_body_problem(error: ParseException):
+    """gunicorn raises this while the app reads a chunked body with a malformed chunk: the client's
+    error, not the server's. (A client gone before the body's end: werkzeug's 400.)"""
+    log.warning("unreadable request body on %s %s: %s", request.method, request.path, error)
+    return problem(400, f"The request body could not be read: {error}", instance=request.path)
+
+
 def internal_problem(error: BaseException | None):
     """Log the real cause with its traceback; tell the client only that it failed."""
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
@@ -59,4 +69,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_problem)
     app.register_error_handler(rules.InvalidContact, invalid_contact_problem)
     app.register_error_handler(ProblemError, raised_problem)
+    app.register_error_handler(ParseException, unreadable_body_problem)
     app.register_error_handler(Exception, internal_problem)

@@ -4,7 +4,8 @@ Dockerfile run). Every value can be set from the environment.
 - Workers: WEB_CONCURRENCY, else 2 x CPU + 1, at most 8 (each worker holds its own compiled policy,
   and a worker deciding a 100,000-line batch needs a few hundred MB while it runs).
 - gthread workers with a few threads: keep-alive for billing systems that send many single
-  verdicts, and a slow client does not hold a whole worker.
+  verdicts, and a slow client does not hold a whole worker. Our subclass (api/gunicorn_worker.py)
+  answers gunicorn's own errors (a request it cannot parse) as problem+json.
 - timeout 120 s: a 100,000-line batch takes a few seconds of CPU; 120 s leaves room on a loaded host.
 - No recycling of workers by default (GUNICORN_MAX_REQUESTS, 0 = never): a worker's start is
   costly (imports, policy, app) and no leak calls for it. Set it where a leak is suspected.
@@ -27,7 +28,7 @@ _cpus = multiprocessing.cpu_count()
 
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * _cpus + 1, 8))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+worker_class = "api.gunicorn_worker.ThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))

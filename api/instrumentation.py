@@ -1,12 +1,15 @@
-"""Prometheus metrics: requests by endpoint and status, latency, verdicts by reason and decision.
+"""Prometheus metrics: requests by endpoint and status, latency, decisions made by reason and
+decision, identical resubmissions answered with a stored decision, rejected contacts.
 
 Under gunicorn the metrics live in files shared by all workers (prometheus_client multiprocess
 mode): api/gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR before any worker imports this module.
 Without it (flask run, tests) each process counts on its own.
 """
 
+import collections
 import os
 import time
+from collections.abc import Sequence
 
 from flask import Flask, g, request
 from prometheus_client import (
@@ -19,6 +22,9 @@ from prometheus_client import (
 )
 from prometheus_client.registry import REGISTRY
 
+from .decision_entry import Pending
+from .issuing import made_now
+
 REQUESTS = Counter(
     "utomlans_http_requests",
     "HTTP requests answered, by route, method and status.",
@@ -30,7 +36,15 @@ LATENCY = Histogram(
     ["endpoint", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
-VERDICTS = Counter("utomlans_verdicts", "Verdicts issued, by reason and decision.", ["reason", "decision"])
+VERDICTS = Counter(
+    "utomlans_verdicts",
+    "Decisions made (new verdicts stored in the decision log), by reason and decision.",
+    ["reason", "decision"],
+)
+REPLAYED = Counter(
+    "utomlans_replayed_verdicts",
+    "Submissions identical to a stored decision, answered with that decision: no decision made.",
+)
 REJECTED = Counter("utomlans_rejected_contacts", "Contacts refused as invalid (single or in a batch).")
 
 
@@ -52,13 +66,26 @@ def init_app(app: Flask) -> None:
     app.after_request(_finish)
 
 
-def count_verdicts(summary, policy) -> None:
-    """Add a batch's (or one verdict's) rules.Summary to the counters: one update per reason."""
-    decisions = {rule.reason: rule.decision for rule in policy.rules}
-    for reason, (count, _amount) in summary.by_reason.items():
-        VERDICTS.labels(reason, decisions.get(reason, "unknown")).inc(count)
-    if summary.rejected:
-        REJECTED.inc(summary.rejected)
+_REPLAY = "replay"
+
+
+def outcomes(entries: Sequence[Pending], answers: Sequence[bytes]) -> collections.Counter:
+    """How the decision log answered these entries: (reason, decision) -> decisions made now, and
+    "replay" -> identical resubmissions answered with their stored decision. Tallies add up (a
+    batch's chunks), to be counted once the transaction has committed."""
+    return collections.Counter(
+        (entry.reason, entry.decision) if made_now(entry, answer) else _REPLAY
+        for entry, answer in zip(entries, answers, strict=True)
+    )
+
+
+def count_outcomes(tally: collections.Counter) -> None:
+    """Add a tally of outcomes() to the counters: one update per reason."""
+    for key, count in tally.items():
+        if key == _REPLAY:
+            REPLAYED.inc(count)
+        else:
+            VERDICTS.labels(*key).inc(count)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -48,3 +48,10 @@ def entries_for(
         record["evaluated_at"] = evaluated_at
         entries.append(pending_from_verdict(verdict, contact, record, at, client))
     return entries
+
+
+def made_now(entry: Pending, answer: bytes) -> bool:
+    """Whether the decision log answered `entry` with the decision made now, rather than with the
+    one it stored before for an identical submission: only the decision made now can name the
+    entry's decision_id, which is new."""
+    return entry.decision_id.encode() in answer

@@ -1,8 +1,9 @@
 """Write the OpenAPI document served at /openapi.json as YAML: `python -m api.openapi_export openapi.yaml`.
 
-The committed openapi.yaml is this output; tests/api/test_openapi.py fails when they differ.
+The committed openapi.yaml is this output; tests/api/test_api_openapi.py fails when they differ.
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -18,8 +19,36 @@ def served_spec() -> dict:
     return response.get_json()
 
 
+# A plain scalar that YAML 1.2's core schema reads as null, a boolean, an integer or a float.
+_NOT_A_STRING_IN_YAML_1_2 = re.compile(
+    r"""null|Null|NULL|~|
+    true|True|TRUE|false|False|FALSE|
+    [-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|
+    [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|
+    [-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)""",
+    re.VERBOSE,
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML writes YAML 1.1, so it quotes only the strings a YAML 1.1 reader would take for another
+    type: `'01'` (an octal integer there) but not `08` or `1e3`, which YAML 1.2 readers (most client
+    generators) read as numbers. This dumper quotes a string that either version reads otherwise."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if _NOT_A_STRING_IN_YAML_1_2.fullmatch(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def render(spec: dict) -> str:
-    return yaml.safe_dump(spec, sort_keys=True, allow_unicode=True, default_flow_style=False, width=100)
+    return yaml.dump(
+        spec, Dumper=_Dumper, sort_keys=True, allow_unicode=True, default_flow_style=False, width=100
+    )
 
 
 def main(argv: list[str]) -> int:

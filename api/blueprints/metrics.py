@@ -12,8 +12,10 @@ blp = Blueprint("metrics", __name__, description="Prometheus metrics.")
 @blp.doc(
     operationId="metrics",
     summary="Prometheus metrics",
-    description="Requests by route, method and status; request latency histogram; verdicts by reason and "
-    "decision; rejected contacts. Across all gunicorn workers.",
+    description="Requests by route, method and status; request latency histogram; decisions made by reason "
+    "and decision (`utomlans_verdicts_total`); identical resubmissions answered with their stored decision "
+    "(`utomlans_replayed_verdicts_total`, not counted as decisions made); rejected contacts. Across all "
+    "gunicorn workers.",
     responses={
         "200": {
             "description": "Prometheus text format 0.0.4",

@@ -9,6 +9,7 @@ transaction.
 
 import io
 import tempfile
+from collections import Counter
 from contextlib import closing
 
 import orjson
@@ -22,7 +23,7 @@ import rules
 from .. import examples
 from ..auth import current_client
 from ..batch_chunks import decided_chunks
-from ..instrumentation import REJECTED, count_verdicts
+from ..instrumentation import REJECTED, count_outcomes, outcomes
 from ..issuing import entries_for, evaluated_at_now
 from ..json_io import json_body_errors, read_json
 from ..policy_source import current_policy
@@ -72,9 +73,7 @@ def post_verdict():
         raise
     entries = entries_for([verdict], [data], evaluated_at_now(), current_client())
     (stored,) = current_storage().decisions.record(entries)
-    summary = rules.Summary()
-    summary.add(verdict)
-    count_verdicts(summary, policy)
+    count_outcomes(outcomes(entries, [stored]))
     return Response(stored, mimetype="application/json")
 
 
@@ -98,6 +97,7 @@ def post_batch():
     size = current_app.config["BATCH_CHUNK_LINES"]
     summary = rules.Summary()
     rejected = []
+    tally = Counter()
     out = _ResponseSpool()
     out.write(b'{"verdicts":[')
     # The whole batch or none of it: committed when the response body is complete.
@@ -107,13 +107,16 @@ def post_batch():
             for chunk, stored in stored_chunks:
                 summary.merge(chunk.summary)
                 rejected.extend(chunk.rejected)
+                tally += outcomes(chunk.entries, stored)
                 out.write_records(stored)
         out.write(b'],"rejected":')
         out.write(orjson.dumps(rejected))
         out.write(b',"summary":')
         out.write(orjson.dumps(summary.to_dict()))
         out.write(b"}")
-    count_verdicts(summary, policy)
+    count_outcomes(tally)
+    if summary.rejected:
+        REJECTED.inc(summary.rejected)
     return out.response()
 
 

@@ -4,8 +4,12 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
+from ruamel.yaml import YAML
 
 from api.openapi_export import render
 
@@ -23,6 +27,31 @@ def test_committed_openapi_yaml_equals_what_the_app_serves(client):
 def test_export_is_stable(client):
     served = client.get("/openapi.json").get_json()
     assert render(served) == render(yaml.safe_load(render(served)))
+
+
+def test_committed_openapi_yaml_reads_the_same_in_yaml_1_2(client):
+    """Client generators read YAML 1.2 (region codes 08 and 09 unquoted were integers to them)."""
+    served = client.get("/openapi.json").get_json()
+    committed = YAML(typ="safe", pure=True).load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    assert committed == served
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["08", "09", "0089", "-12", "+1", "0o17", "0x1F", "1e3", "1.", ".5", "2E-5", ".inf", "-.Inf", ".NaN",
+     "true", "False", "NULL", "~", "", "yes", "off", "1_000", "12:30", "2022-03-01", "25", "0.00"],
+)  # fmt: skip
+def test_a_string_that_looks_like_another_type_stays_a_string_in_yaml_1_1_and_1_2(text):
+    rendered = render({"value": text})
+    assert yaml.safe_load(rendered) == {"value": text}
+    assert YAML(typ="safe", pure=True).load(rendered) == {"value": text}
+
+
+@given(st.text(alphabet="0123456789+-._:~eEoxXabcfinNtTruFalsyYO "))
+def test_any_string_of_number_like_characters_reads_back_as_itself(text):
+    rendered = render({"value": text})
+    assert yaml.safe_load(rendered) == {"value": text}
+    assert YAML(typ="safe", pure=True).load(rendered) == {"value": text}
 
 
 def test_openapi_document_is_valid(client):
@@ -93,6 +122,26 @@ def test_swagger_ui_is_served_from_local_files_only(client):
     assert "validatorUrl: null" in initializer  # else Swagger UI calls validator.swagger.io
     for asset in re.findall(r'(?:src|href)="(/docs/[^"]+)"', html):
         assert client.get(asset).status_code == 200, asset
+
+
+def test_docs_send_nosniff_and_a_content_security_policy_with_the_right_content_types(client):
+    """nosniff: a browser runs a script only when it is served as one, so each type must be right."""
+    types = {
+        "/docs": "text/html",
+        "/docs/swagger-ui-bundle.js": "text/javascript",
+        "/docs/swagger-initializer.js": "text/javascript",
+        "/docs/swagger-ui.css": "text/css",
+        "/docs/favicon-32x32.png": "image/png",
+        "/docs/no-such-file.js": "application/problem+json",
+    }
+    for path, mimetype in types.items():
+        response = client.get(path)
+        assert response.mimetype == mimetype, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        policy = dict(part.split(" ", 1) for part in response.headers["Content-Security-Policy"].split("; "))
+        assert policy["default-src"] == "'none'" and policy["script-src"] == "'self'", path
+    html = client.get("/docs").get_data(as_text=True)
+    assert not re.search(r"<script>|<style|\sstyle=|\son[a-z]+=", html), "inline code needs 'unsafe-inline'"
 
 
 # -- Dockerfile and the server command ------------------------------------------------------------

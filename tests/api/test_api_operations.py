@@ -49,8 +49,9 @@ def _metric(text: str, name: str, **labels) -> float:
 def test_metrics_count_requests_and_verdicts_by_reason(client, contact):
     before = client.get("/metrics").get_data(as_text=True)
     contact["contact_id"] = f"metrics-{uuid.uuid4()}"
+    other = dict(contact, contact_id=f"metrics-{uuid.uuid4()}")
     client.post("/v1/verdicts", json=contact)
-    client.post("/v1/verdicts/batch", json={"contacts": [contact, {"bad": 1}]})
+    client.post("/v1/verdicts/batch", json={"contacts": [other, {"bad": 1}]})
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
@@ -73,6 +74,30 @@ def test_metrics_count_requests_and_verdicts_by_reason(client, contact):
         == 1
     )
     assert "utomlans_http_request_duration_seconds_bucket" in after
+
+
+def test_metrics_count_a_resubmission_answered_with_its_stored_decision_apart(client, contact):
+    """A retry is not a new decision: it is counted under utomlans_replayed_verdicts_total."""
+    contact["contact_id"] = f"replay-{uuid.uuid4()}"
+    changed = dict(contact, claimed_amount_sek="10.00")
+    fresh = dict(contact, contact_id=f"replay-{uuid.uuid4()}")
+    before = client.get("/metrics").get_data(as_text=True)
+    first = client.post("/v1/verdicts", json=contact).get_json()
+    again = client.post("/v1/verdicts", json=contact).get_json()
+    assert again["decision_id"] == first["decision_id"]
+    # In a batch: `contact` sent before, `fresh` twice in the batch itself, `changed` is new content.
+    batch = client.post("/v1/verdicts/batch", json={"contacts": [contact, fresh, fresh, changed]}).get_json()
+    ids = [verdict["decision_id"] for verdict in batch["verdicts"]]
+    assert ids[0] == first["decision_id"] and ids[1] == ids[2] and len(set(ids)) == 3
+    after = client.get("/metrics").get_data(as_text=True)
+    reason = {"reason": "DIGITAL_NOT_CONTRACTED", "decision": "no_pay"}
+    made = _metric(after, "utomlans_verdicts_total", **reason) - _metric(
+        before, "utomlans_verdicts_total", **reason
+    )
+    replayed = _metric(after, "utomlans_replayed_verdicts_total") - _metric(
+        before, "utomlans_replayed_verdicts_total"
+    )
+    assert (made, replayed) == (3, 3)  # first, fresh, changed; again and the two repeats in the batch
 
 
 def test_unmatched_paths_share_one_metrics_label(client):

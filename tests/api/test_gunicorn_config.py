@@ -5,6 +5,10 @@ import runpy
 from pathlib import Path
 
 import pytest
+from gunicorn.http import errors
+from gunicorn.workers import gthread
+
+from api.gunicorn_worker import ThreadWorker, status_of
 
 CONFIG = Path(__file__).resolve().parents[2] / "api" / "gunicorn.conf.py"
 
@@ -21,7 +25,9 @@ def _settings(monkeypatch, tmp_path, **environ) -> dict:
 def test_defaults_size_workers_from_the_cpus_and_never_recycle_them(monkeypatch, tmp_path):
     settings = _settings(monkeypatch, tmp_path)
     assert settings["workers"] == min(2 * multiprocessing.cpu_count() + 1, 8)
-    assert settings["worker_class"] == "gthread"
+    # gunicorn's gthread worker, answering gunicorn's own errors as problem+json.
+    assert settings["worker_class"] == "api.gunicorn_worker.ThreadWorker"
+    assert issubclass(ThreadWorker, gthread.ThreadWorker)
     # A worker's start is costly and no leak calls for recycling.
     assert settings["max_requests"] == 0
     assert settings["bind"] == "127.0.0.1:8000"
@@ -42,3 +48,19 @@ def test_recycling_is_switched_on_from_the_environment(monkeypatch, tmp_path, en
 def test_worker_count_and_bind_come_from_the_environment(monkeypatch, tmp_path):
     settings = _settings(monkeypatch, tmp_path, WEB_CONCURRENCY="3", BIND="0.0.0.0:9000")
     assert settings["workers"] == 3 and settings["bind"] == "0.0.0.0:9000"
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (errors.LimitRequestLine(9000, 8190), 414),
+        (errors.LimitRequestHeaders("limit request headers fields"), 431),
+        (errors.InvalidHeader("CONTENT-LENGTH"), 400),
+        (errors.InvalidRequestLine("HELLO"), 400),
+        (errors.UnsupportedTransferCoding("gzip"), 501),
+        (errors.InvalidResponseHeader("X-Bad"), 500),  # the app's header, though an InvalidHeader
+        (RuntimeError("anything else"), 500),
+    ],
+)
+def test_the_worker_answers_gunicorns_errors_with_gunicorns_statuses(error, status):
+    assert status_of(error)[0] == status
