@@ -16,10 +16,9 @@ outcome equals rules.evaluator.decide for every contact of a generated year unde
 
 from collections.abc import Iterable
 
-import orjson
-
 from ..amount import settle
 from ..errors import InvalidContact
+from ..json_numbers import loads
 from ..money import format_sek
 from ..validation import parse_contact
 from ..vocabulary import AGE_GROUPS
@@ -90,8 +89,8 @@ class Simulation:
 
     def add_line(self, line: bytes, index: int) -> None:
         try:
-            data = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
+            data = loads(line)
+        except ValueError as exc:
             self.reject(index, {"_line": [f"Not valid JSON: {exc}"]})
             return
         self.add(data, index)
