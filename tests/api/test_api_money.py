@@ -69,6 +69,18 @@ def test_an_amount_written_as_a_json_number_with_at_most_2_decimals_is_decided_e
     assert again.get_json()["decision_id"] == verdict["decision_id"]
 
 
+def test_numbers_are_compared_by_value_when_a_contact_is_sent_again(client):
+    first = _post(client, "/v1/verdicts", _written(_contact("money-3"), claimed_amount_sek="450.00"))
+    again = _post(client, "/v1/verdicts", _written(_contact("money-3"), claimed_amount_sek="450.0"))
+    assert again.get_json()["decision_id"] == first.get_json()["decision_id"]
+
+
+def test_a_stored_contact_with_an_amount_sent_as_a_number_is_readjudicated(client):
+    _post(client, "/v1/verdicts", _written(_contact("money-4"), claimed_amount_sek="499.5"))
+    result = client.post("/v1/simulations/readjudication", json={"scenario": "national_only"}).get_json()
+    assert (result["decisions"], result["rejected"]["count"]) == (1, 0)
+
+
 def test_a_batch_lists_each_line_with_a_refused_amount_and_stores_only_the_good_lines(client):
     numbers = [*REFUSED, *ACCEPTED]
     lines = [_written(_contact(f"batch-{n}"), claimed_amount_sek=number) for n, number in enumerate(numbers)]
