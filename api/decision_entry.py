@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import orjson
 
+from rules.json_numbers import as_float
 from rules.vocabulary import age_group
 
 
@@ -29,7 +30,9 @@ def stored_contact(contact: dict) -> dict:
 
 
 def canonical(data) -> bytes:
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    """A number read with a fraction (rules/json_numbers.py) is stored as the float it is: an amount
+    that passed the check has at most 2 decimals, so the float says it exactly."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=as_float)
 
 
 def stored_contact_text(contact: dict) -> bytes:

@@ -11,14 +11,14 @@ an integer; every other cell, amounts included, is passed on as the string it is
 """
 
 import csv
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
-import orjson
-
 from .contact_fields import CONTACT
 from .field_kinds import Boolean, Integer, ObjectKind
+from .json_numbers import loads
 
 CHUNK_BYTES = 1 << 16
 MAX_LINE_BYTES = 1 << 20  # a contact is well under 2 KB; a longer line is an error, not a memory spike
@@ -116,15 +116,16 @@ def jsonl_records(lines: Iterable[bytes | None]) -> Iterator[Record]:
             continue
         if number == 1 and raw.startswith(BOM):
             raw = raw[len(BOM) :]
+        if not raw.strip():
+            yield Record(number, None, None)
+            continue
         try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            if not raw.strip():
-                yield Record(number, None, None)
-            else:
-                yield Record(
-                    number, None, {LINE_ERROR: [f"Not valid JSON: {exc.msg} at column {exc.colno}."]}
-                )
+            data = loads(raw)
+        except json.JSONDecodeError as exc:
+            yield Record(number, None, {LINE_ERROR: [f"Not valid JSON: {exc.msg} at column {exc.colno}."]})
+            continue
+        except ValueError as exc:
+            yield Record(number, None, {LINE_ERROR: [f"Not valid JSON: {exc}."]})
             continue
         yield Record(number, data, None)
 

@@ -14,13 +14,12 @@ from .calendar import DATE_NOTE, DATE_TIME_NOTE, check_bounds, parse_iso_date
 from .contact_fields import CONTACT, DIGITAL_REQUIREMENTS_OBJECT, PATIENT_OBJECT
 from .errors import InvalidContact
 from .field_kinds import Field, ObjectKind
-from .money import AMOUNT, parse_sek
+from .field_kinds import Money as MoneyKind
+from .money import parse_sek
 from .regions import REGIONS
 from .text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from .validation import object_parser
 from .vocabulary import DECISIONS
-
-MONEY_PATTERN = f"^{AMOUNT.pattern}$"
 
 
 def _noted(metadata: dict | None, note: str) -> dict:
@@ -69,11 +68,13 @@ class StrictBoolean(fields.Boolean):
         raise ValidationError("Not a valid boolean: use true or false.")
 
 
-class Money(fields.String):
-    """A non-negative amount in SEK with at most 2 decimals: a decimal string, or a JSON number."""
+class Money(fields.Raw):
+    """A non-negative amount in SEK: a decimal string, or a JSON number as written (at most 2
+    decimals, no exponent; rules/money.py). Documented as the contact's amounts are."""
 
     def __init__(self, **kwargs):
-        metadata = {"pattern": MONEY_PATTERN, "example": "450.00"}
+        kind = MoneyKind()
+        metadata = {**kind.json_schema(), "description": kind.note, "example": "450.00"}
         metadata.update(kwargs.pop("metadata", {}))
         super().__init__(metadata=metadata, **kwargs)
 

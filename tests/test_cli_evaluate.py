@@ -595,3 +595,21 @@ def test_memory_does_not_grow_with_the_input(tmp_path):
     assert (code_small, code_large) == (0, 0)
     assert rss_large - rss_small < 8 * 1024, (rss_small, rss_large)
     assert rss_large < 200 * 1024
+
+
+def test_a_json_number_amount_is_read_as_written_never_rounded(tmp_path):
+    """500.0000000000000001 read as a float would be 500.0 and 1e-400 would be 0.0."""
+    written = ["499.5", "500.0000000000000001", "1e-400", "450"]
+    rows = [json.dumps(contact(n, claimed_amount_sek="@")).replace('"@"', w) for n, w in enumerate(written)]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.jsonl"
+
+    assert main(["evaluate", str(source), "-o", str(out)]) == 2
+
+    lines = read_jsonl(out)
+    assert [line.get("rejected", False) for line in lines] == [False, True, True, False]
+    assert lines[1]["errors"] == {"claimed_amount_sek": ["At most 2 decimals."]}
+    assert list(lines[2]["errors"]) == ["claimed_amount_sek"]
+    assert lines[2]["errors"]["claimed_amount_sek"][0].startswith("No exponent")
+    assert lines[0] == expected_line(1, contact(0, claimed_amount_sek="499.50"))
+    assert lines[3] == expected_line(4, contact(3, claimed_amount_sek="450.00"))

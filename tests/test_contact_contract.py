@@ -5,6 +5,7 @@ rules/cases/20_bad_input.yaml holds the data-driven cases of bad input (which fi
 these tests pin the messages, control characters, the marshmallow schema and the document.
 """
 
+import json
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from openapi_schema_validator import OAS30Validator
 import rules
 from rules.calendar import LAST_DAY, stockholm_today
 from rules.contact_fields import CONTACT
+from rules.json_numbers import loads
 from rules.schema import ContactSchema, PatientSchema, no_control_characters
 from rules.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from rules.vocabulary import CARE_CATEGORIES, MODES, PROFESSIONS, REFERRALS, SETTINGS, SEXES
@@ -386,3 +388,52 @@ def test_what_the_document_refuses_the_engine_refuses(change):
     data = changed(**change)
     assert list(_document_validator().iter_errors(data))
     assert errors_of(data)
+
+
+def _read(amount_text: str, field: str = "claimed_amount_sek") -> dict:
+    """LINE as a client's JSON text with the amount written as a JSON number, read as the API reads it."""
+    return loads(json.dumps({**LINE, field: "AMOUNT"}).replace('"AMOUNT"', amount_text))
+
+
+@pytest.mark.parametrize(("text", "ore"), [("500", 50000), ("499.5", 49950), ("450.00", 45000), ("0.05", 5)])
+@pytest.mark.parametrize("field", ["claimed_amount_sek", "patient_fee_sek"])
+def test_a_json_number_with_at_most_2_decimals_and_no_exponent_is_an_amount(text, ore, field):
+    data = _read(text, field)
+    contact = rules.parse_contact(data)
+    assert (contact.claimed_ore if field == "claimed_amount_sek" else contact.patient_fee_ore) == ore
+    assert [error.message for error in _document_validator().iter_errors(data)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("500.0000000000000001", "At most 2 decimals."),
+        ("0.30000000000000001", "At most 2 decimals."),
+        ("450.000", "At most 2 decimals."),
+        ("1e-400", 'No exponent: write the amount as it is, e.g. 450.00 or "450.00" (never rounded).'),
+        ("5E2", 'No exponent: write the amount as it is, e.g. 450.00 or "450.00" (never rounded).'),
+        ("4.5e2", 'No exponent: write the amount as it is, e.g. 450.00 or "450.00" (never rounded).'),
+        ("-0.5", "Must be greater than or equal to 0."),
+        ("100000000.01", "Must be at most 100000000.00."),
+    ],
+)
+@pytest.mark.parametrize("field", ["claimed_amount_sek", "patient_fee_sek"])
+def test_a_json_number_is_refused_on_its_field_as_written_never_rounded(text, message, field):
+    assert errors_of(_read(text, field)) == {field: [message]}
+
+
+@pytest.mark.parametrize("text", ["40.0", "4e1", "40.5"])
+def test_an_age_written_with_a_fraction_or_exponent_is_still_not_an_integer(text):
+    data = loads(json.dumps(changed(patient={"age": "AGE"})).replace('"AGE"', text))
+    assert errors_of(data) == {"patient.age": ["Not a valid integer."]}
+
+
+def test_the_document_says_an_amount_is_a_string_or_a_number_written_with_at_most_2_decimals():
+    schemas = _documented()
+    for money in (
+        schemas["Contact"]["properties"]["claimed_amount_sek"],
+        schemas["Contact"]["properties"]["patient_fee_sek"],
+        schemas["ContractBody"]["properties"]["tariff_sek"]["additionalProperties"],
+    ):
+        assert sorted(choice["type"] for choice in money["anyOf"]) == ["number", "string"]
+        assert "at most 2 decimals as written, no exponent" in money["description"]

@@ -1,14 +1,18 @@
 """Exact money (integer öre) and the calendar the rules count with (SPEC sections 4-6)."""
 
+import pickle
+import re
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rules.calendar import add_months, parse_iso_date, stockholm_date, stockholm_today
+from rules.json_numbers import WrittenFloat, as_float, loads
 from rules.money import MAX_ORE, format_sek, format_sek_sv, parse_sek
 
 
@@ -172,3 +176,50 @@ def test_stockholm_today_is_the_date_there_now():
     today = stockholm_today()
     after = stockholm_date(time.time())
     assert before <= today <= after
+
+
+@pytest.mark.parametrize(("text", "ore"), [("500", 50000), ("499.5", 49950), ("450.00", 45000), ("0", 0)])
+def test_a_json_number_is_an_amount_as_written(text, ore):
+    assert parse_sek(loads(text)) == ore
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["500.0000000000000001", "0.30000000000000001", "1e-400", "1E2", "5e-1", "450.001", "-0.0", "1e400"],
+)
+def test_a_json_number_that_a_float_would_round_is_refused_not_rounded(text):
+    """Each of these reads as a float a valid amount would also give (500.0, 0.3, 0.0, 100.0...)."""
+    with pytest.raises(ValueError):
+        parse_sek(loads(text))
+
+
+def test_json_keeps_the_text_of_a_number_with_a_fraction_or_exponent_and_reads_it_as_its_float():
+    data = loads(b'{"a": 500.0000000000000001, "b": 1e-400, "c": 450, "d": [0.5]}')
+    assert isinstance(data["a"], WrittenFloat) and data["a"].text == "500.0000000000000001"
+    assert data["a"] == 500.0 and data["b"] == 0.0 and data["b"].text == "1e-400"
+    assert type(data["c"]) is int and data["d"][0].text == "0.5"
+    assert pickle.loads(pickle.dumps(data["a"])).text == "500.0000000000000001"  # to simulation workers
+    assert orjson.dumps(data, default=as_float) == b'{"a":500.0,"b":0.0,"c":450,"d":[0.5]}'
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (b'{"a": NaN}', "NaN is not a JSON value"),
+        (b'{"a": -Infinity}', "-Infinity is not a JSON value"),
+        (b'{"a": "\\ud800"}', "lone surrogate"),
+        (b'{"\\udc00": 1}', "lone surrogate"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"a": "\xff"}', "can't decode byte 0xff"),
+        (b"\xef\xbb\xbf{}", "Expecting value"),
+        (b'{"a": 1} x', "Extra data"),
+    ],
+    ids=lambda value: str(value)[:30],
+)
+def test_json_that_is_not_json_is_a_value_error_saying_why(text, why):
+    with pytest.raises(ValueError, match=re.escape(why)):
+        loads(text)
+
+
+def test_a_surrogate_pair_is_one_character():
+    assert loads(b'["\\ud83d\\ude00"]') == ["\U0001f600"]

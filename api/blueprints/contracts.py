@@ -6,16 +6,18 @@ Overlapping contracts for the same provider and home region: 409.
 
 import uuid
 
-from flask import Response, request
+from flask import Response
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
 
 from rules.loader import contract_from_dict
 from rules.money import format_sek
+from rules.schema import flatten_errors
 from rules.text import has_control_characters
 
 from .. import examples
 from ..auth import current_client
-from ..json_io import json_response, read_json
+from ..json_io import json_body_errors, json_response, read_json
 from ..problem import ProblemError
 from ..storage import ContractConflict, ContractNotFound
 from ..storage.service import current_storage
@@ -33,13 +35,21 @@ blp = Blueprint(
     url_prefix="/v1/contracts",
     description="The home regions' contracts with providers: effective-dated, tariffs per profession.",
 )
+INVALID = "The contract is not valid: see errors."
 
 
-@blp.before_request
-def _json_bodies():
-    """A body that is not JSON is a 415 (or 400, 413), as for verdicts, before the schema reads it."""
-    if request.method in ("POST", "PUT"):
-        read_json(cache=True)
+def _body() -> dict:
+    """The contract in the request body: 415, 413 or 400 as for every JSON body (read as the
+    engine reads JSON, so an amount is checked as written), 422 per field."""
+    try:
+        return ContractBodySchema().load(read_json())
+    except ValidationError as exc:
+        raise ProblemError(422, INVALID, errors=flatten_errors(exc.messages)) from None
+
+
+def _request_body(example: dict) -> dict:
+    content = {"application/json": {"schema": ContractBodySchema, "example": example}}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 def _contract(body: dict, contract_id: str):
@@ -48,7 +58,7 @@ def _contract(body: dict, contract_id: str):
     data["tariff_sek"] = {prof: format_sek(ore) for prof, ore in body.get("tariff_sek", {}).items()}
 
     def fail(key, message):
-        raise ProblemError(422, "The contract is not valid: see errors.", errors={key: [message]})
+        raise ProblemError(422, INVALID, errors={key: [message]})
 
     return contract_from_dict(data, fail)
 
@@ -78,15 +88,15 @@ def list_contracts(**filters):
 
 @blp.route("", methods=["POST"])
 @blp.doc(
-    summary="Add a contract", description="409 when it overlaps a contract for the same provider and region."
+    summary="Add a contract",
+    description="409 when it overlaps a contract for the same provider and region.",
+    **_request_body(examples.contract_example()),
 )
-@blp.arguments(ContractBodySchema, example=examples.contract_example())
 @blp.response(201, ContractSchema)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@json_body_errors(blp, "The contract is not valid; `errors` says what is wrong, per field.")
 @blp.alt_response(409, response="CONFLICT")
-def create_contract(body):
+def create_contract():
+    body = _body()
     contract = _contract(body, body.get("id") or f"contract-{uuid.uuid4()}")
     try:
         record = current_storage().contracts.create(contract, current_client())
@@ -110,15 +120,17 @@ def get_contract(contract_id):
 
 
 @blp.route("/<string:contract_id>", methods=["PUT"])
-@blp.doc(summary="Replace a contract", description="The whole contract; its id is the path's.")
-@blp.arguments(ContractBodySchema, example=examples.contract_replacement_example())
+@blp.doc(
+    summary="Replace a contract",
+    description="The whole contract; its id is the path's.",
+    **_request_body(examples.contract_replacement_example()),
+)
 @blp.response(200, ContractSchema)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@json_body_errors(blp, "The contract is not valid; `errors` says what is wrong, per field.")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
-def replace_contract(body, contract_id):
+def replace_contract(contract_id):
+    body = _body()
     _unknown_id(contract_id)
     if body.get("id", contract_id) != contract_id:
         raise ProblemError(

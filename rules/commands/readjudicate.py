@@ -7,6 +7,7 @@ from pathlib import Path
 
 import orjson
 
+from ..json_numbers import loads
 from ..simulation.readjudicate import readjudicate
 from ..simulation.scenarios import ScenarioError, build_policy
 from .simulate import parse_scenario
@@ -29,8 +30,8 @@ def _records(path: Path):
         for line in f:
             if line.strip():
                 try:
-                    yield orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
+                    yield loads(line)
+                except ValueError as exc:
                     yield f"not valid JSON: {exc}"
 
 

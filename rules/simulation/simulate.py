@@ -19,11 +19,10 @@ contacts are judged as of calendar.LAST_DAY: none is refused for a date after to
 
 from collections.abc import Iterable
 
-import orjson
-
 from ..amount import settle
 from ..calendar import LAST_DAY
 from ..errors import InvalidContact
+from ..json_numbers import loads
 from ..money import format_sek
 from ..validation import parse_contact
 from ..vocabulary import AGE_GROUPS
@@ -94,8 +93,8 @@ class Simulation:
 
     def add_line(self, line: bytes, index: int) -> None:
         try:
-            data = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
+            data = loads(line)
+        except ValueError as exc:
             self.reject(index, {"_line": [f"Not valid JSON: {exc}"]})
             return
         self.add(data, index)
