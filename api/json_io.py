@@ -37,7 +37,8 @@ def read_json():
 
 
 def _body() -> bytes:
-    """The whole body, or 413 when it is over MAX_CONTENT_LENGTH.
+    """The whole body; 413 when it is over MAX_CONTENT_LENGTH, 400 when it is shorter than its
+    Content-Length.
 
     werkzeug refuses a Content-Length over the limit, but a chunked body has none: werkzeug reads
     it up to the limit and stops there without saying whether more followed, so a body cut at the
@@ -57,6 +58,12 @@ def _body() -> bytes:
     if cut:
         raise RequestEntityTooLarge(
             f"The request body is larger than the limit of {limit:,} bytes (UTOMLANS_MAX_BODY_MB)."
+        )
+    if request.content_length is not None and len(raw) < request.content_length:
+        # The client stopped sending early: werkzeug takes the end of input for the end of the body.
+        raise BadRequest(
+            f"The request body ended after {len(raw):,} of the {request.content_length:,} bytes "
+            "its Content-Length announced."
         )
     return raw
 

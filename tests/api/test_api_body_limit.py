@@ -7,6 +7,7 @@ import copy
 import http.client
 import io
 import json
+import socket
 import urllib.request
 
 import pytest
@@ -92,6 +93,42 @@ def test_a_chunked_body_of_exactly_the_limit_is_decided(make_app):
     assert response.get_json()["contact_id"] == "at-the-limit"
 
 
+def test_a_body_shorter_than_its_content_length_is_400_and_nothing_is_stored(make_app):
+    """Behind gunicorn a client that stops sending early ends the stream (wsgi.input_terminated): what
+    arrived must not be taken for the whole body."""
+    client = make_app().test_client()
+    text = json.dumps(_contact("short")).encode()
+    response = client.post(
+        "/v1/verdicts",
+        input_stream=io.BytesIO(text),
+        content_type="application/json",
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": str(len(text) + 100)},
+    )
+    assert (response.status_code, response.mimetype) == (400, PROBLEM)
+    assert "ended after" in response.get_json()["detail"]
+    _nothing_stored(client)
+
+
+def _send_short(base: str, path: str, body: bytes, announced: int) -> tuple[int, str]:
+    """Announce `announced` bytes, send `body` (fewer), then stop sending."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {announced}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
+        sock.shutdown(socket.SHUT_WR)
+        head = sock.makefile("rb").read().split(b"\r\n\r\n", 1)[0].decode()
+    status = int(head.split()[1])
+    content_type = next(
+        line.split(":", 1)[1].strip()
+        for line in head.split("\r\n")
+        if line.lower().startswith("content-type:")
+    )
+    return status, content_type
+
+
 def _send_chunked(base: str, path: str, body: bytes) -> tuple[int, str, dict]:
     """POST `body` with Transfer-Encoding: chunked, as http.client sends an iterable of unknown length."""
     host, port = base.removeprefix("http://").split(":")
@@ -130,6 +167,8 @@ def test_gunicorn_answers_a_chunked_body_over_the_limit_with_413_and_stores_noth
     assert status == 413
     with urllib.request.urlopen(base + "/v1/decisions", timeout=10) as response:
         assert json.loads(response.read())["items"] == []
+    text = json.dumps(_contact("live-short")).encode()
+    assert _send_short(base, "/v1/verdicts", text, len(text) + 100) == (400, PROBLEM)
     # A chunked body under the limit is decided as before.
     status, _, body = _send_chunked(base, "/v1/verdicts", json.dumps(_contact("live-whole")).encode())
     assert status == 200 and body["contact_id"] == "live-whole"
