@@ -9,6 +9,10 @@ from .text_field import Text
 
 CONTRACT_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
+# A tariff per profession: a property per profession, so that the document names the professions
+# (OpenAPI 3.0 cannot constrain a map's keys) and any other key is refused.
+TariffSchema = Schema.from_dict({profession: Money() for profession in PROFESSIONS}, name="Tariff")
+
 
 class ContractBodySchema(Schema):
     """A home region's contract with one provider, effective-dated, with tariffs per profession."""
@@ -32,9 +36,8 @@ class ContractBodySchema(Schema):
     valid_to = StrictDate(
         allow_none=True, load_default=None, metadata={"description": "inclusive; null: open"}
     )
-    tariff_sek = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(PROFESSIONS)),
-        values=Money(),
+    tariff_sek = fields.Nested(
+        TariffSchema(unknown=RAISE),
         load_default=dict,
         metadata={
             "description": "Tariff per profession, patient fee included. A profession without one is "

@@ -5,6 +5,8 @@ from urllib.parse import quote
 
 import pytest
 
+from api import examples
+
 PROBLEM = "application/problem+json"
 
 
@@ -165,3 +167,11 @@ def test_a_deleted_contract_answers_204_with_no_body_and_no_content_type(client)
     deleted = client.delete("/v1/contracts/contract-to-delete")
     assert deleted.status_code == 204 and deleted.data == b""
     assert "Content-Type" not in deleted.headers
+
+
+def test_a_tariff_for_a_profession_there_is_none_of_is_422_naming_it(client):
+    body = dict(examples.contract_example(), id="contract-surgeon", tariff_sek={"surgeon": "900.00"})
+    response = client.post("/v1/contracts", json=body)
+    assert_problem(response, 422)
+    assert response.get_json()["errors"] == {"tariff_sek.surgeon": ["Unknown field."]}
+    assert client.get("/v1/contracts/contract-surgeon").status_code == 404
