@@ -6,6 +6,7 @@ A submission is now compared with its contact's newest decision only, so a retur
 content is a new decision: the idem_key index can no longer be unique. Existing decisions get
 revisions 1, 2, 3... in the order they were stored (seq), and all belong to one commit, the first.
 
+The backfill is an UPDATE ... FROM (SQLite 3.33 or later, as in every supported Python image).
 SQLite cannot make a column NOT NULL in place: the table is rebuilt (rows copied) once, as in 0003.
 A downgrade fails while the log holds a return to earlier content for a contact, which the schema
 before could not hold.

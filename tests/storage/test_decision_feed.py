@@ -8,8 +8,11 @@ import pytest
 from api import create_app
 from api.keys import hash_key
 from api.storage.decision_feed import decode_token, encode_token
+from api.storage.decision_log import Transaction
+from api.storage.engine import writing
 
 from .helpers import contact, pending, record
+from .pgserver import wait_until
 
 KEYS = {
     "reader": ("s3cret-reader", "verdicts,decisions:read"),
@@ -162,3 +165,81 @@ def _seq(storage, entry) -> int:
     with storage.engine.connect() as conn:
         query = f"SELECT seq FROM decisions WHERE decision_id = '{entry.decision_id}'"
         return conn.exec_driver_sql(query).scalar_one()
+
+
+def test_a_reader_tailing_the_feed_while_writers_commit_misses_nothing(storage):
+    """Writers store single decisions and batches side by side while a reader follows the feed from
+    its tokens: at the end the reader has every decision stored, each once."""
+    writers, errors = 4, []
+    start = threading.Barrier(writers + 1)
+
+    def write(n):
+        try:
+            start.wait(timeout=10)
+            for round_ in range(12):
+                size = 1 if round_ % 3 else 25
+                storage.decisions.record([pending(contact(f"w{n}-{round_}-{i}")) for i in range(size)])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    seen, token = [], None
+    start.wait(timeout=10)
+    while True:
+        finished = not any(thread.is_alive() for thread in threads)  # before reading: a last page after
+        page = storage.feed.page(token, 10)
+        seen += [item["decision_id"] for item in page.items]
+        token = page.next
+        if finished and not page.items:
+            break
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(seen) == len(set(seen)) == storage.decisions.count() == writers * (8 * 1 + 4 * 25)
+
+
+def test_on_postgresql_a_commit_numbered_after_another_waits_until_that_one_is_visible(storage):
+    """The lock that keeps positions in commit order: a transaction has taken its position but not
+    yet committed; another that stored a decision waits to take the next one, so a reader can never
+    see position 2 while position 1 may still appear behind it."""
+    if storage.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a second transaction cannot even begin")
+    first = [pending(contact(f"first-{i}")) for i in range(3)]
+    second = pending(contact("second"))
+    numbered, release, errors = threading.Event(), threading.Event(), []
+
+    def numbered_but_not_committed():
+        try:
+            with writing(storage.engine) as conn:
+                transaction = Transaction(conn)
+                transaction.record(first)
+                transaction.number_the_commit()
+                numbered.set()
+                assert release.wait(timeout=60)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+            numbered.set()
+
+    holder = threading.Thread(target=numbered_but_not_committed)
+    holder.start()
+    assert numbered.wait(timeout=60) and not errors
+    follower = threading.Thread(target=lambda: storage.decisions.record([second]))
+    follower.start()
+    try:
+        assert wait_until(lambda: _waiting_for_an_advisory_lock(storage), timeout=30)
+        assert storage.feed.page(None).items == []
+    finally:
+        release.set()
+        holder.join(timeout=60)
+        follower.join(timeout=60)
+    assert not errors
+    ids = [item["decision_id"] for item in storage.feed.page(None).items]
+    assert ids == [entry.decision_id for entry in first] + [second.decision_id]
+
+
+def _waiting_for_an_advisory_lock(storage) -> bool:
+    with storage.engine.connect() as conn:
+        query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        return conn.exec_driver_sql(query).scalar_one() > 0
