@@ -79,7 +79,7 @@ class DecisionRecordSchema(Schema):
     supersedes = fields.String(
         allow_none=True,
         required=True,
-        metadata={"description": "decision_id of the earlier decision for this contact"},
+        metadata={"description": "decision_id of this contact's decision before this one"},
     )
     policy = fields.Nested(PolicyUsedSchema, required=True)
     contact = fields.Dict(
