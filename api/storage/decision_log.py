@@ -1,11 +1,12 @@
 """The decision log: every verdict the service issues, stored before the response is sent.
 
-A submission identical to the newest decision for its (contact_id, home_region) gets that decision
-back (same decision_id and evaluated_at), so a retry is safe; anything else, a return to earlier
-content included, is a new decision that supersedes the newest. Each contact's decisions are
-numbered 1, 2, 3... (`revision`, unique per contact), so of two transactions storing the same
-contact's next decision at once only one can: the other is answered with it when identical, and
-otherwise supersedes it in turn. One chain per contact, never a fork.
+A submission identical to the newest decision for its (contact_id, home_region), same content from
+the same client (SPEC section 6), gets that decision back (same decision_id and evaluated_at), so a
+retry is safe; anything else, a return to earlier content included, is a new decision that
+supersedes the newest. Each contact's decisions are numbered 1, 2, 3... (`revision`, unique per
+contact), so of two transactions storing the same contact's next decision at once only one can:
+the other is answered with it when identical, and otherwise supersedes it in turn. One chain per
+contact, never a fork.
 
     log.record(entries)                           # one request's decisions, one transaction
     with log.transaction() as tx:                 # a batch: chunk by chunk, all of it or none
@@ -237,6 +238,7 @@ class Transaction:
             "contact_ids": [e.contact_id for e in entries],
             "home_regions": [e.home_region for e in entries],
             "idem_keys": [e.idem_key for e in entries],
+            "clients": [e.client for e in entries],
         }
         if not self._postgresql:
             keys = {"keys": list(zip(*keys.values(), strict=True))}
@@ -256,11 +258,13 @@ class Transaction:
 class Newest(NamedTuple):
     decision_id: str
     revision: int
-    verdict: str | None  # only when identical to the submission looked up
+    verdict: str | None  # only when identical to the submission looked up (content and client)
 
 
 # The decision log's lookup, built once per database: the newest decision of each (contact_id,
-# home_region) looked up, with its verdict when its idem_key is the submission's. The keys are one
+# home_region) looked up, with its verdict when it is identical to the submission: the same content
+# (idem_key) from the same client (SPEC section 6: another client's decision is not a retry of this
+# one's, and a client is answered with no other client's decision). The keys are one
 # parameter each, a table the query reads (SQLite: a JSON array through json_each; PostgreSQL:
 # arrays through unnest): a parameter per value (500 for a batch's chunk) would have the statement
 # written, parsed and planned anew for every chunk. Each key probes the unique index on (contact_id,
@@ -272,7 +276,7 @@ _NEWEST_COLUMNS = ("contact_id", "home_region", "decision_id", "revision")
 
 def _sqlite_newest() -> Select:
     keys = func.json_each(bindparam("keys", type_=JSON)).table_valued("value").alias("k")
-    contact_id, home_region, idem_key = (func.json_extract(keys.c.value, f"$[{n}]") for n in range(3))
+    contact_id, home_region, idem_key, client = (func.json_extract(keys.c.value, f"$[{n}]") for n in range(4))
     n = decisions.alias("n").c
     newest_seq = (
         select(n.seq)
@@ -283,7 +287,8 @@ def _sqlite_newest() -> Select:
     )
     c = decisions.c
     return select(
-        *(c[name] for name in _NEWEST_COLUMNS), case((c.idem_key == idem_key, c.verdict)).label("verdict")
+        *(c[name] for name in _NEWEST_COLUMNS),
+        case((and_(c.idem_key == idem_key, c.client == client), c.verdict)).label("verdict"),
     ).select_from(keys.join(decisions, c.seq == newest_seq))
 
 
@@ -294,15 +299,16 @@ def _postgresql_newest() -> Select:
             bindparam("contact_ids", type_=text_array),
             bindparam("home_regions", type_=text_array),
             bindparam("idem_keys", type_=text_array),
+            bindparam("clients", type_=text_array),
         )
-        .table_valued("contact_id", "home_region", "idem_key")
+        .table_valued("contact_id", "home_region", "idem_key", "client")
         .render_derived("k")
     )
     c = decisions.c
     # A subquery with a LIMIT is never flattened into a join (which the planner may make a scan of
     # the whole log), so no OFFSET 0 is needed to keep it apart.
     d = (
-        select(*(c[name] for name in _NEWEST_COLUMNS), c.idem_key, c.verdict)
+        select(*(c[name] for name in _NEWEST_COLUMNS), c.idem_key, c.client, c.verdict)
         .where(c.contact_id == keys.c.contact_id, c.home_region == keys.c.home_region)
         .order_by(c.revision.desc())
         .limit(1)
@@ -310,7 +316,9 @@ def _postgresql_newest() -> Select:
     )
     return select(
         *(d.c[name] for name in _NEWEST_COLUMNS),
-        case((d.c.idem_key == keys.c.idem_key, d.c.verdict)).label("verdict"),
+        case((and_(d.c.idem_key == keys.c.idem_key, d.c.client == keys.c.client), d.c.verdict)).label(
+            "verdict"
+        ),
     ).select_from(keys.join(d, true()))
 
 

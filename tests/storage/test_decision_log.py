@@ -106,6 +106,18 @@ def test_a_return_to_earlier_content_is_a_new_decision_superseding_the_newest(st
     assert first["decision_id"] == a.decision_id
 
 
+def test_identical_content_from_another_client_is_a_new_decision_not_the_other_clients(storage):
+    """SPEC section 6: a retry is a submission identical to the newest decision of the same client;
+    another client sending that content gets its own decision, superseding the newest."""
+    [mine] = record(storage, [pending(contact(), client="billing-a")])
+    [theirs] = record(storage, [pending(contact(), client="billing-b")])
+    assert theirs["decision_id"] != mine["decision_id"]
+    assert theirs["supersedes"] == mine["decision_id"]
+    assert storage.decisions.get(theirs["decision_id"])["client"] == "billing-b"
+    [retry] = record(storage, [pending(contact(), client="billing-b")])
+    assert retry == theirs
+
+
 def test_a_batch_is_stored_in_order_with_repeats_and_supersessions_inside_it(storage):
     a = pending(contact("a"))
     a_again = pending(contact("a"))

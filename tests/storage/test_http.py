@@ -12,6 +12,7 @@ from .helpers import contact, kry_contract
 KEYS = {
     "billing": ("s3cret-billing", "verdicts,decisions:read"),
     "admin": ("s3cret-admin", "contracts:admin"),
+    "other-billing": ("s3cret-other", "verdicts"),
 }
 
 
@@ -71,6 +72,15 @@ def test_a_return_to_earlier_content_supersedes_the_newest_decision(client):
         batch[1]["decision_id"],
         batch[2]["decision_id"],
     ]
+
+
+def test_another_client_sending_identical_content_gets_its_own_decision(client):
+    """SPEC section 6: only the same client's identical submission is a retry."""
+    mine = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("billing")).json
+    theirs = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("other-billing")).json
+    assert theirs["decision_id"] != mine["decision_id"] and theirs["supersedes"] == mine["decision_id"]
+    again = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("other-billing")).json
+    assert again == theirs
 
 
 def test_the_contact_is_stored_as_received_in_a_single_post_and_in_a_batch(client):
