@@ -7,7 +7,13 @@ from rules.text import has_control_characters
 from ..json_io import json_response
 from ..problem import ProblemError
 from ..storage.service import current_storage
-from .decisions_schemas import DecisionPageSchema, DecisionQuerySchema, DecisionRecordSchema
+from .decisions_schemas import (
+    DecisionPageSchema,
+    DecisionQuerySchema,
+    DecisionRecordSchema,
+    FeedPageSchema,
+    FeedQuerySchema,
+)
 
 blp = Blueprint(
     "decisions",
@@ -21,7 +27,9 @@ blp = Blueprint(
 @blp.doc(
     summary="Find decisions",
     description="Filter by contact_id, home_region, reason, decision, evaluated_at and contact_date ranges "
-    "(both inclusive). Oldest first by evaluated_at; pass `next_cursor` back as `cursor` for the next page.",
+    "(both inclusive). Oldest first by evaluated_at; pass `next_cursor` back as `cursor` for the next page. "
+    "To keep a copy of the log in step, read `/v1/decisions/feed`: a batch's decisions carry the moment it "
+    "started but appear when it commits, so polling by `evaluated_from` misses them.",
 )
 @blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, DecisionPageSchema)
@@ -33,6 +41,26 @@ def find_decisions(cursor=None, limit=100, **filters):
             422, "The request parameters are not valid: see errors.", errors={"cursor": [str(exc)]}
         ) from None
     return json_response({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@blp.route("/feed", methods=["GET"])
+@blp.doc(
+    summary="Every decision, in commit order",
+    description="Every committed decision exactly once, in the order the transactions that stored them "
+    "committed (a batch's decisions together, when it commits), never one whose transaction is still open. "
+    "Every page has a `next` token, an empty page too: pass it as `after` to resume, now or later. "
+    "Without `after` the feed starts at the first decision.",
+)
+@blp.arguments(FeedQuerySchema, location="query", as_kwargs=True, unknown=None)  # None: the schema RAISEs
+@blp.response(200, FeedPageSchema)
+def decision_feed(after=None, limit=100):
+    try:
+        page = current_storage().feed.page(after, limit)
+    except ValueError as exc:
+        raise ProblemError(
+            422, "The request parameters are not valid: see errors.", errors={"after": [str(exc)]}
+        ) from None
+    return json_response({"items": page.items, "next": page.next})
 
 
 @blp.route("/<string:decision_id>", methods=["GET"])

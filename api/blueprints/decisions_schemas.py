@@ -35,6 +35,19 @@ class DecisionQuerySchema(Schema):
                 raise ValidationError(f"Must not be before {low}.", high)
 
 
+class FeedQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    after = Text(
+        validate=validate.Length(1, 100),
+        metadata={"description": "`next` of the previous page; without it, the feed starts at the beginning"},
+    )
+    limit = fields.Integer(
+        load_default=100, validate=validate.Range(1, MAX_PAGE), metadata={"description": f"1-{MAX_PAGE}"}
+    )
+
+
 class DecisionLayerSchema(Schema):
     id = fields.String(required=True)
     valid_from = fields.String(required=True)
@@ -62,7 +75,7 @@ class DecisionRecordSchema(Schema):
     supersedes = fields.String(
         allow_none=True,
         required=True,
-        metadata={"description": "decision_id of the earlier decision for this contact"},
+        metadata={"description": "decision_id of this contact's decision before this one"},
     )
     policy = fields.Nested(PolicyUsedSchema, required=True)
     contact = fields.Dict(
@@ -77,3 +90,11 @@ class DecisionRecordSchema(Schema):
 class DecisionPageSchema(Schema):
     items = fields.List(fields.Nested(DecisionRecordSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
+
+
+class FeedPageSchema(Schema):
+    items = fields.List(fields.Nested(DecisionRecordSchema), required=True)
+    next = fields.String(
+        required=True,
+        metadata={"description": "Pass as `after` for the decisions committed since; given on every page"},
+    )

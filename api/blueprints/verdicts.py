@@ -54,7 +54,9 @@ def _request_body(schema, examples_or_example):
     summary="Decide one contact",
     description="Validates one invoice line (SPEC section 6) and returns its verdict: decision, reason, "
     "amount, explanation in Swedish and English, legal basis, flags, the trace of rules looked at and "
-    "the policy layers used. Unknown fields are rejected.",
+    "the policy layers used. Unknown fields are rejected. A contact identical to the newest decision for "
+    "its contact_id and home_region, sent by the same client, gets that decision back (a retry is safe); "
+    "anything else, a return to earlier content included, is a new decision that `supersedes` the newest.",
     **_request_body(ContactSchema, {"examples": examples.contact_examples()}),
 )
 @blp.response(200, IssuedVerdictSchema, example=examples.verdict_example())
@@ -84,8 +86,10 @@ def post_verdict():
     description="Decides up to 100,000 invoice lines in one request. Every line gets either a verdict "
     "(under `verdicts`, in input order) or a place under `rejected` with its 0-based index and errors: "
     "a bad line never fails the batch and is never dropped. `summary` counts and sums the verdicts by "
-    "decision and reason. The verdicts decided by one batch share one `evaluated_at`; a line sent before "
-    "with identical content is answered with its stored decision. "
+    "decision and reason. The verdicts decided by one batch share one `evaluated_at`; a line identical to "
+    "the newest decision for its contact_id and home_region, sent by the same client, is answered with that "
+    "decision; any other line supersedes it (lines are taken in order: the same contact twice, differing, "
+    "is two decisions). "
     "More lines than the limit: 413.",
     **_request_body(BatchRequestSchema, {"example": examples.batch_request_example()}),
 )

@@ -19,8 +19,8 @@ class IssuedVerdictSchema(VerdictSchema):
 
     supersedes = fields.UUID(
         metadata={
-            "description": "Present when an earlier decision for the same contact_id and home region, "
-            "on other content, is replaced by this one: that decision's decision_id."
+            "description": "Present when this decision replaces the newest earlier decision for the same "
+            "contact_id and home region (whose content differs): that decision's decision_id."
         }
     )
 

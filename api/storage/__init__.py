@@ -2,6 +2,7 @@
 
 storage = Storage.open()          # DATABASE_URL or instance/utomlans.sqlite3; migrates and seeds
 storage.decisions.record([...])   # before the response is sent
+storage.feed.page(after, limit)   # every committed decision once, in commit order
 storage.live.current()            # the policy with the database's contracts, as of now
 """
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 import rules
 
 from .contract_registry import ContractConflict, ContractNotFound, ContractRegistry
+from .decision_feed import DecisionFeed
 from .decision_log import DecisionLog
 from .engine import database_url, make_engine
 from .live_contracts import LiveContracts
@@ -22,6 +24,7 @@ __all__ = [
     "ContractConflict",
     "ContractNotFound",
     "ContractRegistry",
+    "DecisionFeed",
     "DecisionLog",
     "LiveContracts",
     "Storage",
@@ -36,6 +39,7 @@ class Storage:
     def __init__(self, engine: Engine, base_policy: rules.Policy | None = None):
         self.engine = engine
         self.decisions = DecisionLog(engine)
+        self.feed = DecisionFeed(engine)
         self.contracts = ContractRegistry(engine)
         self.live = LiveContracts(self.contracts, base_policy or rules.default_policy())
 

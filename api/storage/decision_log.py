@@ -1,18 +1,23 @@
 """The decision log: every verdict the service issues, stored before the response is sent.
 
-Idempotent by content: an identical contact sent again gets the stored decision back (same
-decision_id and evaluated_at); the same contact_id with other content gets a new decision naming
-the one it supersedes. The unique index on (contact_id, home_region, idem_key) makes concurrent
-identical submissions yield one row.
+A submission identical to the newest decision for its (contact_id, home_region), same content from
+the same client (SPEC section 6), gets that decision back (same decision_id and evaluated_at), so a
+retry is safe; anything else, a return to earlier content included, is a new decision that
+supersedes the newest. Each contact's decisions are numbered 1, 2, 3... (`revision`, unique per
+contact), so of two transactions storing the same contact's next decision at once only one can:
+the other is answered with it when identical, and otherwise supersedes it in turn. One chain per
+contact, never a fork.
 
     log.record(entries)                           # one request's decisions, one transaction
     with log.transaction() as tx:                 # a batch: chunk by chunk, all of it or none
         for chunk, answers in tx.record_chunks(decided_chunks): ...
 
-Limits on PostgreSQL, where transactions run side by side (SQLite has one writer at a time):
-two different contents for one contact stored at the same moment may both name the same earlier
-decision (or none) as the one they supersede; and two batches holding the same contacts in
-different orders may deadlock, which fails one of them (a 503: sending it again is safe).
+Every transaction that stored decisions ends by numbering its commit (decision_commits, read by
+the decision feed, api/storage/decision_feed.py).
+
+A limit on PostgreSQL, where transactions run side by side (SQLite has one writer at a time): two
+batches holding the same contacts in different orders may deadlock, which fails one of them (a
+503: sending it again is safe).
 """
 
 import base64
@@ -21,18 +26,22 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import orjson
-from sqlalchemy import ARRAY, JSON, Select, and_, any_, bindparam, case, func, or_, select, true
+from sqlalchemy import ARRAY, JSON, Select, and_, bindparam, case, func, insert, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ..decision_entry import Pending, with_supersedes
+from ..issuing import new_decision_ids
 from .engine import writing
-from .tables import decisions
+from .tables import decision_commits, decisions
 
 MAX_PAGE = 1000
+# PostgreSQL advisory lock taken by the last step of every transaction that stored decisions (an
+# arbitrary constant, "feed"; the migrations take another).
+COMMIT_LOCK = 0x66656564
 C = TypeVar("C")  # a chunk of a batch: anything with `entries`
 
 
@@ -59,14 +68,16 @@ class DecisionLog:
         """A write transaction for several record() calls (a batch stored chunk by chunk): committed
         when the block ends, rolled back if it raises."""
         with writing(self.engine) as conn:
-            yield Transaction(conn)
+            transaction = Transaction(conn)
+            yield transaction
+            transaction.number_the_commit()
 
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, decision_id: str) -> dict | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(decisions).where(decisions.c.decision_id == decision_id)).first()
-        return _record(row) if row is not None else None
+        return record_of(row) if row is not None else None
 
     def find(
         self,
@@ -113,7 +124,7 @@ class DecisionLog:
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(_aware(rows[-1].evaluated_at), rows[-1].seq) if more else None
-        return Page([_record(row) for row in rows], next_cursor)
+        return Page([record_of(row) for row in rows], next_cursor)
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -121,55 +132,68 @@ class DecisionLog:
 
 
 class Transaction:
-    """One decision-log write transaction, open on `conn`."""
+    """One decision-log write transaction, open on `conn`; `tx` names it in the rows it stores."""
 
     def __init__(self, conn: Connection):
         self._conn = conn
         self._postgresql = conn.dialect.name == "postgresql"
+        self.tx = new_decision_ids(1)[0]  # time-ordered, so ix_decisions_tx grows at its end
+        self._stored = False
 
     def record(self, entries: Sequence[Pending]) -> list[bytes]:
         """Store the entries inside this transaction; the verdict JSON to send for each, as
         DecisionLog.record.
 
         Entries are stored in rounds in which each (contact_id, home_region) occurs once (nearly
-        always a single round), so what one entry supersedes is looked up after the entry before it
-        for the same contact is in the log. An identical submission committed by a concurrent
-        transaction after the lookup (PostgreSQL; SQLite has one writer at a time) is skipped by
-        the INSERT on the unique index, having waited for that transaction, and the decision it
-        stored is answered instead."""
-        answers: dict[str, bytes] = {}
-        remaining = list(entries)
+        always a single round), so each entry is compared with the newest decision for its contact
+        after the entry before it for the same contact is in the log."""
+        answers: list[bytes] = [b""] * len(entries)
+        remaining = list(range(len(entries)))
         while remaining:
             seen, this_round, later = set(), [], []
-            for entry in remaining:
-                key = (entry.contact_id, entry.home_region)
-                (later if key in seen else this_round).append(entry)
+            for i in remaining:
+                key = (entries[i].contact_id, entries[i].home_region)
+                (later if key in seen else this_round).append(i)
                 seen.add(key)
-            answers.update(self._record_round(this_round))
+            for i, answer in self._record_round([(i, entries[i]) for i in this_round]):
+                answers[i] = answer
             remaining = later
-        return [answers[entry.idem_key] for entry in entries]
+        return answers
 
-    def _record_round(self, entries: list[Pending]) -> dict[str, bytes]:
-        """Store entries whose (contact_id, home_region) differ; the verdict to send, by idem_key."""
-        keys = {
-            "contact_ids": sorted({e.contact_id for e in entries}),
-            "idem_keys": [e.idem_key for e in entries],
-        }
-        stored, latest = self._known(keys)
-        rows = []
-        for entry in entries:
-            if entry.idem_key not in stored:
-                previous = latest.get((entry.contact_id, entry.home_region))
-                text = entry.verdict if previous is None else with_supersedes(entry.verdict, previous)
-                stored[entry.idem_key] = text
-                rows.append(_row(entry, previous, text))
-        if rows and self._insert(rows) < len(rows):
-            # Some were stored first by a concurrent transaction: answer with what it stored.
-            ours = {row["idem_key"]: row["decision_id"] for row in rows}
-            for row in self._conn.execute(self._known_query, keys):
-                if row.idem_key in ours and row.decision_id != ours[row.idem_key]:
-                    stored[row.idem_key] = row.verdict.encode()
-        return stored
+    def _record_round(self, todo: list[tuple[int, Pending]]) -> Iterator[tuple[int, bytes]]:
+        """Store entries whose (contact_id, home_region) differ; yield (index, the verdict to send).
+
+        An entry identical to its contact's newest decision is answered with that decision; any
+        other is stored as the contact's next revision, superseding the newest. When a concurrent
+        transaction stored that revision first (PostgreSQL; SQLite has one writer at a time), the
+        INSERT waits for it to commit and skips the row, and the lookup that follows sees what it
+        stored: identical, it is answered; else the entry supersedes it, one revision further on."""
+        newest = self._newest([entry for _, entry in todo])
+        while todo:
+            rows = []
+            for i, entry in todo:
+                found = newest.get((entry.contact_id, entry.home_region))
+                if found is not None and found.verdict is not None:  # identical to the newest
+                    yield i, found.verdict.encode()
+                elif found is None:
+                    rows.append((i, entry, entry.verdict, _row(entry, None, entry.verdict, 1, self.tx)))
+                else:
+                    text = with_supersedes(entry.verdict, found.decision_id)
+                    row = _row(entry, found.decision_id, text, found.revision + 1, self.tx)
+                    rows.append((i, entry, text, row))
+            inserted = self._insert([row for *_, row in rows]) if rows else 0
+            self._stored = self._stored or inserted > 0
+            if inserted == len(rows):
+                yield from ((i, text) for i, _, text, _ in rows)
+                return
+            # Some lost a race: the newest decision of each contact now says which.
+            newest = self._newest([entry for _, entry, _, _ in rows])
+            todo = []
+            for i, entry, text, row in rows:
+                if newest[entry.contact_id, entry.home_region].decision_id == row["decision_id"]:
+                    yield i, text
+                else:
+                    todo.append((i, entry))
 
     def record_chunks(self, chunks: Iterable[C]) -> Iterator[tuple[C, list[bytes]]]:
         """Store each chunk's `entries` in turn, as record(); yield (chunk, the verdicts to send).
@@ -196,80 +220,117 @@ class Transaction:
             # chunk queued behind one that failed is not stored at all.
             storer.shutdown(wait=True, cancel_futures=True)
 
-    def _known(self, keys: dict) -> tuple[dict, dict]:
-        """What the log holds for these contact ids, in one query: the stored verdict of each of
-        these submissions (by idem_key), and the newest decision_id per (contact_id, home_region)."""
-        stored: dict[str, bytes] = {}
-        newest: dict[tuple[str, str], tuple[int, str]] = {}
-        for contact_id, home_region, idem_key, seq, decision_id, verdict in self._conn.execute(
-            self._known_query, keys
-        ):
-            if verdict is not None:
-                stored[idem_key] = verdict.encode()
-            key = (contact_id, home_region)
-            if key not in newest or seq > newest[key][0]:
-                newest[key] = (seq, decision_id)
-        return stored, {key: decision_id for key, (_, decision_id) in newest.items()}
+    def number_the_commit(self) -> None:
+        """The last step before COMMIT, when this transaction stored decisions: its row in
+        decision_commits, whose position is taken under a lock held until the commit is visible to
+        all (PostgreSQL: a transaction-level advisory lock, released after the commit; SQLite has
+        one writer at a time), so positions follow commit order."""
+        if not self._stored:
+            return
+        if self._postgresql:
+            self._conn.execute(select(func.pg_advisory_xact_lock(COMMIT_LOCK)))
+        self._conn.execute(insert(decision_commits).values(tx=self.tx))
+
+    def _newest(self, entries: list[Pending]) -> dict[tuple[str, str], "Newest"]:
+        """The newest decision of each entry's (contact_id, home_region), in one query; its verdict
+        only when it is identical to the entry."""
+        keys = {
+            "contact_ids": [e.contact_id for e in entries],
+            "home_regions": [e.home_region for e in entries],
+            "idem_keys": [e.idem_key for e in entries],
+            "clients": [e.client for e in entries],
+        }
+        if not self._postgresql:
+            keys = {"keys": list(zip(*keys.values(), strict=True))}
+        query = _POSTGRESQL_NEWEST if self._postgresql else _SQLITE_NEWEST
+        rows = self._conn.execute(query, keys)
+        return {(row.contact_id, row.home_region): Newest(*row[2:]) for row in rows}
 
     def _insert(self, rows: list[dict]) -> int:
-        """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, idem_key), as
+        """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, revision), as
         the driver's own executemany (through SQLAlchemy's execute, processing each row's values
         took longer than the database's work); how many rows were inserted."""
         if self._postgresql:
             return self._conn.exec_driver_sql(_POSTGRESQL_INSERT, rows).rowcount
         return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows]).rowcount
 
-    @property
-    def _known_query(self) -> Select:
-        return _POSTGRESQL_KNOWN if self._postgresql else _SQLITE_KNOWN
+
+class Newest(NamedTuple):
+    decision_id: str
+    revision: int
+    verdict: str | None  # only when identical to the submission looked up (content and client)
 
 
-# The decision log's lookup, built once per database: every decision of the contact ids (the
-# parameter contact_ids), with its verdict only when its idem_key is one of the submissions'
-# (idem_keys). Each list is one parameter, a table the query reads (SQLite: a JSON array through
-# json_each; PostgreSQL: an array through unnest): a parameter per value (500 for a batch's chunk)
-# would have the statement written, parsed and planned anew for every chunk. Each contact id
-# probes the unique index (on PostgreSQL through a LATERAL subquery, so that a young table's
-# statistics cannot turn the lookup into a scan of the whole log; =ANY(array) was planned so).
-_COLUMNS = ("contact_id", "home_region", "idem_key", "seq", "decision_id")
+# The decision log's lookup, built once per database: the newest decision of each (contact_id,
+# home_region) looked up, with its verdict when it is identical to the submission: the same content
+# (idem_key) from the same client (SPEC section 6: another client's decision is not a retry of this
+# one's, and a client is answered with no other client's decision). The keys are one
+# parameter each, a table the query reads (SQLite: a JSON array through json_each; PostgreSQL:
+# arrays through unnest): a parameter per value (500 for a batch's chunk) would have the statement
+# written, parsed and planned anew for every chunk. Each key probes the unique index on (contact_id,
+# home_region, revision) for its last entry (on PostgreSQL through a LATERAL subquery, so that a
+# young table's statistics cannot turn the lookup into a scan of the whole log; =ANY(array) was
+# planned so).
+_NEWEST_COLUMNS = ("contact_id", "home_region", "decision_id", "revision")
 
 
-def _sqlite_known() -> Select:
-    ids = func.json_each(bindparam("contact_ids", type_=JSON)).table_valued("value").alias("ids")
-    keys = select(func.json_each(bindparam("idem_keys", type_=JSON)).table_valued("value"))
+def _sqlite_newest() -> Select:
+    keys = func.json_each(bindparam("keys", type_=JSON)).table_valued("value").alias("k")
+    contact_id, home_region, idem_key, client = (func.json_extract(keys.c.value, f"$[{n}]") for n in range(4))
+    n = decisions.alias("n").c
+    newest_seq = (
+        select(n.seq)
+        .where(n.contact_id == contact_id, n.home_region == home_region)
+        .order_by(n.revision.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     c = decisions.c
     return select(
-        *(c[name] for name in _COLUMNS), case((c.idem_key.in_(keys), c.verdict)).label("verdict")
-    ).select_from(ids.join(decisions, c.contact_id == ids.c.value))
+        *(c[name] for name in _NEWEST_COLUMNS),
+        case((and_(c.idem_key == idem_key, c.client == client), c.verdict)).label("verdict"),
+    ).select_from(keys.join(decisions, c.seq == newest_seq))
 
 
-def _postgresql_known() -> Select:
+def _postgresql_newest() -> Select:
     text_array = ARRAY(decisions.c.contact_id.type)
-    ids = func.unnest(bindparam("contact_ids", type_=text_array)).table_valued("value").render_derived("ids")
+    keys = (
+        func.unnest(
+            bindparam("contact_ids", type_=text_array),
+            bindparam("home_regions", type_=text_array),
+            bindparam("idem_keys", type_=text_array),
+            bindparam("clients", type_=text_array),
+        )
+        .table_valued("contact_id", "home_region", "idem_key", "client")
+        .render_derived("k")
+    )
     c = decisions.c
-    # An OFFSET (of 0) keeps the planner from flattening the LATERAL subquery into a join, which
-    # it may plan as a scan of the whole log.
+    # A subquery with a LIMIT is never flattened into a join (which the planner may make a scan of
+    # the whole log), so no OFFSET 0 is needed to keep it apart.
     d = (
-        select(*(c[name] for name in _COLUMNS), c.verdict)
-        .where(c.contact_id == ids.c.value)
-        .offset(0)
+        select(*(c[name] for name in _NEWEST_COLUMNS), c.idem_key, c.client, c.verdict)
+        .where(c.contact_id == keys.c.contact_id, c.home_region == keys.c.home_region)
+        .order_by(c.revision.desc())
+        .limit(1)
         .lateral("d")
     )
-    keys = any_(bindparam("idem_keys", type_=text_array))
     return select(
-        *(d.c[name] for name in _COLUMNS), case((d.c.idem_key == keys, d.c.verdict)).label("verdict")
-    ).select_from(ids.join(d, true()))
+        *(d.c[name] for name in _NEWEST_COLUMNS),
+        case((and_(d.c.idem_key == keys.c.idem_key, d.c.client == keys.c.client), d.c.verdict)).label(
+            "verdict"
+        ),
+    ).select_from(keys.join(d, true()))
 
 
-_SQLITE_KNOWN = _sqlite_known()
-_POSTGRESQL_KNOWN = _postgresql_known()
+_SQLITE_NEWEST = _sqlite_newest()
+_POSTGRESQL_NEWEST = _postgresql_newest()
 
 
 def _insert_sql(insert, dialect) -> str:
     statement = (
         insert(decisions)
         .inline()
-        .on_conflict_do_nothing(index_elements=["contact_id", "home_region", "idem_key"])
+        .on_conflict_do_nothing(index_elements=["contact_id", "home_region", "revision"])
     )
     return str(
         statement.compile(dialect=dialect, column_keys=[c.name for c in decisions.c if c.name != "seq"])
@@ -298,12 +359,13 @@ def _sqlite_bind(column: str):
 _SQLITE_DATE, _SQLITE_DATETIME = _sqlite_bind("contact_date"), _sqlite_bind("evaluated_at")
 
 
-def _row(entry: Pending, supersedes: str | None, verdict_text: bytes) -> dict:
+def _row(entry: Pending, supersedes: str | None, verdict_text: bytes, revision: int, tx: str) -> dict:
     return {
         "decision_id": entry.decision_id,
         "idem_key": entry.idem_key,
         "contact_id": entry.contact_id,
         "home_region": entry.home_region,
+        "revision": revision,
         "contact_date": entry.contact_date,
         "decision": entry.decision,
         "reason": entry.reason,
@@ -315,6 +377,7 @@ def _row(entry: Pending, supersedes: str | None, verdict_text: bytes) -> dict:
         "evaluated_at": _utc(entry.evaluated_at),
         "client": entry.client,
         "supersedes": supersedes,
+        "tx": tx,
     }
 
 
@@ -330,7 +393,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _record(row) -> dict:
+def record_of(row) -> dict:
     return {
         "decision_id": row.decision_id,
         "contact_id": row.contact_id,

@@ -28,11 +28,14 @@ decisions = Table(
     metadata,
     Column("seq", Serial, primary_key=True, autoincrement=True),
     Column("decision_id", String(36), nullable=False, unique=True),
-    # sha256 of (contact_id, home_region, canonical contact JSON): one row per identical submission
-    # (unique with contact_id and home_region, see ux_decisions_contact_idem).
+    # sha256 of (contact_id, home_region, canonical contact JSON): a submission identical to the
+    # contact's newest decision gets that decision back.
     Column("idem_key", String(64), nullable=False),
     Column("contact_id", String(64), nullable=False),
     Column("home_region", String(2), nullable=False),
+    # 1, 2, 3... per (contact_id, home_region): unique, so two transactions cannot both store the
+    # next decision of one contact (see ux_decisions_contact_revision).
+    Column("revision", Integer, nullable=False),
     Column("contact_date", Date, nullable=False),
     Column("decision", String(8), nullable=False),
     Column("reason", String(64), nullable=False),
@@ -46,13 +49,28 @@ decisions = Table(
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
     Column("client", String(64), nullable=False),
     Column("supersedes", String(36), nullable=True),
-    # The lookups of the decision log (an identical contact's decision; the newest per contact) and
-    # the contact_id filter. Not idem_key alone: a hash would take a random page per decision.
-    Index("ux_decisions_contact_idem", "contact_id", "home_region", "idem_key", unique=True),
+    # The transaction that stored the decision (a time-ordered UUID; decision_commits says when it
+    # committed): the feed reads the decisions of each commit in turn through ix_decisions_tx.
+    Column("tx", String(36), nullable=False),
+    # The decision log's lookup (the newest decision per contact) and the contact_id filter; one
+    # contact's decisions stay together.
+    Index("ux_decisions_contact_revision", "contact_id", "home_region", "revision", unique=True),
+    Index("ix_decisions_tx", "tx", "seq"),
     Index("ix_decisions_region_evaluated", "home_region", "evaluated_at", "seq"),
     Index("ix_decisions_evaluated", "evaluated_at", "seq"),
     Index("ix_decisions_reason_evaluated", "reason", "evaluated_at", "seq"),
     Index("ix_decisions_contact_date", "contact_date"),
+)
+
+# One row per committed write transaction that stored decisions, numbered in commit order: the
+# position is taken at the end of the transaction under a lock held until it has committed
+# (PostgreSQL: an advisory lock; SQLite has one writer at a time). The decision feed reads
+# decisions in (position, seq) order.
+decision_commits = Table(
+    "decision_commits",
+    metadata,
+    Column("position", Serial, primary_key=True, autoincrement=True),
+    Column("tx", String(36), nullable=False, unique=True),
 )
 
 contracts = Table(

@@ -1,4 +1,5 @@
-"""The decision log: stored before answering, idempotent by content, superseding by contact."""
+"""The decision log: stored before answering; a submission identical to its contact's newest decision
+gets that decision back, anything else supersedes the newest."""
 
 import threading
 from datetime import UTC, datetime, timedelta
@@ -84,6 +85,39 @@ def test_other_content_for_the_same_contact_supersedes_the_latest_decision(stora
     assert "supersedes" not in answer4
 
 
+def test_a_return_to_earlier_content_is_a_new_decision_superseding_the_newest(storage):
+    """A, then B, then A again: the newest decision is what the client sent last, and a retry of
+    that last submission gets it back."""
+    a = pending(contact())
+    b = pending(contact(claimed_amount_sek="400.00"))
+    a_again = pending(contact())
+    [first], [second], [third] = (record(storage, [entry]) for entry in (a, b, a_again))
+    assert third["decision_id"] == a_again.decision_id
+    assert third["supersedes"] == b.decision_id == second["decision_id"]
+    [retry] = record(storage, [pending(contact())])
+    assert retry == third
+    assert storage.decisions.get(a_again.decision_id)["supersedes"] == b.decision_id
+    chain = storage.decisions.find(contact_id="c-1").items
+    assert [(d["decision_id"], d["supersedes"]) for d in chain] == [
+        (a.decision_id, None),
+        (b.decision_id, a.decision_id),
+        (a_again.decision_id, b.decision_id),
+    ]
+    assert first["decision_id"] == a.decision_id
+
+
+def test_identical_content_from_another_client_is_a_new_decision_not_the_other_clients(storage):
+    """SPEC section 6: a retry is a submission identical to the newest decision of the same client;
+    another client sending that content gets its own decision, superseding the newest."""
+    [mine] = record(storage, [pending(contact(), client="billing-a")])
+    [theirs] = record(storage, [pending(contact(), client="billing-b")])
+    assert theirs["decision_id"] != mine["decision_id"]
+    assert theirs["supersedes"] == mine["decision_id"]
+    assert storage.decisions.get(theirs["decision_id"])["client"] == "billing-b"
+    [retry] = record(storage, [pending(contact(), client="billing-b")])
+    assert retry == theirs
+
+
 def test_a_batch_is_stored_in_order_with_repeats_and_supersessions_inside_it(storage):
     a = pending(contact("a"))
     a_again = pending(contact("a"))
@@ -96,6 +130,15 @@ def test_a_batch_is_stored_in_order_with_repeats_and_supersessions_inside_it(sto
     assert answers[2]["supersedes"] == a.decision_id
     assert answers[3]["decision_id"] == b.decision_id
     assert storage.decisions.count() == 3
+    # A, B, A in one batch: three decisions, each superseding the one before.
+    x, x_changed, x_back = (
+        pending(contact("x")),
+        pending(contact("x", claimed_amount_sek="1.00")),
+        pending(contact("x")),
+    )
+    answers = record(storage, [x, x_changed, x_back])
+    assert [a["decision_id"] for a in answers] == [x.decision_id, x_changed.decision_id, x_back.decision_id]
+    assert [a.get("supersedes") for a in answers] == [None, x.decision_id, x_changed.decision_id]
 
 
 def test_concurrent_identical_submissions_produce_exactly_one_decision(storage):
@@ -122,6 +165,42 @@ def test_concurrent_identical_submissions_produce_exactly_one_decision(storage):
         ids = {result[i]["decision_id"] for result in results}
         assert len(ids) == 1, f"contact k-{i} got {ids}"
         assert storage.decisions.get(ids.pop()) is not None
+
+
+def test_concurrent_different_submissions_for_one_contact_form_one_chain(storage):
+    """Six transactions each store other content for the same 50 contacts at once: every one is a
+    decision, and each contact's decisions form one chain (each superseded at most once, one
+    first), never two decisions naming the same one."""
+    writers = 6
+    entries = [
+        [pending(contact(f"k-{i}", claimed_amount_sek=f"{n}.00")) for i in range(50)] for n in range(writers)
+    ]
+    results = [None] * writers
+    errors = []
+    start = threading.Barrier(writers)
+
+    def submit(n):
+        try:
+            start.wait(timeout=10)
+            results[n] = record(storage, entries[n])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert storage.decisions.count() == 50 * writers
+    for i in range(50):
+        assert {result[i]["decision_id"] for result in results} == {e[i].decision_id for e in entries}
+        stored = storage.decisions.find(contact_id=f"k-{i}").items
+        supersedes = [d["supersedes"] for d in stored]
+        assert supersedes.count(None) == 1
+        assert len(set(supersedes)) == writers, f"k-{i} forked: {supersedes}"
+        ids = {d["decision_id"] for d in stored}
+        assert set(supersedes) - {None} < ids
 
 
 def test_decisions_are_listed_by_filter_with_cursor_pagination(storage):
@@ -198,14 +277,27 @@ def test_a_race_lost_on_one_contact_of_a_round_leaves_the_others_stored(storage,
     assert storage.decisions.count() == 3
 
 
+def test_other_content_stored_first_by_another_transaction_is_superseded_not_forked(storage, monkeypatch):
+    """The race on PostgreSQL with other content: another transaction stored this contact's first
+    decision after this one looked. This one becomes the next decision, superseding that one."""
+    [first] = record(storage, [pending(contact("race"))])
+    _first_lookup_sees_nothing(monkeypatch)
+    changed = pending(contact("race", claimed_amount_sek="10.00"))
+    [answer] = record(storage, [changed])
+    assert answer["decision_id"] == changed.decision_id
+    assert answer["supersedes"] == first["decision_id"]
+    assert storage.decisions.get(changed.decision_id)["supersedes"] == first["decision_id"]
+    assert storage.decisions.count() == 2
+
+
 def _first_lookup_sees_nothing(monkeypatch) -> None:
     """The next lookup of the log answers as if it had run before another transaction committed."""
     from api.storage import decision_log
 
-    real, calls = decision_log.Transaction._known, []
+    real, calls = decision_log.Transaction._newest, []
 
-    def too_early(self, keys):
-        calls.append(keys)
-        return ({}, {}) if len(calls) == 1 else real(self, keys)
+    def too_early(self, entries):
+        calls.append(entries)
+        return {} if len(calls) == 1 else real(self, entries)
 
-    monkeypatch.setattr(decision_log.Transaction, "_known", too_early)
+    monkeypatch.setattr(decision_log.Transaction, "_newest", too_early)

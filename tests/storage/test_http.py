@@ -19,6 +19,7 @@ from .helpers import contact, kry_contract
 KEYS = {
     "billing": ("s3cret-billing", "verdicts,decisions:read"),
     "admin": ("s3cret-admin", "contracts:admin"),
+    "other-billing": ("s3cret-other", "verdicts"),
 }
 
 
@@ -50,6 +51,43 @@ def test_verdicts_are_stored_and_repeats_answered_with_the_original(client):
     assert stored.status_code == 200
     assert stored.json["verdict"] == first.json and stored.json["client"] == "billing"
     assert stored.json["contact"]["patient"] == {"age": "19-39", "sex": "female"}
+
+
+def test_a_return_to_earlier_content_supersedes_the_newest_decision(client):
+    """A, B, then A again (alone, then in a batch with a retry of it): the log's newest decision is
+    always what the client sent last, and a retry of it gets it back."""
+    a = client.post("/v1/verdicts", json=contact("aba"), headers=bearer("billing")).json
+    b = client.post(
+        "/v1/verdicts", json=contact("aba", claimed_amount_sek="9.00"), headers=bearer("billing")
+    ).json
+    back = client.post("/v1/verdicts", json=contact("aba"), headers=bearer("billing")).json
+    assert back["decision_id"] not in (a["decision_id"], b["decision_id"])
+    assert back["supersedes"] == b["decision_id"] and b["supersedes"] == a["decision_id"]
+    assert client.post("/v1/verdicts", json=contact("aba"), headers=bearer("billing")).json == back
+    batch = client.post(
+        "/v1/verdicts/batch",
+        json={"contacts": [contact("aba"), contact("aba", claimed_amount_sek="9.00"), contact("aba")]},
+        headers=bearer("billing"),
+    ).json["verdicts"]
+    assert batch[0] == back
+    assert batch[1]["supersedes"] == back["decision_id"] and batch[2]["supersedes"] == batch[1]["decision_id"]
+    listed = client.get("/v1/decisions?contact_id=aba", headers=bearer("billing")).json["items"]
+    assert [d["decision_id"] for d in listed] == [
+        a["decision_id"],
+        b["decision_id"],
+        back["decision_id"],
+        batch[1]["decision_id"],
+        batch[2]["decision_id"],
+    ]
+
+
+def test_another_client_sending_identical_content_gets_its_own_decision(client):
+    """SPEC section 6: only the same client's identical submission is a retry."""
+    mine = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("billing")).json
+    theirs = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("other-billing")).json
+    assert theirs["decision_id"] != mine["decision_id"] and theirs["supersedes"] == mine["decision_id"]
+    again = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("other-billing")).json
+    assert again == theirs
 
 
 def test_the_contact_is_stored_as_received_in_a_single_post_and_in_a_batch(client):

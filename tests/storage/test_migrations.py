@@ -21,7 +21,7 @@ def test_migrations_match_the_tables_and_run_twice(db_url):
     try:
         upgrade(engine)
         upgrade(engine)  # a second worker finds the work done
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == "0004"
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
             if conn.dialect.name == "postgresql":  # 0002: stored JSON compressed with lz4
@@ -37,24 +37,27 @@ def test_migrations_match_the_tables_and_run_twice(db_url):
         engine.dispose()
 
 
+def _stored_as_before_0004(engine, entries) -> None:
+    """Insert the entries as the service stored them before 0004 (no revision, no tx)."""
+    rows = [_row(entry, None, entry.verdict, 0, "") for entry in entries]
+    for row in rows:
+        del row["revision"], row["tx"]
+    with engine.begin() as conn:
+        conn.execute(insert(decisions), rows)
+
+
 def test_0003_keeps_every_stored_decision_and_one_row_per_identical_contact(db_url):
     """From the schema before 0003 (a unique idem_key) with decisions in it, to the one unique
-    index per contact: every row is kept, the log still finds them, and a repeat is refused."""
+    index per contact: every row is kept, and a repeat is refused."""
     engine = make_engine(db_url)
     try:
         upgrade(engine, "0002")
         storage = Storage(engine)
         entries = [pending(contact(f"m-{i}")) for i in range(5)]
-        with engine.begin() as conn:  # as the service before 0003 stored them
-            conn.execute(insert(decisions), [_row(entry, None, entry.verdict) for entry in entries])
-        upgrade(engine)
+        _stored_as_before_0004(engine, entries)
+        upgrade(engine, "0003")
         assert current_revision(engine) == "0003"
         assert storage.decisions.count() == 5
-        again = pending(contact("m-2"))  # identical content: the stored decision comes back
-        [answer] = record(storage, [again])
-        assert answer["decision_id"] == entries[2].decision_id
-        changed = pending(contact("m-2", claimed_amount_sek="10.00"))
-        assert record(storage, [changed])[0]["supersedes"] == entries[2].decision_id
         with engine.begin() as conn, pytest.raises(IntegrityError):  # the index itself refuses a copy
             conn.exec_driver_sql(
                 "INSERT INTO decisions (decision_id, idem_key, contact_id, home_region, contact_date, "
@@ -68,7 +71,55 @@ def test_0003_keeps_every_stored_decision_and_one_row_per_identical_contact(db_u
             config.attributes["connection"] = connection
             command.downgrade(config, "0002")
         assert current_revision(engine) == "0002"
-        assert storage.decisions.count() == 6
+        assert storage.decisions.count() == 5
+        storage.close()
+    finally:
+        engine.dispose()
+
+
+def test_0004_numbers_each_contacts_decisions_and_lists_them_in_the_feed(db_url):
+    """From 0003 with decisions in it (a contact with two): revisions 1, 2 in the order stored, so
+    the next submission supersedes the newest; the feed lists every earlier decision, then the new
+    one; the unique index refuses a second decision with one revision."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0003")
+        storage = Storage(engine)
+        a, b, other = (
+            pending(contact("m-1")),
+            pending(contact("m-1", claimed_amount_sek="9.00")),
+            pending(contact("m-2")),
+        )
+        _stored_as_before_0004(engine, [a, b, other])
+        config = alembic_config()
+        with engine.begin() as connection:  # down and up again: nothing is lost
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0004")
+            command.downgrade(config, "0003")
+        upgrade(engine)
+        assert current_revision(engine) == "0004"
+        with engine.connect() as conn:
+            revisions = dict(conn.exec_driver_sql("SELECT decision_id, revision FROM decisions").all())
+        assert revisions == {a.decision_id: 1, b.decision_id: 2, other.decision_id: 1}
+        [retry] = record(storage, [pending(contact("m-1", claimed_amount_sek="9.00"))])
+        assert retry["decision_id"] == b.decision_id
+        back = pending(contact("m-1"))
+        assert record(storage, [back])[0]["supersedes"] == b.decision_id
+        page = storage.feed.page(None, 10)
+        assert [d["decision_id"] for d in page.items] == [
+            a.decision_id,
+            b.decision_id,
+            other.decision_id,
+            back.decision_id,
+        ]
+        with engine.begin() as conn, pytest.raises(IntegrityError):
+            conn.exec_driver_sql(
+                "INSERT INTO decisions (decision_id, idem_key, contact_id, home_region, revision, "
+                "contact_date, decision, reason, amount_ore, contact, verdict, policy_digest, layers, "
+                "evaluated_at, client, tx) SELECT 'x', 'y', contact_id, home_region, revision, "
+                "contact_date, decision, reason, amount_ore, contact, verdict, policy_digest, layers, "
+                f"evaluated_at, client, tx FROM decisions WHERE decision_id = '{a.decision_id}'"
+            )
         storage.close()
     finally:
         engine.dispose()
@@ -84,10 +135,10 @@ def test_gunicorn_migrates_in_the_master_before_any_worker_starts(db_url, tmp_pa
         log_path = tmp_path / "gunicorn.log"
         with running_gunicorn(log_path, workers=1, env={"DATABASE_URL": db_url}):
             pass
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == "0004"
     finally:
         engine.dispose()
     lines = log_path.read_text().splitlines()
-    migrated = next(i for i, line in enumerate(lines) if line.endswith(": revision 0003"))
+    migrated = next(i for i, line in enumerate(lines) if line.endswith(": revision 0004"))
     booted = next(i for i, line in enumerate(lines) if "Booting worker" in line)
     assert migrated < booted

@@ -1,0 +1,119 @@
+"""The decision feed: every committed decision exactly once, in commit order, from a token on.
+
+A reader that polls the log by evaluated_at misses decisions: a batch's decisions carry the moment
+it started and become visible only when it commits, seconds later, behind decisions read since. And
+on PostgreSQL the decisions' seq values are handed out as rows are inserted, not as their
+transactions commit: a reader that had read up to seq 100 would never see a seq 90 committed after.
+
+So commits are numbered. Every transaction that stored decisions ends by inserting its row in
+decision_commits under a lock held until its commit is visible (PostgreSQL: a transaction-level
+advisory lock, released only after the commit; SQLite has one writer at a time): a position is
+handed out only once every lower position has committed or rolled back. The feed reads decisions
+in (position, seq) order after the token's (position, seq), so a reader sees no decision of a
+transaction still open, and nothing that commits later can land behind its token.
+"""
+
+import base64
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, case, select, true
+from sqlalchemy.engine import Engine
+
+from .decision_log import MAX_PAGE, record_of
+from .tables import decision_commits, decisions
+
+_POSITION, _SEQ = bindparam("position", type_=BigInteger), bindparam("seq", type_=BigInteger)
+_LIMIT = bindparam("limit", type_=Integer)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list[dict]
+    next: str  # the token to pass as `after` for what follows
+
+
+class DecisionFeed:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def page(self, after: str | None, limit: int = 100) -> FeedPage:
+        """Up to `limit` decisions committed after the token (from the start without one); the
+        token for the next page, the one given when there is nothing new. Raises ValueError for a
+        malformed token."""
+        position, seq = decode_token(after) if after else (0, 0)
+        limit = max(1, min(limit, MAX_PAGE))
+        query = _POSTGRESQL_PAGE if self.engine.dialect.name == "postgresql" else _SQLITE_PAGE
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"position": position, "seq": seq, "limit": limit}).all()
+        if rows:
+            position, seq = rows[-1].position, rows[-1].seq
+        return FeedPage([record_of(row) for row in rows], encode_token(position, seq))
+
+
+def _sqlite_page() -> Select:
+    """The commits from the token's on (by the primary key), each one's decisions by ix_decisions_tx:
+    SQLite's nested loop gives (position, seq) order without a sort."""
+    c, d = decision_commits.c, decisions.c
+    return (
+        select(c.position, decisions)
+        .select_from(decision_commits.join(decisions, and_(d.tx == c.tx, d.seq > _seq_after(c))))
+        .where(c.position >= _POSITION)
+        .order_by(c.position, d.seq)
+        .limit(_LIMIT)
+    )
+
+
+def _postgresql_page() -> Select:
+    """As on SQLite, each commit's decisions read in a LATERAL subquery of at most `limit` rows, so
+    the sort by seq within a position (PostgreSQL does not carry the order of the inner index scan
+    through the join) sorts no more than a page, whatever the size of the batch."""
+    c, d = decision_commits.c, decisions.c
+    rows = (
+        select(decisions)
+        .where(d.tx == c.tx, d.seq > _seq_after(c))
+        .order_by(d.seq)
+        .limit(_LIMIT)
+        .lateral("d")
+    )
+    return (
+        select(c.position, rows)
+        .select_from(decision_commits.join(rows, true()))
+        .where(c.position >= _POSITION)
+        .order_by(c.position, rows.c.seq)
+        .limit(_LIMIT)
+    )
+
+
+def _seq_after(c):
+    """Within the token's commit, the decisions after its seq; all of every later commit's (one
+    range of ix_decisions_tx either way)."""
+    return case((c.position == _POSITION, _SEQ), else_=0)
+
+
+_SQLITE_PAGE = _sqlite_page()
+_POSTGRESQL_PAGE = _postgresql_page()
+
+
+_LARGEST = 2**63 - 1  # a BIGINT
+
+
+def encode_token(position: int, seq: int) -> str:
+    return base64.urlsafe_b64encode(f"feed:{position}:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> tuple[int, int]:
+    """The (position, seq) of a token encode_token wrote, and only of one (it is written back and
+    compared, so no other spelling of it passes)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        kind, position, seq = raw.split(":")
+        values = int(position), int(seq)
+        if (
+            kind != "feed"
+            or not 0 <= min(values) <= max(values) <= _LARGEST
+            or encode_token(*values) != token
+        ):
+            raise ValueError
+        return values
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("Not a token returned by this feed.") from None
