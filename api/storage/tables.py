@@ -46,13 +46,19 @@ decisions = Table(
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
     Column("client", String(64), nullable=False),
     Column("supersedes", String(36), nullable=True),
-    # The lookups of the decision log (an identical contact's decision; the newest per contact) and
-    # the contact_id filter. Not idem_key alone: a hash would take a random page per decision.
+    # The lookups of the decision log (an identical contact's decision; the newest per contact).
+    # Not idem_key alone: a hash would take a random page per decision.
     Index("ux_decisions_contact_idem", "contact_id", "home_region", "idem_key", unique=True),
-    Index("ix_decisions_region_evaluated", "home_region", "evaluated_at", "seq"),
-    Index("ix_decisions_evaluated", "evaluated_at", "seq"),
-    Index("ix_decisions_reason_evaluated", "reason", "evaluated_at", "seq"),
-    Index("ix_decisions_contact_date", "contact_date"),
+    # GET /v1/decisions, in its order (evaluated_at, seq): one index per filter combination
+    # (decision_log.find_query): with contact_id, its index; else with home_region, reason or
+    # decision, that column's; else evaluated_at's. The other filters are checked on the rows the
+    # index yields until a page is full; contact_date, last in the index, on the index entry itself
+    # (a contact_date range alone reads far into the log: without it, every decision on the way).
+    Index("ix_decisions_contact_evaluated", "contact_id", "evaluated_at", "seq"),
+    Index("ix_decisions_region_evaluated", "home_region", "evaluated_at", "seq", "contact_date"),
+    Index("ix_decisions_reason_evaluated", "reason", "evaluated_at", "seq", "contact_date"),
+    Index("ix_decisions_decision_evaluated", "decision", "evaluated_at", "seq", "contact_date"),
+    Index("ix_decisions_evaluated", "evaluated_at", "seq", "contact_date"),
 )
 
 contracts = Table(
