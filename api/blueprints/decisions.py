@@ -22,8 +22,8 @@ blp = Blueprint(
     summary="Find decisions",
     description="Filter by contact_id, home_region, reason, decision, evaluated_at and contact_date ranges "
     "(both inclusive). Oldest first by evaluated_at; pass `next_cursor` back as `cursor` for the next page. "
-    "Each page is read from an index in that order, the index of contact_id if given, else of home_region, "
-    "reason or decision, else of evaluated_at; the other filters are checked on the way, so a rare "
+    "Each page is read from an index in that order, the index of contact_id if given, else of home_region "
+    "or reason, else of evaluated_at; the other filters are checked on the way, so a rare "
     "combination without contact_id or an evaluated_at range reads far. A search that runs past the "
     "service's time limit is answered 503.",
 )

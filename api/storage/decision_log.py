@@ -122,8 +122,8 @@ def find_query(
 ) -> Select:
     """The decisions matching every given filter, after the (evaluated_at, seq) `after`, in that
     order. One index yields each combination's rows in this order (tables.py): contact_id's if
-    given, else that of home_region, reason or decision (the first given), else evaluated_at's; the
-    other filters are checked on the rows it yields, so a page ends as soon as it is full. SQLite
+    given, else that of home_region or reason (the first given), else evaluated_at's; the other
+    filters are checked on the rows it yields, so a page ends as soon as it is full. SQLite
     picks that index by the statistics migration 0004 fixed; PostgreSQL by its own (it may sort a
     set it expects to be small instead). `after` is a row value, (evaluated_at, seq) > (..), which
     both read as a range of the index (an OR of the two they would check row by row)."""

@@ -70,7 +70,6 @@ LEADING = (
     ("contact_id", "ix_decisions_contact_evaluated"),
     ("home_region", "ix_decisions_region_evaluated"),
     ("reason", "ix_decisions_reason_evaluated"),
-    ("decision", "ix_decisions_decision_evaluated"),
 )
 BY_CONTACT = {index.name for index in decisions.indexes if index.expressions[0].name == "contact_id"}
 
