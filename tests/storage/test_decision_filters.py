@@ -109,12 +109,12 @@ def test_every_filter_combination_reads_an_index_in_order(db_url):
 
 
 def test_a_statement_past_the_time_limit_answers_503_problem_json(app_db_url, make_app):
-    """SQLite: a 1 ms limit and a search that must read all 50,000 decisions (no contact_date matches):
+    """SQLite: a 1 ms limit and a search that must read all 100,000 decisions (no contact_date matches):
     far more than 1 ms of work, so the progress handler stops it. PostgreSQL: a search that waits
     for a lock a migration would hold, which it cannot get before the limit."""
     postgresql = app_db_url.startswith("postgresql")
     seeding = Storage.open(app_db_url)
-    fill(seeding.engine, 200 if postgresql else 50_000)
+    fill(seeding.engine, 200 if postgresql else 100_000)
     seeding.close()
     app = make_app(STATEMENT_TIMEOUT_MS=200 if postgresql else 1)
     client = app.test_client()
