@@ -37,6 +37,9 @@ class Settings:
     # Lines of a batch decided and stored at a time (in the batch's one transaction): memory stays
     # bounded however long the batch.
     BATCH_CHUNK_LINES: int = field(default_factory=lambda: _int("UTOMLANS_BATCH_CHUNK_LINES", 500))
+    # Longest a database statement of the service may run (migrations excepted): past it the
+    # statement is stopped and the request answered 503 (api/storage/time_limit.py).
+    STATEMENT_TIMEOUT_MS: int = field(default_factory=lambda: _int("UTOMLANS_STATEMENT_TIMEOUT_MS", 5000))
     # A policy directory other than the one shipped in rules/policy/ (empty: the shipped one).
     POLICY_DIR: str = field(default_factory=lambda: os.environ.get("UTOMLANS_POLICY_DIR", ""))
     API_TITLE: str = "Utomläns reimbursement rules"

@@ -29,6 +29,7 @@ BENCHMARKS = {
         ["--database", "postgresql"],
         ["--database", "postgresql", "--duration", "1", "--rounds", "1", "--workers", "2"],
     ),
+    "decision_filters": ("decision_filters", [], ["--rows", "20000"]),
 }
 
 

@@ -28,6 +28,10 @@ blp = Blueprint(
     summary="Find decisions",
     description="Filter by contact_id, home_region, reason, decision, evaluated_at and contact_date ranges "
     "(both inclusive). Oldest first by evaluated_at; pass `next_cursor` back as `cursor` for the next page. "
+    "Each page is read from an index in that order, the index of contact_id if given, else of home_region "
+    "or reason, else of evaluated_at; the other filters are checked on the way, so a rare "
+    "combination without contact_id or an evaluated_at range reads far. A search that runs past the "
+    "service's time limit is answered 503. "
     "To keep a copy of the log in step, read `/v1/decisions/feed`: a batch's decisions carry the moment it "
     "started but appear when it commits, so polling by `evaluated_from` misses them.",
 )

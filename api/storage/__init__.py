@@ -44,10 +44,18 @@ class Storage:
         self.live = LiveContracts(self.contracts, base_policy or rules.default_policy())
 
     @classmethod
-    def open(cls, url: str | None = None, *, base_policy: rules.Policy | None = None, prepare: bool = True):
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        base_policy: rules.Policy | None = None,
+        prepare: bool = True,
+        statement_timeout_ms: int | None = None,
+    ):
         """Connect; with prepare (the default) migrate to the newest schema and seed the sample
-        contracts into a registry that never held any."""
-        storage = cls(make_engine(url), base_policy)
+        contracts into a registry that never held any. With statement_timeout_ms, each statement
+        (migrations aside) is stopped past that time (time_limit.py)."""
+        storage = cls(make_engine(url, statement_timeout_ms=statement_timeout_ms), base_policy)
         if prepare:
             storage.prepare()
         return storage

@@ -29,7 +29,19 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple, TypeVar
 
 import orjson
-from sqlalchemy import ARRAY, JSON, Select, and_, bindparam, case, func, insert, or_, select, true
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -96,29 +108,17 @@ class DecisionLog:
         """Decisions matching every given filter, oldest first by evaluated_at; `evaluated_to` and
         `contact_date_to` are inclusive. Raises ValueError for a malformed cursor."""
         limit = max(1, min(limit, MAX_PAGE))
-        c = decisions.c
-        query = select(decisions)
-        for column, value in (
-            (c.contact_id, contact_id),
-            (c.home_region, home_region),
-            (c.reason, reason),
-            (c.decision, decision),
-        ):
-            if value is not None:
-                query = query.where(column == value)
-        if evaluated_from is not None:
-            query = query.where(c.evaluated_at >= _utc(evaluated_from))
-        if evaluated_to is not None:
-            query = query.where(c.evaluated_at <= _utc(evaluated_to))
-        if contact_date_from is not None:
-            query = query.where(c.contact_date >= contact_date_from)
-        if contact_date_to is not None:
-            query = query.where(c.contact_date <= contact_date_to)
-        if cursor:
-            at, seq = decode_cursor(cursor)
-            at = _utc(at)
-            query = query.where(or_(c.evaluated_at > at, and_(c.evaluated_at == at, c.seq > seq)))
-        query = query.order_by(c.evaluated_at, c.seq).limit(limit + 1)
+        query = find_query(
+            contact_id=contact_id,
+            home_region=home_region,
+            reason=reason,
+            decision=decision,
+            evaluated_from=evaluated_from,
+            evaluated_to=evaluated_to,
+            contact_date_from=contact_date_from,
+            contact_date_to=contact_date_to,
+            after=decode_cursor(cursor) if cursor else None,
+        ).limit(limit + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         more = len(rows) > limit
@@ -129,6 +129,48 @@ class DecisionLog:
     def count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(decisions)).scalar_one()
+
+
+def find_query(
+    *,
+    contact_id: str | None = None,
+    home_region: str | None = None,
+    reason: str | None = None,
+    decision: str | None = None,
+    evaluated_from: datetime | None = None,
+    evaluated_to: datetime | None = None,
+    contact_date_from: date | None = None,
+    contact_date_to: date | None = None,
+    after: tuple[datetime, int] | None = None,
+) -> Select:
+    """The decisions matching every given filter, after the (evaluated_at, seq) `after`, in that
+    order. One index yields each combination's rows in this order (tables.py): contact_id's if
+    given, else that of home_region or reason (the first given), else evaluated_at's; the other
+    filters are checked on the rows it yields, so a page ends as soon as it is full. SQLite
+    picks that index by the statistics migration 0005 fixed; PostgreSQL by its own (it may sort a
+    set it expects to be small instead). `after` is a row value, (evaluated_at, seq) > (..), which
+    both read as a range of the index (an OR of the two they would check row by row)."""
+    c = decisions.c
+    query = select(decisions)
+    for column, value in (
+        (c.contact_id, contact_id),
+        (c.home_region, home_region),
+        (c.reason, reason),
+        (c.decision, decision),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if evaluated_from is not None:
+        query = query.where(c.evaluated_at >= _utc(evaluated_from))
+    if evaluated_to is not None:
+        query = query.where(c.evaluated_at <= _utc(evaluated_to))
+    if contact_date_from is not None:
+        query = query.where(c.contact_date >= contact_date_from)
+    if contact_date_to is not None:
+        query = query.where(c.contact_date <= contact_date_to)
+    if after is not None:
+        query = query.where(tuple_(c.evaluated_at, c.seq) > (_utc(after[0]), after[1]))
+    return query.order_by(c.evaluated_at, c.seq)
 
 
 class Transaction:

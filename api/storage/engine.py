@@ -6,6 +6,9 @@ checkpoint (every 1,000 WAL pages, in the committing connection) keeps the WAL b
 journal_size_limit gives the disk back after a large batch. Writers take the write lock at BEGIN
 (BEGIN IMMEDIATE) and wait for one another through busy_timeout. PostgreSQL keeps its own
 defaults (fsync on commit).
+
+With `statement_timeout_ms` (the service passes its STATEMENT_TIMEOUT_MS) every statement is
+stopped past that time (time_limit.py); tools and migrations run without a limit.
 """
 
 import os
@@ -15,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+
+from . import time_limit
 
 DEFAULT_SQLITE_PATH = Path("instance") / "utomlans.sqlite3"
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
@@ -37,7 +42,7 @@ def database_url(environ=os.environ) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, *, statement_timeout_ms: int | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -45,6 +50,8 @@ def make_engine(url: str | None = None) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        if statement_timeout_ms:
+            time_limit.install_on_sqlite(engine, statement_timeout_ms)
         return engine
     # A pooled connection is replaced after 3 minutes, before proxies and load balancers close idle
     # ones (commonly after 4 to 10). A connection broken otherwise (a database restart) fails its
@@ -56,7 +63,10 @@ def make_engine(url: str | None = None) -> Engine:
         pool_size=5,
         max_overflow=5,
         pool_timeout=5,
-        connect_args={"connect_timeout": 3},
+        connect_args={
+            "connect_timeout": 3,
+            **(time_limit.postgresql_connect_args(statement_timeout_ms) if statement_timeout_ms else {}),
+        },
     )
 
 

@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from . import time_limit
 from .engine import writing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +34,7 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config()
     with writing(engine) as connection:
+        time_limit.lift(connection)  # the service's statement time limit is not for migrations
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         config.attributes["connection"] = connection

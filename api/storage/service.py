@@ -14,7 +14,7 @@ import rules
 
 from .. import readiness
 from ..problem import problem
-from . import Storage, unreachable
+from . import Storage, time_limit, unreachable
 
 EXTENSION = "utomlans.storage"
 RETRY_AFTER_SECONDS = "5"
@@ -26,7 +26,9 @@ def init_app(app: Flask, base_policy: rules.Policy) -> Storage:
     """Open (and migrate) the database of DATABASE_URL, or the default SQLite file; `base_policy` is
     the policy the database's contracts are added to."""
     url = app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL") or None
-    storage = Storage.open(url, base_policy=base_policy)
+    storage = Storage.open(
+        url, base_policy=base_policy, statement_timeout_ms=app.config["STATEMENT_TIMEOUT_MS"]
+    )
     app.extensions[EXTENSION] = storage
     log.info("storage: %s", storage.describe())
     readiness.add_readiness_check(app, "storage", _ready_check(storage))
@@ -50,7 +52,8 @@ def _ready_check(storage: Storage):
 
 
 def _unavailable(error):
-    """The database is down or unreachable: no decision was answered; sending again is safe."""
+    """The database is down or unreachable, or stopped a statement past the time limit: no
+    decision was answered; sending again is safe."""
     log.error(
         "storage unavailable on %s %s: %s",
         request.method,
@@ -58,6 +61,17 @@ def _unavailable(error):
         error.__class__.__name__,
         exc_info=error,
     )
+    if time_limit.exceeded(error):
+        limit_ms = current_app.config["STATEMENT_TIMEOUT_MS"]
+        return problem(
+            503,
+            f"The database did not answer within the service's limit of {limit_ms} ms "
+            "for one statement, so the request was stopped and nothing it asked for was stored. A search "
+            "answers sooner with narrower filters (contact_id, home_region, a shorter time range); a "
+            "decision request can be sent again: identical content gets the same decision.",
+            instance=request.path,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
     if getattr(getattr(error, "orig", None), "sqlstate", None) in _CONCURRENCY_FAILURES:
         return problem(
             503,
