@@ -79,7 +79,7 @@ def leading_index(arguments: dict) -> str:
 
 
 def test_every_filter_combination_reads_an_index_in_order(db_url):
-    """SQLite (with the fixed statistics of migration 0004) reads each combination by its leading
+    """SQLite (with the fixed statistics of migration 0005) reads each combination by its leading
     filter's index and sorts nothing. PostgreSQL plans by its own statistics: it never reads the
     whole table (seq scans off: this table is small), and with contact_id it reads by an index on
     contact_id, that contact's few decisions (sorting those at most)."""
@@ -142,7 +142,7 @@ def test_a_statement_past_the_time_limit_answers_503_problem_json(app_db_url, ma
 
 
 def test_migrations_run_without_the_time_limit(db_url):
-    """An engine with a time limit migrates past it. SQLite: a 1 ms limit, and 0004 builds indexes
+    """An engine with a time limit migrates past it. SQLite: a 1 ms limit, and 0005 builds indexes
     over 30,000 decisions (far more than 1 ms of work). PostgreSQL: a 100 ms limit, and the
     migration first waits for another process's migration lock for longer than that."""
     postgresql = db_url.startswith("postgresql")
