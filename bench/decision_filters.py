@@ -83,12 +83,13 @@ def fill_sql(dialect: str, contacts: int) -> str:
         evaluated_at = moment
         contact_date = f"(({moment} - ((i * 7919) % 60) * interval '1 day') AT TIME ZONE 'UTC')::date"
     sql = f"""{series}
-    INSERT INTO decisions (decision_id, idem_key, contact_id, home_region, contact_date, decision,
-        reason, amount_ore, contact, verdict, policy_digest, layers, evaluated_at, client, supersedes)
+    INSERT INTO decisions (decision_id, idem_key, contact_id, home_region, revision, contact_date,
+        decision, reason, amount_ore, contact, verdict, policy_digest, layers, evaluated_at, client,
+        supersedes, tx)
     SELECT {decision_id}, {idem_key}, 'C' || (i % {contacts}),
         substr('{REGIONS}', CAST(1 + 2 * ((((i % {contacts}) * 40503) % 65521) % 21) AS INTEGER), 2),
-        {contact_date}, {_case(1)}, {_case(0)}, 50000, @contact@, @verdict@,
-        @digest@, @layers@, {evaluated_at}, 'bench', NULL
+        i / {contacts} + 1, {contact_date}, {_case(1)}, {_case(0)}, 50000, @contact@, @verdict@,
+        @digest@, @layers@, {evaluated_at}, 'bench', NULL, 'bench'
     FROM (SELECT i, ((i * 2654435761) % 9973) % 100 AS slot FROM {source}) AS rows
     """
     if dialect == "postgresql":

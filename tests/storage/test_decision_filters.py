@@ -31,6 +31,7 @@ def fill(engine, count: int) -> None:
                 "idem_key": f"k-{i}",
                 "contact_id": f"c-{i % (count // 2)}",
                 "home_region": REGIONS[(i // 2) % len(REGIONS)],
+                "revision": i // (count // 2) + 1,
                 "contact_date": (at - timedelta(days=i % 40)).date(),
                 "decision": decision,
                 "reason": reason,
@@ -42,6 +43,7 @@ def fill(engine, count: int) -> None:
                 "evaluated_at": at,
                 "client": "test",
                 "supersedes": None,
+                "tx": "fill",
             }
         )
     with engine.begin() as conn:
@@ -147,7 +149,7 @@ def test_migrations_run_without_the_time_limit(db_url):
     migration first waits for another process's migration lock for longer than that."""
     postgresql = db_url.startswith("postgresql")
     unlimited = make_engine(db_url)
-    upgrade(unlimited, "0003")
+    upgrade(unlimited, "0004")
     if not postgresql:
         fill(unlimited, 30_000)
     unlimited.dispose()
