@@ -3,7 +3,6 @@
 The committed openapi.yaml is this output; tests/api/test_api_openapi.py fails when they differ.
 """
 
-import re
 import sys
 from pathlib import Path
 
@@ -19,15 +18,17 @@ def served_spec() -> dict:
     return response.get_json()
 
 
-# A plain scalar that YAML 1.2's core schema reads as null, a boolean, an integer or a float.
-_NOT_A_STRING_IN_YAML_1_2 = re.compile(
-    r"""null|Null|NULL|~|
-    true|True|TRUE|false|False|FALSE|
-    [-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|
-    [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|
-    [-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)""",
-    re.VERBOSE,
-)
+# Words YAML 1.2's core schema reads as null or a boolean (YAML 1.1's own, such as `yes`, PyYAML
+# quotes already).
+_WORDS = {"null", "~", "true", "false"}
+
+
+def _may_read_as_another_type(value: str) -> bool:
+    """Whether a YAML 1.2 reader might take this plain scalar for something other than a string. Any
+    string that starts like a number (or is a null or boolean word): a wider net than the core
+    schema's patterns, since readers differ at its edges (ruamel.yaml reads `._0` as 0.0), and a
+    string quoted without need costs nothing."""
+    return value == "" or value[0] in "0123456789+-.~" or value.lower() in _WORDS
 
 
 class _Dumper(yaml.SafeDumper):
@@ -37,7 +38,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if _NOT_A_STRING_IN_YAML_1_2.fullmatch(value):
+    if _may_read_as_another_type(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     return dumper.represent_str(value)
 
