@@ -5,13 +5,16 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import NamedTuple
 
+import orjson
+
 import rules
 from rules.calendar import stockholm_date
 from rules.evaluator import decide
+from rules.money import parse_sek
 from rules.policy import Policy
 
 from .decision_entry import Pending
-from .issuing import entries_for
+from .issuing import entries_for, made_now
 
 
 class DecidedChunk(NamedTuple):
@@ -54,6 +57,19 @@ def decide_chunk(
         verdicts.append(verdict)
         received.append(item)
     return DecidedChunk(rejected, summary, entries_for(verdicts, received, evaluated_at, client))
+
+
+def answered_summary(chunk: DecidedChunk, answers: list[bytes]) -> rules.Summary:
+    """The chunk's summary of the verdicts sent for it: a line the decision log answered with the
+    decision it stored before (an identical resubmission, perhaps decided under an older policy)
+    counts as that decision, not as the one just made."""
+    summary = chunk.summary
+    for entry, answer in zip(chunk.entries, answers, strict=True):
+        if not made_now(entry, answer):
+            stored = orjson.loads(answer)
+            summary.add_decision(entry.decision, entry.reason, entry.amount_ore, times=-1)
+            summary.add_decision(stored["decision"], stored["reason"], parse_sek(stored["amount_sek"]))
+    return summary
 
 
 def contact_id_of(item) -> str | None:

@@ -24,6 +24,16 @@ class Summary:
         cell[0] += 1
         cell[1] += amount
 
+    def add_decision(self, decision: str, reason: str, amount_ore: int, times: int = 1) -> None:
+        """Count a decision known by its parts (`times=-1` takes one back): a verdict stored before."""
+        self.count += times
+        for table, key in ((self.by_decision, decision), (self.by_reason, reason)):
+            cell = table.setdefault(key, [0, 0])
+            cell[0] += times
+            cell[1] += times * amount_ore
+            if table is self.by_reason and cell[0] == 0:
+                del table[key]
+
     def add_rejected(self) -> None:
         self.rejected += 1
 

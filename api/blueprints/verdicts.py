@@ -22,7 +22,7 @@ import rules
 
 from .. import examples
 from ..auth import current_client
-from ..batch_chunks import decided_chunks
+from ..batch_chunks import answered_summary, decided_chunks
 from ..instrumentation import REJECTED, count_outcomes, outcomes
 from ..issuing import entries_for, evaluated_at_now
 from ..json_io import json_body_errors, read_json
@@ -109,7 +109,7 @@ def post_batch():
         chunks = decided_chunks(contacts, size, policy, evaluated_at_now(), current_client())
         with closing(log.record_chunks(chunks)) as stored_chunks:  # done storing before the commit
             for chunk, stored in stored_chunks:
-                summary.merge(chunk.summary)
+                summary.merge(answered_summary(chunk, stored))
                 rejected.extend(chunk.rejected)
                 tally += outcomes(chunk.entries, stored)
                 out.write_records(stored)

@@ -1,5 +1,6 @@
 """POST /v1/verdicts and /v1/verdicts/batch through the Flask test client."""
 
+import copy
 import re
 import uuid
 
@@ -225,3 +226,30 @@ def test_a_chunk_of_nothing_but_bad_lines_is_listed_and_the_rest_decided(make_ap
     body = response.get_json()
     assert [line["index"] for line in body["rejected"]] == [0, 1, 2]
     assert [verdict["contact_id"] for verdict in body["verdicts"]] == [contact["contact_id"]]
+
+
+def test_a_batch_summary_counts_the_stored_decision_a_resubmitted_line_is_answered_with(client):
+    """Resent after a contract made the provider contracted, an identical line is answered with its
+    stored decision (no_pay): the summary counts that decision, not the pay it would get today."""
+    line = dict(copy.deepcopy(examples.NORRBOTTEN_VIDEO), contact_id="summary-replay")
+    first = client.post("/v1/verdicts/batch", json={"contacts": [line]}).get_json()
+    assert first["verdicts"][0]["decision"] == "no_pay"
+    contract = dict(
+        examples.contract_example(),
+        id="contract-summary-replay",
+        provider_id=line["provider_id"],
+        valid_from="2022-01-01",
+        valid_to=None,
+    )
+    assert client.post("/v1/contracts", json=contract).status_code == 201
+    fresh = dict(line, contact_id="summary-fresh")
+    again = client.post("/v1/verdicts/batch", json={"contacts": [line, fresh]}).get_json()
+    assert [v["decision"] for v in again["verdicts"]] == ["no_pay", "pay"]
+    assert again["verdicts"][0]["decision_id"] == first["verdicts"][0]["decision_id"]
+    summary = again["summary"]
+    assert (summary["count"], summary["pay"], summary["no_pay"]) == (2, 1, 1)
+    assert summary["amount_sek_total"] == again["verdicts"][1]["amount_sek"]
+    assert {reason: n["count"] for reason, n in summary["by_reason"].items()} == {
+        first["verdicts"][0]["reason"]: 1,
+        again["verdicts"][1]["reason"]: 1,
+    }
