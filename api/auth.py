@@ -66,6 +66,11 @@ def current_client() -> str:
     return g.get("api_client", ANONYMOUS) if _in_request() else ANONYMOUS
 
 
+def current_regions() -> frozenset[str] | None:
+    """The regions the caller's key acts for; None for every region (a "*" key, or open mode)."""
+    return g.get("api_regions") if _in_request() else None
+
+
 def _in_request() -> bool:
     from flask import has_request_context
 
@@ -94,6 +99,7 @@ def _authorize():
             instance=request.path,
         )
     g.api_client = key.id
+    g.api_regions = key.regions
     return None
 
 

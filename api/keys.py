@@ -1,7 +1,9 @@
 """API keys: who may call the service, with which scopes. Only sha256 hashes are kept.
 
-Keys come from a file (API_KEYS_FILE: YAML or JSON, a list of {id, sha256, scopes, note}) and/or
-the environment (API_KEYS="id:sha256hex:scope1,scope2;id2:..."). The file is re-read when it
+Keys come from a file (API_KEYS_FILE: YAML or JSON, a list of {id, sha256, scopes, regions, note})
+and/or the environment (API_KEYS="id:sha256hex:25,13:scope1,scope2;id2:..."). Every key names the
+regions it acts for: region codes (a region's billing system: the contacts it pays or gave care
+for, its contracts) or "*" (a national role: an SKR analyst, the operator). The file is re-read when it
 changes (a stat per request), so keys are added or revoked without a restart; replace it
 atomically (write a new file, then rename it over the old one). A file that cannot be used (empty,
 unreadable, gone, not valid) keeps the keys loaded before: it is logged as an error and shown in
@@ -9,7 +11,7 @@ GET /ready until the file is fixed, since reading it as "no keys" would lock eve
 An explicit empty list (`[]`) does revoke every key. A file that cannot be used at start stops the
 service. Neither set: the service runs open (local use); see api/auth.py.
 
-    python -m api.keys new --id billing-a --scopes verdicts,decisions:read
+    python -m api.keys new --id billing-25 --scopes verdicts,decisions:read --regions 25
 """
 
 import argparse
@@ -24,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from rules.regions import REGIONS
+
 SCOPES = ("verdicts", "decisions:read", "contracts:admin")
 log = logging.getLogger("api.keys")
 
@@ -36,12 +40,24 @@ class KeyConfigError(ValueError):
         self.shown = shown
 
 
+ALL_REGIONS = "*"
+ENV_FORMAT = (
+    f'id:sha256hex:regions:scopes, e.g. billing-25:<sha256>:25:verdicts,decisions:read ("{ALL_REGIONS}": '
+    "every region)"
+)
+REGIONS_EXPECTED = f'a list of region codes (such as ["25"]) or "{ALL_REGIONS}" for every region'
+
+
 @dataclass(frozen=True)
 class ApiKey:
     id: str
     sha256: str
     scopes: frozenset[str]
+    regions: frozenset[str] | None  # None: every region ("*")
     note: str = ""
+
+    def covers(self, region: str) -> bool:
+        return self.regions is None or region in self.regions
 
 
 def hash_key(secret: str) -> str:
@@ -51,7 +67,7 @@ def hash_key(secret: str) -> str:
 def _key(entry, where: str) -> ApiKey:
     if not isinstance(entry, dict):
         raise KeyConfigError(f"{where}: expected a mapping with id, sha256 and scopes")
-    unknown = set(entry) - {"id", "sha256", "scopes", "note"}
+    unknown = set(entry) - {"id", "sha256", "scopes", "regions", "note"}
     if unknown:
         raise KeyConfigError(f"{where}: unknown field {sorted(unknown)[0]!r}")
     key_id, digest, scopes = entry.get("id"), entry.get("sha256"), entry.get("scopes")
@@ -68,7 +84,28 @@ def _key(entry, where: str) -> ApiKey:
     for scope in scopes:
         if scope not in SCOPES:
             raise KeyConfigError(f"{where}.scopes: unknown scope {scope!r} (known: {', '.join(SCOPES)})")
-    return ApiKey(key_id, digest, frozenset(scopes), str(entry.get("note") or ""))
+    if "regions" not in entry:
+        raise KeyConfigError(
+            f"{where}.regions: missing; say which regions the key acts for: {REGIONS_EXPECTED}"
+        )
+    regions = _regions(entry["regions"], f"{where}.regions")
+    return ApiKey(key_id, digest, frozenset(scopes), regions, str(entry.get("note") or ""))
+
+
+def _regions(value, where: str) -> frozenset[str] | None:
+    """A key's regions: a list (or comma-separated text) of region codes, or "*"."""
+    if value == ALL_REGIONS or value == [ALL_REGIONS]:
+        return None
+    if isinstance(value, str):
+        value = [code.strip() for code in value.split(",") if code.strip()]
+    if not isinstance(value, list) or not value:
+        raise KeyConfigError(f"{where}: expected {REGIONS_EXPECTED}")
+    for code in value:
+        if not isinstance(code, str) or code not in REGIONS:
+            raise KeyConfigError(
+                f'{where}: {code!r} is not a region code in use (write codes as strings: "08", not 08)'
+            )
+    return frozenset(value)
 
 
 def parse_env(value: str) -> list[ApiKey]:
@@ -76,10 +113,11 @@ def parse_env(value: str) -> list[ApiKey]:
     for n, part in enumerate(p.strip() for p in value.split(";")):
         if not part:
             continue
-        fields = part.split(":", 2)
-        if len(fields) != 3:
-            raise KeyConfigError(f"API_KEYS[{n}]: expected id:sha256hex:scope1,scope2")
-        keys.append(_key({"id": fields[0], "sha256": fields[1], "scopes": fields[2]}, f"API_KEYS[{n}]"))
+        fields = part.split(":", 3)  # scopes last: a scope may hold a colon (decisions:read)
+        if len(fields) != 4:
+            raise KeyConfigError(f"API_KEYS[{n}]: expected {ENV_FORMAT}")
+        entry = dict(zip(("id", "sha256", "regions", "scopes"), fields, strict=True))
+        keys.append(_key(entry, f"API_KEYS[{n}] ({ENV_FORMAT})"))
     return keys
 
 
@@ -195,10 +233,19 @@ def main(argv=None) -> int:
     new = sub.add_parser("new", help="print a new random key and the line for the key file")
     new.add_argument("--id", required=True)
     new.add_argument("--scopes", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
+    new.add_argument(
+        "--regions", required=True, help=f'comma-separated region codes, or "{ALL_REGIONS}" for every region'
+    )
     new.add_argument("--note", default="")
     args = parser.parse_args(argv)
     secret = secrets.token_urlsafe(32)
-    entry = {"id": args.id, "sha256": hash_key(secret), "scopes": [s for s in args.scopes.split(",") if s]}
+    regions = args.regions if args.regions == ALL_REGIONS else [r for r in args.regions.split(",") if r]
+    entry = {
+        "id": args.id,
+        "sha256": hash_key(secret),
+        "scopes": [s for s in args.scopes.split(",") if s],
+        "regions": regions,
+    }
     if args.note:
         entry["note"] = args.note
     try:
@@ -209,7 +256,8 @@ def main(argv=None) -> int:
     print(f"key (give it to the client; it is not stored anywhere): {secret}")
     print("for API_KEYS_FILE (YAML list entry):")
     print(yaml.safe_dump([entry], sort_keys=False).rstrip())
-    print(f"or for API_KEYS: {entry['id']}:{entry['sha256']}:{','.join(entry['scopes'])}")
+    shown_regions = regions if regions == ALL_REGIONS else ",".join(regions)
+    print(f"or for API_KEYS: {entry['id']}:{entry['sha256']}:{shown_regions}:{','.join(entry['scopes'])}")
     return 0
 
 

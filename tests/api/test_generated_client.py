@@ -42,7 +42,7 @@ def keyed_server(tmp_path, app_db_url):
     """Real gunicorn on SQLite, then PostgreSQL, with one API key (scopes verdicts, decisions:read)."""
     env = {
         "DATABASE_URL": app_db_url,
-        "API_KEYS": f"billing:{hash_key(KEY)}:verdicts,decisions:read",
+        "API_KEYS": f"billing:{hash_key(KEY)}:*:verdicts,decisions:read",
         "API_KEYS_FILE": None,
     }
     with running_gunicorn(tmp_path / "gunicorn.log", env=env, startup_timeout=30) as (base, _proc):

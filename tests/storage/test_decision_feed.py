@@ -26,7 +26,8 @@ def bearer(name):
 
 @pytest.fixture
 def client(db_url, monkeypatch):
-    monkeypatch.setenv("API_KEYS", ";".join(f"{k}:{hash_key(s)}:{scopes}" for k, (s, scopes) in KEYS.items()))
+    keys = (f"{k}:{hash_key(secret)}:*:{scopes}" for k, (secret, scopes) in KEYS.items())
+    monkeypatch.setenv("API_KEYS", ";".join(keys))
     app = create_app({"DATABASE_URL": db_url})
     yield app.test_client()
     app.extensions["utomlans.storage"].close()

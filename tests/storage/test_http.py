@@ -29,7 +29,8 @@ def bearer(name):
 
 @pytest.fixture
 def app(db_url, monkeypatch):
-    monkeypatch.setenv("API_KEYS", ";".join(f"{k}:{hash_key(s)}:{scopes}" for k, (s, scopes) in KEYS.items()))
+    keys = (f"{k}:{hash_key(secret)}:*:{scopes}" for k, (secret, scopes) in KEYS.items())
+    monkeypatch.setenv("API_KEYS", ";".join(keys))
     application = create_app({"DATABASE_URL": db_url})
     yield application
     application.extensions["utomlans.storage"].close()
@@ -189,7 +190,7 @@ KEPT = "the keys loaded before stay in use (the log says why)"
 
 
 def _key_line(key_id: str, secret: str) -> str:
-    return f"- id: {key_id}\n  sha256: {hash_key(secret)}\n  scopes: [verdicts]\n"
+    return f'- id: {key_id}\n  sha256: {hash_key(secret)}\n  scopes: [verdicts]\n  regions: "*"\n'
 
 
 def _rewrite(path, data: bytes) -> None:
