@@ -57,6 +57,7 @@ class Pending(NamedTuple):
     decision_id: str
     contact_id: str
     home_region: str
+    care_region: str
     contact_date: date
     decision: str
     reason: str
@@ -79,6 +80,7 @@ def pending_from_verdict(verdict, received: dict, body: dict, evaluated_at: date
         body["decision_id"],
         c.contact_id,
         c.home_region,
+        c.care_region,
         c.contact_date,
         verdict.rule.decision,
         verdict.rule.reason,

@@ -6,6 +6,7 @@ from rules.text import has_control_characters
 
 from ..json_io import json_response
 from ..problem import ProblemError
+from ..region_reads import regions_to_read
 from ..storage.service import current_storage
 from .decisions_schemas import (
     DecisionPageSchema,
@@ -33,13 +34,17 @@ blp = Blueprint(
     "combination without contact_id or an evaluated_at range reads far. A search that runs past the "
     "service's time limit is answered 503. "
     "To keep a copy of the log in step, read `/v1/decisions/feed`: a batch's decisions carry the moment it "
-    "started but appear when it commits, so polling by `evaluated_from` misses them.",
+    "started but appear when it commits, so polling by `evaluated_from` misses them. "
+    "A key scoped to regions finds only the decisions whose home_region or care_region is one of its "
+    "regions (without contact_id or home_region, each region is read by the index of home_region and "
+    "that of care_region, merged); a home_region outside them is a 403.",
 )
 @blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, DecisionPageSchema)
 def find_decisions(cursor=None, limit=100, **filters):
+    regions = regions_to_read(filters.get("home_region"))
     try:
-        page = current_storage().decisions.find(cursor=cursor, limit=limit, **filters)
+        page = current_storage().decisions.find(cursor=cursor, limit=limit, regions=regions, **filters)
     except ValueError as exc:
         raise ProblemError(
             422, "The request parameters are not valid: see errors.", errors={"cursor": [str(exc)]}
@@ -53,13 +58,17 @@ def find_decisions(cursor=None, limit=100, **filters):
     description="Every committed decision exactly once, in the order the transactions that stored them "
     "committed (a batch's decisions together, when it commits), never one whose transaction is still open. "
     "Every page has a `next` token, an empty page too: pass it as `after` to resume, now or later. "
-    "Without `after` the feed starts at the first decision.",
+    "Without `after` the feed starts at the first decision. "
+    "A key scoped to regions gets only the decisions whose home_region or care_region is one of its "
+    "regions: each page looks at up to 10,000 decisions of the log, so it may hold fewer than `limit`, "
+    "none even, while more follow; its `next` moves past all it looked at. Tokens are the same for "
+    "every key.",
 )
 @blp.arguments(FeedQuerySchema, location="query", as_kwargs=True, unknown=None)  # None: the schema RAISEs
 @blp.response(200, FeedPageSchema)
 def decision_feed(after=None, limit=100):
     try:
-        page = current_storage().feed.page(after, limit)
+        page = current_storage().feed.page(after, limit, regions_to_read())
     except ValueError as exc:
         raise ProblemError(
             422, "The request parameters are not valid: see errors.", errors={"after": [str(exc)]}
@@ -69,14 +78,17 @@ def decision_feed(after=None, limit=100):
 
 @blp.route("/<string:decision_id>", methods=["GET"])
 @blp.doc(
-    summary="One decision", description="The stored decision, with the verdict exactly as it was answered."
+    summary="One decision",
+    description="The stored decision, with the verdict exactly as it was answered. A key scoped to regions "
+    "gets 404 for a decision whose home_region and care_region are both outside its regions, as for one "
+    "that does not exist.",
 )
 @blp.response(200, DecisionRecordSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_decision(decision_id):
     # An id no decision can have (over 36 characters, control characters) is not looked up.
     possible = len(decision_id) <= 36 and not has_control_characters(decision_id)
-    record = current_storage().decisions.get(decision_id) if possible else None
+    record = current_storage().decisions.get(decision_id, regions_to_read()) if possible else None
     if record is None:
         raise ProblemError(404, f"No decision {decision_id!r}.")
     return json_response(record)

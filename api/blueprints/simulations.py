@@ -15,6 +15,7 @@ from rules.simulation.simulate import simulate_contacts
 from ..json_io import json_body_errors, json_response, read_json
 from ..policy_source import current_policy
 from ..problem import ProblemError
+from ..region_reads import regions_to_read
 from ..storage.service import current_storage
 from .simulations_schemas import (
     ReadjudicationRequestSchema,
@@ -148,7 +149,8 @@ def post_simulation():
     description="Reads decisions from the decision log (optionally one home region and a contact_date range, "
     "oldest first, at most `limit`), decides each contact again under the candidate scenario, and lists the "
     "verdicts that change and the money difference per home region. A contact decided more than once counts "
-    "once, with its latest decision.",
+    "once, with its latest decision. A key scoped to regions reads only the decisions whose home_region "
+    "or care_region is one of its regions; a home_region outside them is a 403.",
     **_request_body(ReadjudicationRequestSchema, READJUDICATION_EXAMPLE),
 )
 @blp.response(200, ReadjudicationResultSchema)
@@ -160,6 +162,7 @@ def post_readjudication():
     filters, errors = _readjudication_filters(body)
     if errors:
         raise ProblemError(422, SHAPE, errors=errors)
+    filters["regions"] = regions_to_read(filters.get("home_region"))
     try:
         policy = build_policy(body["scenario"], "scenario").with_contracts(current_policy().contracts)
     except ScenarioError as exc:

@@ -11,6 +11,11 @@ advisory lock, released only after the commit; SQLite has one writer at a time):
 handed out only once every lower position has committed or rolled back. The feed reads decisions
 in (position, seq) order after the token's (position, seq), so a reader sees no decision of a
 transaction still open, and nothing that commits later can land behind its token.
+
+A key scoped to regions reads the same order, keeping the decisions whose home_region or
+care_region is one of its regions: a page reads at most SCAN decisions of the log, so it may hold
+fewer than asked (none) while more follow, and its token moves past every decision read, so the
+next page goes on from there. The tokens are the same: one works in any key's feed.
 """
 
 import base64
@@ -36,26 +41,40 @@ class DecisionFeed:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def page(self, after: str | None, limit: int = 100) -> FeedPage:
+    def page(self, after: str | None, limit: int = 100, regions: frozenset[str] | None = None) -> FeedPage:
         """Up to `limit` decisions committed after the token (from the start without one); the
-        token for the next page, the one given when there is nothing new. Raises ValueError for a
-        malformed token."""
+        token for the next page, the one given when there is nothing new. `regions` (a scoped
+        key's; None: every region): only decisions whose home or care region is one of them, of at
+        most SCAN read. Raises ValueError for a malformed token."""
         position, seq = decode_token(after) if after else (0, 0)
         limit = max(1, min(limit, MAX_PAGE))
-        query = _POSTGRESQL_PAGE if self.engine.dialect.name == "postgresql" else _SQLITE_PAGE
+        postgresql = self.engine.dialect.name == "postgresql"
         with self.engine.connect() as conn:
-            rows = conn.execute(query, {"position": position, "seq": seq, "limit": limit}).all()
-        if rows:
-            position, seq = rows[-1].position, rows[-1].seq
-        return FeedPage([record_of(row) for row in rows], encode_token(position, seq))
+            if regions is None:
+                query = _POSTGRESQL_PAGE if postgresql else _SQLITE_PAGE
+                rows = conn.execute(query, {"position": position, "seq": seq, "limit": limit}).all()
+                if rows:
+                    position, seq = rows[-1].position, rows[-1].seq
+                return FeedPage([record_of(row) for row in rows], encode_token(position, seq))
+            query = _POSTGRESQL_SCAN if postgresql else _SQLITE_SCAN
+            read = conn.execute(query, {"position": position, "seq": seq, "limit": SCAN}).all()
+            kept = [row for row in read if row.home_region in regions or row.care_region in regions][:limit]
+            last = kept[-1] if len(kept) == limit else (read[-1] if read else None)
+            if last is not None:
+                position, seq = last.position, last.seq
+            if not kept:
+                return FeedPage([], encode_token(position, seq))
+            rows = conn.execute(select(decisions).where(decisions.c.seq.in_([row.seq for row in kept])))
+            by_seq = {row.seq: row for row in rows}
+        return FeedPage([record_of(by_seq[row.seq]) for row in kept], encode_token(position, seq))
 
 
-def _sqlite_page() -> Select:
+def _sqlite_page(*columns) -> Select:
     """The commits from the token's on (by the primary key), each one's decisions by ix_decisions_tx:
     SQLite's nested loop gives (position, seq) order without a sort."""
     c, d = decision_commits.c, decisions.c
     return (
-        select(c.position, decisions)
+        select(c.position, *columns)
         .select_from(decision_commits.join(decisions, and_(d.tx == c.tx, d.seq > _seq_after(c))))
         .where(c.position >= _POSITION)
         .order_by(c.position, d.seq)
@@ -63,17 +82,13 @@ def _sqlite_page() -> Select:
     )
 
 
-def _postgresql_page() -> Select:
+def _postgresql_page(*columns) -> Select:
     """As on SQLite, each commit's decisions read in a LATERAL subquery of at most `limit` rows, so
     the sort by seq within a position (PostgreSQL does not carry the order of the inner index scan
     through the join) sorts no more than a page, whatever the size of the batch."""
     c, d = decision_commits.c, decisions.c
     rows = (
-        select(decisions)
-        .where(d.tx == c.tx, d.seq > _seq_after(c))
-        .order_by(d.seq)
-        .limit(_LIMIT)
-        .lateral("d")
+        select(*columns).where(d.tx == c.tx, d.seq > _seq_after(c)).order_by(d.seq).limit(_LIMIT).lateral("d")
     )
     return (
         select(c.position, rows)
@@ -90,8 +105,13 @@ def _seq_after(c):
     return case((c.position == _POSITION, _SEQ), else_=0)
 
 
-_SQLITE_PAGE = _sqlite_page()
-_POSTGRESQL_PAGE = _postgresql_page()
+_SQLITE_PAGE = _sqlite_page(decisions)
+_POSTGRESQL_PAGE = _postgresql_page(decisions)
+# A scoped key's page: what it reads of the log (the regions to check, not the decisions' text).
+SCAN = 10 * MAX_PAGE
+_SCANNED = (decisions.c.seq, decisions.c.home_region, decisions.c.care_region)
+_SQLITE_SCAN = _sqlite_page(*_SCANNED)
+_POSTGRESQL_SCAN = _postgresql_page(*_SCANNED)
 
 
 _LARGEST = 2**63 - 1  # a BIGINT

@@ -38,9 +38,11 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    or_,
     select,
     true,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -86,9 +88,13 @@ class DecisionLog:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def get(self, decision_id: str) -> dict | None:
+    def get(self, decision_id: str, regions: frozenset[str] | None = None) -> dict | None:
+        """The decision, or None; None too when `regions` are given and it is not one of theirs."""
+        query = select(decisions).where(decisions.c.decision_id == decision_id)
+        if regions is not None:
+            query = query.where(in_regions(regions))
         with self.engine.connect() as conn:
-            row = conn.execute(select(decisions).where(decisions.c.decision_id == decision_id)).first()
+            row = conn.execute(query).first()
         return record_of(row) if row is not None else None
 
     def find(
@@ -102,11 +108,14 @@ class DecisionLog:
         evaluated_to: datetime | None = None,
         contact_date_from: date | None = None,
         contact_date_to: date | None = None,
+        regions: frozenset[str] | None = None,
         cursor: str | None = None,
         limit: int = 100,
     ) -> Page:
         """Decisions matching every given filter, oldest first by evaluated_at; `evaluated_to` and
-        `contact_date_to` are inclusive. Raises ValueError for a malformed cursor."""
+        `contact_date_to` are inclusive. `regions` (a scoped key's): only decisions whose
+        home_region or care_region is one of them; None: every region. Raises ValueError for a
+        malformed cursor."""
         limit = max(1, min(limit, MAX_PAGE))
         query = find_query(
             contact_id=contact_id,
@@ -118,7 +127,9 @@ class DecisionLog:
             contact_date_from=contact_date_from,
             contact_date_to=contact_date_to,
             after=decode_cursor(cursor) if cursor else None,
-        ).limit(limit + 1)
+            regions=regions,
+            limit=limit + 1,
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         more = len(rows) > limit
@@ -142,16 +153,27 @@ def find_query(
     contact_date_from: date | None = None,
     contact_date_to: date | None = None,
     after: tuple[datetime, int] | None = None,
+    regions: frozenset[str] | None = None,
+    limit: int,
 ) -> Select:
-    """The decisions matching every given filter, after the (evaluated_at, seq) `after`, in that
-    order. One index yields each combination's rows in this order (tables.py): contact_id's if
-    given, else that of home_region or reason (the first given), else evaluated_at's; the other
-    filters are checked on the rows it yields, so a page ends as soon as it is full. SQLite
-    picks that index by the statistics migration 0005 fixed; PostgreSQL by its own (it may sort a
-    set it expects to be small instead). `after` is a row value, (evaluated_at, seq) > (..), which
-    both read as a range of the index (an OR of the two they would check row by row)."""
+    """The first `limit` decisions matching every given filter, after the (evaluated_at, seq)
+    `after`, in that order. One index yields each combination's rows in this order (tables.py):
+    contact_id's if given, else that of home_region or reason (the first given), else
+    evaluated_at's; the other filters are checked on the rows it yields, so a page ends as soon as
+    it is full. SQLite picks that index by the statistics migration 0005 fixed; PostgreSQL by its
+    own (it may sort a set it expects to be small instead). `after` is a row value, (evaluated_at,
+    seq) > (..), which both read as a range of the index (an OR of the two they would check row by
+    row).
+
+    `regions` (a scoped key's, None for every region) keeps the decisions whose home_region or
+    care_region is one of them. With contact_id (or a home_region among them) that is checked on
+    the few rows read. Else an OR of two columns would be read in no index's order (the databases
+    would collect every match, then sort): each region is read by home_region's index, and by
+    care_region's for the decisions whose home region is none of them, each read stopping at
+    `limit`, and the reads merged (PostgreSQL: a Merge Append; SQLite sorts each read's rows, at
+    most `limit`, as it does not know they come in order)."""
     c = decisions.c
-    query = select(decisions)
+    conditions = []
     for column, value in (
         (c.contact_id, contact_id),
         (c.home_region, home_region),
@@ -159,18 +181,38 @@ def find_query(
         (c.decision, decision),
     ):
         if value is not None:
-            query = query.where(column == value)
+            conditions.append(column == value)
     if evaluated_from is not None:
-        query = query.where(c.evaluated_at >= _utc(evaluated_from))
+        conditions.append(c.evaluated_at >= _utc(evaluated_from))
     if evaluated_to is not None:
-        query = query.where(c.evaluated_at <= _utc(evaluated_to))
+        conditions.append(c.evaluated_at <= _utc(evaluated_to))
     if contact_date_from is not None:
-        query = query.where(c.contact_date >= contact_date_from)
+        conditions.append(c.contact_date >= contact_date_from)
     if contact_date_to is not None:
-        query = query.where(c.contact_date <= contact_date_to)
+        conditions.append(c.contact_date <= contact_date_to)
     if after is not None:
-        query = query.where(tuple_(c.evaluated_at, c.seq) > (_utc(after[0]), after[1]))
-    return query.order_by(c.evaluated_at, c.seq)
+        conditions.append(tuple_(c.evaluated_at, c.seq) > (_utc(after[0]), after[1]))
+    if regions is None or (home_region is not None and home_region in regions):
+        return _in_order(select(decisions).where(*conditions), limit)
+    if contact_id is not None or home_region is not None:
+        return _in_order(select(decisions).where(*conditions, in_regions(regions)), limit)
+    codes = sorted(regions)
+    reads = [c.home_region == code for code in codes]
+    reads += [and_(c.care_region == code, c.home_region.not_in(codes)) for code in codes]
+    merged = union_all(
+        *(select(_in_order(select(decisions).where(*conditions, read), limit).subquery()) for read in reads)
+    ).subquery("scoped")
+    return _in_order(select(merged), limit, merged.c)
+
+
+def in_regions(regions: frozenset[str]):
+    """A decision a key scoped to `regions` may read: its home or care region is one of them."""
+    codes = sorted(regions)
+    return or_(decisions.c.home_region.in_(codes), decisions.c.care_region.in_(codes))
+
+
+def _in_order(query: Select, limit: int, columns=decisions.c) -> Select:
+    return query.order_by(columns.evaluated_at, columns.seq).limit(limit)
 
 
 class Transaction:
@@ -407,6 +449,7 @@ def _row(entry: Pending, supersedes: str | None, verdict_text: bytes, revision: 
         "idem_key": entry.idem_key,
         "contact_id": entry.contact_id,
         "home_region": entry.home_region,
+        "care_region": entry.care_region,
         "revision": revision,
         "contact_date": entry.contact_date,
         "decision": entry.decision,

@@ -33,6 +33,9 @@ decisions = Table(
     Column("idem_key", String(64), nullable=False),
     Column("contact_id", String(64), nullable=False),
     Column("home_region", String(2), nullable=False),
+    # The contact's care_region (also in `contact`), a column so a region-scoped key's reads can
+    # find the decisions about care given in its regions by an index.
+    Column("care_region", String(2), nullable=False),
     # 1, 2, 3... per (contact_id, home_region): unique, so two transactions cannot both store the
     # next decision of one contact (see ux_decisions_contact_revision).
     Column("revision", Integer, nullable=False),
@@ -64,6 +67,9 @@ decisions = Table(
     # index on decision: of two values, it would shorten such a walk 2 to 3 times, and cost every write.
     Index("ix_decisions_contact_evaluated", "contact_id", "evaluated_at", "seq"),
     Index("ix_decisions_region_evaluated", "home_region", "evaluated_at", "seq", "contact_date"),
+    # A key scoped to regions reads, without contact_id or home_region, the decisions of each of
+    # its regions by home_region's index and by this one, merged (decision_log.find_query).
+    Index("ix_decisions_care_region_evaluated", "care_region", "evaluated_at", "seq", "contact_date"),
     Index("ix_decisions_reason_evaluated", "reason", "evaluated_at", "seq", "contact_date"),
     Index("ix_decisions_evaluated", "evaluated_at", "seq", "contact_date"),
 )

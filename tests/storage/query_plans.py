@@ -30,7 +30,7 @@ def every_combination(values: dict) -> Iterator[tuple[str, dict]]:
 def plan(conn: Connection, arguments: dict, limit: int = 101) -> list[str]:
     """The plan of find's query, one line per step, values written in (as the driver sends them,
     they are parameters; PostgreSQL plans each execution with its values)."""
-    query: Select = find_query(**arguments).limit(limit)
+    query: Select = find_query(**arguments, limit=limit)
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     if conn.dialect.name == "postgresql":
         return [line for (line,) in conn.exec_driver_sql("EXPLAIN " + sql)]

@@ -19,24 +19,27 @@ REGIONS = ("01", "13", "24", "25")
 REASONS = (("DIGITAL_TARIFF", "pay"), ("DIGITAL_NOT_CONTRACTED", "no_pay"), ("ACUTE_CARE", "pay"))
 
 
-def fill(engine, count: int) -> None:
-    """`count` decisions, 30 s apart from START; contact ids shared by two decisions each."""
+def fill(engine, count: int, *, before_0008: bool = False) -> None:
+    """`count` decisions, 30 s apart from START; contact ids shared by two decisions each (without
+    the care_region column when `before_0008`: its contact holds it)."""
     rows = []
     for i in range(count):
         reason, decision = REASONS[i % len(REASONS)]
         at = START + timedelta(seconds=30 * i)
+        care_region = REGIONS[(i // 3) % len(REGIONS)]
         rows.append(
             {
                 "decision_id": f"d-{i}",
                 "idem_key": f"k-{i}",
                 "contact_id": f"c-{i % (count // 2)}",
                 "home_region": REGIONS[(i // 2) % len(REGIONS)],
+                "care_region": care_region,
                 "revision": i // (count // 2) + 1,
                 "contact_date": (at - timedelta(days=i % 40)).date(),
                 "decision": decision,
                 "reason": reason,
                 "amount_ore": 0,
-                "contact": "{}",
+                "contact": f'{{"care_region": "{care_region}"}}',
                 "verdict": "{}",
                 "policy_digest": "-",
                 "layers": "[]",
@@ -46,6 +49,8 @@ def fill(engine, count: int) -> None:
                 "tx": "fill",
             }
         )
+        if before_0008:
+            del rows[-1]["care_region"]
     with engine.begin() as conn:
         conn.execute(insert(decisions), rows)
 
@@ -151,7 +156,7 @@ def test_migrations_run_without_the_time_limit(db_url):
     unlimited = make_engine(db_url)
     upgrade(unlimited, "0004")
     if not postgresql:
-        fill(unlimited, 30_000)
+        fill(unlimited, 30_000, before_0008=True)
     unlimited.dispose()
     engine = make_engine(db_url, statement_timeout_ms=100 if postgresql else 1)
     try:

@@ -41,10 +41,10 @@ def test_migrations_match_the_tables_and_run_twice(db_url):
 
 
 def _stored_as_before_0004(engine, entries) -> None:
-    """Insert the entries as the service stored them before 0004 (no revision, no tx)."""
+    """Insert the entries as the service stored them before 0004 (no revision, no tx, no care_region)."""
     rows = [_row(entry, None, entry.verdict, 0, "") for entry in entries]
     for row in rows:
-        del row["revision"], row["tx"]
+        del row["revision"], row["tx"], row["care_region"]
     with engine.begin() as conn:
         conn.execute(insert(decisions), rows)
 
@@ -123,6 +123,41 @@ def test_0004_numbers_each_contacts_decisions_and_lists_them_in_the_feed(db_url)
                 "contact_date, decision, reason, amount_ore, contact, verdict, policy_digest, layers, "
                 f"evaluated_at, client, tx FROM decisions WHERE decision_id = '{a.decision_id}'"
             )
+        storage.close()
+    finally:
+        engine.dispose()
+
+
+def test_0008_gives_every_stored_decision_the_care_region_of_its_contact(db_url):
+    """From 0005 with decisions in it: each gets its contact's care_region, so a key scoped to the
+    care region reads it (by id, in lists); down and up again keeps them; SQLite's fixed
+    statistics name the new index, so a scoped list reads by it."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0003")
+        storage = Storage(engine)
+        entries = [pending(contact("m-1", care_region="13")), pending(contact("m-2", home_region="01"))]
+        _stored_as_before_0004(engine, entries)
+        upgrade(engine, "0005")
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0008")
+            command.downgrade(config, "0005")
+        upgrade(engine)
+        with engine.connect() as conn:
+            stored = dict(conn.exec_driver_sql("SELECT contact_id, care_region FROM decisions").all())
+            if conn.dialect.name == "sqlite":
+                statistics = {
+                    idx
+                    for (idx,) in conn.exec_driver_sql("SELECT idx FROM sqlite_stat1 WHERE tbl = 'decisions'")
+                }
+                assert statistics == {index.name for index in decisions.indexes}
+        assert stored == {"m-1": "13", "m-2": "06"}
+        assert storage.decisions.get(entries[0].decision_id, frozenset({"13"})) is not None
+        assert storage.decisions.get(entries[1].decision_id, frozenset({"13"})) is None
+        scoped = storage.decisions.find(regions=frozenset({"06"})).items
+        assert [d["contact_id"] for d in scoped] == ["m-2"]
         storage.close()
     finally:
         engine.dispose()
