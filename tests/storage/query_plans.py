@@ -64,5 +64,16 @@ def sorts(lines: list[str]) -> list[int | None]:
     return found
 
 
+def merge_sorts(lines: list[str]) -> int:
+    """How many of SQLite's sorts are of one read of a scoped key's merge (a subquery read of at
+    most a page: SCAN anon_N, then its sort; find_query)."""
+    steps = [_step(line) for line in lines]
+    return sum(
+        1
+        for before, step in zip(steps, steps[1:], strict=False)
+        if before.startswith("SCAN anon_") and "TEMP B-TREE" in step
+    )
+
+
 def _step(line: str) -> str:
     return line.strip().removeprefix("->").strip()

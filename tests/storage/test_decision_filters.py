@@ -5,6 +5,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import insert
 
@@ -12,7 +13,14 @@ from api.storage import Storage, make_engine
 from api.storage.migrate import _PG_LOCK_KEY, alembic_config, current_revision, upgrade
 from api.storage.tables import decisions
 from tests.storage.pgserver import wait_until
-from tests.storage.query_plans import every_combination, index_used, plan, sorts, table_scanned
+from tests.storage.query_plans import (
+    every_combination,
+    index_used,
+    merge_sorts,
+    plan,
+    sorts,
+    table_scanned,
+)
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 REGIONS = ("01", "13", "24", "25")
@@ -111,6 +119,45 @@ def test_every_filter_combination_reads_an_index_in_order(db_url):
                     assert sorts(lines) == [], (name, lines)
                 checked += 1
         assert checked == 128
+    finally:
+        storage.close()
+
+
+BY_REGION = {"ix_decisions_region_evaluated", "ix_decisions_care_region_evaluated"}
+
+
+@pytest.mark.parametrize("regions", [{"13"}, {"13", "25"}])
+def test_a_key_scoped_to_regions_reads_each_combination_by_an_index_too(db_url, regions):
+    """The same combinations for a key scoped to `regions`: with contact_id, still by contact_id's
+    index (its few rows checked for the regions); with home_region (one of them), as before;
+    otherwise by home_region's and care_region's indexes, one read per region and column, each
+    stopping at a page (SQLite sorts each read's rows for the merge, at most a page: it cannot
+    tell they come in order). PostgreSQL, by its own statistics, as above."""
+    count, limit = 3000, 101
+    storage = Storage.open(db_url)
+    try:
+        fill(storage.engine, count)
+        with storage.engine.connect() as conn:
+            postgresql = conn.dialect.name == "postgresql"
+            if postgresql:
+                conn.exec_driver_sql("ANALYZE decisions")
+                conn.exec_driver_sql("SET enable_seqscan = off")
+            for name, arguments in every_combination(values(count)):
+                lines = plan(conn, {**arguments, "regions": frozenset(regions)}, limit)
+                assert not table_scanned(lines), (name, lines)
+                if "contact_id" in arguments:
+                    assert set(index_used(lines).split(",")) <= BY_CONTACT, (name, lines)
+                    assert all(rows is not None and rows <= 10 for rows in sorts(lines)), (name, lines)
+                if postgresql:
+                    continue  # by its own statistics, as above
+                if "contact_id" in arguments or "home_region" in arguments:
+                    assert index_used(lines) == leading_index(arguments), (name, lines)
+                    assert sorts(lines) == [], (name, lines)
+                else:
+                    assert set(index_used(lines).split(",")) == BY_REGION, (name, lines)
+                    reads = [line for line in lines if line.startswith("SEARCH decisions USING INDEX")]
+                    assert len(reads) == len(sorts(lines)) == merge_sorts(lines) == 2 * len(regions), lines
+                    assert all(line.endswith("_region=?)") or "region=? AND" in line for line in reads), lines
     finally:
         storage.close()
 
