@@ -68,8 +68,16 @@ decisions = Table(
     Index("ix_decisions_contact_evaluated", "contact_id", "evaluated_at", "seq"),
     Index("ix_decisions_region_evaluated", "home_region", "evaluated_at", "seq", "contact_date"),
     # A key scoped to regions reads, without contact_id or home_region, the decisions of each of
-    # its regions by home_region's index and by this one, merged (decision_log.find_query).
-    Index("ix_decisions_care_region_evaluated", "care_region", "evaluated_at", "seq", "contact_date"),
+    # its regions by home_region's index and by this one, merged (decision_log.find_query); here
+    # those whose home_region is none of the key's, checked on the index entry (home_region, last).
+    Index(
+        "ix_decisions_care_region_evaluated",
+        "care_region",
+        "evaluated_at",
+        "seq",
+        "contact_date",
+        "home_region",
+    ),
     Index("ix_decisions_reason_evaluated", "reason", "evaluated_at", "seq", "contact_date"),
     Index("ix_decisions_evaluated", "evaluated_at", "seq", "contact_date"),
 )

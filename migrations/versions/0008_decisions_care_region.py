@@ -1,6 +1,7 @@
 """The contact's care_region as a column of decisions, with an index in evaluated_at order: a key
 scoped to regions reads the decisions whose home_region or care_region is one of its regions
-(issue 16), and finds those about care given in its regions by this index.
+(issue 16), and finds those about care given in its regions by this index (home_region last, so
+that those of its own residents, read by home_region's index, are set aside on the index entry).
 
 Existing decisions get the care_region of their stored contact (every contact has one). SQLite
 cannot make a column NOT NULL in place: the table is rebuilt (rows copied) once, as in 0004, which
@@ -30,7 +31,7 @@ SQLITE_STATISTICS = {
     "ix_decisions_reason_evaluated": "1000000 100000 1 1 1",
     "ix_decisions_evaluated": "1000000 1 1 1",
 }
-CARE_REGION_STATISTICS = {INDEX: "1000000 50000 1 1 1"}
+CARE_REGION_STATISTICS = {INDEX: "1000000 50000 1 1 1 1"}
 
 
 def upgrade() -> None:
@@ -43,7 +44,7 @@ def upgrade() -> None:
     else:
         op.execute("UPDATE decisions SET care_region = contact::json ->> 'care_region'")
         op.alter_column("decisions", "care_region", existing_type=sa.String(2), nullable=False)
-    op.create_index(INDEX, "decisions", ["care_region", "evaluated_at", "seq", "contact_date"])
+    op.create_index(INDEX, "decisions", ["care_region", "evaluated_at", "seq", "contact_date", "home_region"])
     if sqlite:
         _fix_sqlite_statistics({**SQLITE_STATISTICS, **CARE_REGION_STATISTICS})
 
