@@ -40,6 +40,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     true,
     tuple_,
     union_all,
@@ -50,7 +51,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..decision_entry import Pending, with_supersedes
 from ..issuing import new_decision_ids
 from .engine import writing
-from .tables import decision_commits, decisions
+from .tables import OUT_OF_REGION, decision_commits, decisions
 
 MAX_PAGE = 1000
 # PostgreSQL advisory lock taken by the last step of every transaction that stored decisions (an
@@ -198,7 +199,8 @@ def find_query(
         return _in_order(select(decisions).where(*conditions, in_regions(regions)), limit)
     codes = sorted(regions)
     reads = [c.home_region == code for code in codes]
-    reads += [and_(c.care_region == code, c.home_region.not_in(codes)) for code in codes]
+    # home_region <> care_region: implied, and the condition of care_region's (partial) index.
+    reads += [and_(c.care_region == code, text(OUT_OF_REGION), c.home_region.not_in(codes)) for code in codes]
     merged = union_all(
         *(select(_in_order(select(decisions).where(*conditions, read), limit).subquery()) for read in reads)
     ).subquery("scoped")

@@ -16,9 +16,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
+OUT_OF_REGION = "home_region <> care_region"  # the condition of ix_decisions_care_region_evaluated
 
 # Integer primary key on SQLite (the rowid: fast appends), BIGINT identity on PostgreSQL.
 Serial = BigInteger().with_variant(Integer, "sqlite")
@@ -69,7 +71,8 @@ decisions = Table(
     Index("ix_decisions_region_evaluated", "home_region", "evaluated_at", "seq", "contact_date"),
     # A key scoped to regions reads, without contact_id or home_region, the decisions of each of
     # its regions by home_region's index and by this one, merged (decision_log.find_query); here
-    # those whose home_region is none of the key's, checked on the index entry (home_region, last).
+    # those whose home_region is none of the key's. Only care given outside the home region (the
+    # rest is read by home_region's index), and home_region last, checked on the index entry.
     Index(
         "ix_decisions_care_region_evaluated",
         "care_region",
@@ -77,6 +80,8 @@ decisions = Table(
         "seq",
         "contact_date",
         "home_region",
+        sqlite_where=text(OUT_OF_REGION),
+        postgresql_where=text(OUT_OF_REGION),
     ),
     Index("ix_decisions_reason_evaluated", "reason", "evaluated_at", "seq", "contact_date"),
     Index("ix_decisions_evaluated", "evaluated_at", "seq", "contact_date"),

@@ -1,7 +1,8 @@
 """The contact's care_region as a column of decisions, with an index in evaluated_at order: a key
 scoped to regions reads the decisions whose home_region or care_region is one of its regions
-(issue 16), and finds those about care given in its regions by this index (home_region last, so
-that those of its own residents, read by home_region's index, are set aside on the index entry).
+(issue 16), and finds those about care given in its regions by this index: of care given outside
+the home region only (the rest is read by home_region's index), home_region last, so that those of
+its own residents (read by home_region's index too) are set aside on the index entry.
 
 Existing decisions get the care_region of their stored contact (every contact has one). SQLite
 cannot make a column NOT NULL in place: the table is rebuilt (rows copied) once, as in 0004, which
@@ -21,6 +22,7 @@ branch_labels = None
 depends_on = None
 
 INDEX = "ix_decisions_care_region_evaluated"
+OUT_OF_REGION = "home_region <> care_region"
 # 0005's fixed statistics (index: "rows in the table, rows per value of its first column, ..."),
 # as they stood then: a migration does not change when later code does.
 SQLITE_STATISTICS = {
@@ -44,7 +46,13 @@ def upgrade() -> None:
     else:
         op.execute("UPDATE decisions SET care_region = contact::json ->> 'care_region'")
         op.alter_column("decisions", "care_region", existing_type=sa.String(2), nullable=False)
-    op.create_index(INDEX, "decisions", ["care_region", "evaluated_at", "seq", "contact_date", "home_region"])
+    op.create_index(
+        INDEX,
+        "decisions",
+        ["care_region", "evaluated_at", "seq", "contact_date", "home_region"],
+        sqlite_where=sa.text(OUT_OF_REGION),
+        postgresql_where=sa.text(OUT_OF_REGION),
+    )
     if sqlite:
         _fix_sqlite_statistics({**SQLITE_STATISTICS, **CARE_REGION_STATISTICS})
 
