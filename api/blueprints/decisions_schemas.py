@@ -75,7 +75,10 @@ class DecisionRecordSchema(Schema):
     supersedes = fields.String(
         allow_none=True,
         required=True,
-        metadata={"description": "decision_id of this contact's decision before this one"},
+        metadata={
+            "description": "decision_id of the decision before this one in its chain: the same "
+            "client's, for the same contact_id and home_region"
+        },
     )
     policy = fields.Nested(PolicyUsedSchema, required=True)
     contact = fields.Dict(

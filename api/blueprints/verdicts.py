@@ -54,9 +54,11 @@ def _request_body(schema, examples_or_example):
     summary="Decide one contact",
     description="Validates one invoice line (SPEC section 6) and returns its verdict: decision, reason, "
     "amount, explanation in Swedish and English, legal basis, flags, the trace of rules looked at and "
-    "the policy layers used. Unknown fields are rejected. A contact identical to the newest decision for "
-    "its contact_id and home_region, sent by the same client, gets that decision back (a retry is safe); "
-    "anything else, a return to earlier content included, is a new decision that `supersedes` the newest.",
+    "the policy layers used. Unknown fields are rejected. Each client (API key) has its own chain of "
+    "decisions per contact_id and home_region, and never gets or learns of another client's decision: a "
+    "contact identical to the newest decision of the client's chain gets that decision back (a retry is "
+    "safe); anything else, a return to earlier content included, is a new decision that `supersedes` the "
+    "newest of the chain (none for the client's first).",
     **_request_body(ContactSchema, {"examples": examples.contact_examples()}),
 )
 @blp.response(200, IssuedVerdictSchema, example=examples.verdict_example())
@@ -87,9 +89,9 @@ def post_verdict():
     "(under `verdicts`, in input order) or a place under `rejected` with its 0-based index and errors: "
     "a bad line never fails the batch and is never dropped. `summary` counts and sums the verdicts by "
     "decision and reason. The verdicts decided by one batch share one `evaluated_at`; a line identical to "
-    "the newest decision for its contact_id and home_region, sent by the same client, is answered with that "
-    "decision; any other line supersedes it (lines are taken in order: the same contact twice, differing, "
-    "is two decisions). "
+    "the newest decision of the client's own chain for its contact_id and home_region is answered with "
+    "that decision; any other line supersedes it (lines are taken in order: the same contact twice, "
+    "differing, is two decisions). "
     "More lines than the limit: 413.",
     **_request_body(BatchRequestSchema, {"example": examples.batch_request_example()}),
 )

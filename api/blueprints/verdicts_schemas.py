@@ -19,8 +19,9 @@ class IssuedVerdictSchema(VerdictSchema):
 
     supersedes = fields.UUID(
         metadata={
-            "description": "Present when this decision replaces the newest earlier decision for the same "
-            "contact_id and home region (whose content differs): that decision's decision_id."
+            "description": "Present when this decision replaces the newest earlier decision of the same "
+            "client for the same contact_id and home region (whose content differs): that decision's "
+            "decision_id. Never another client's decision."
         }
     )
 
