@@ -20,9 +20,7 @@ TODAY = date(2026, 11, 29)  # births before it; any fixed day serves (the date t
 REFUSED = [IDENTITY_NUMBER_MESSAGE]
 SETTINGS = settings(max_examples=400, deadline=None)
 # Text around an embedded number: anything but digits and control characters.
-NON_DIGITS = st.text(
-    st.characters(blacklist_categories=("Nd", "Cc", "Cs")), min_size=1, max_size=20
-)
+NON_DIGITS = st.text(st.characters(exclude_categories=("Nd", "Cc", "Cs")), min_size=1, max_size=20)
 
 
 def check_digit(nine: str) -> int:
