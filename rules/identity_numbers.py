@@ -8,15 +8,18 @@ day: 61-91) and C the Luhn check digit over the 10-digit form. A 10-digit form's
 written, so its date counts when some century has it: 20YY has every leap day that 19YY has.
 Any Unicode decimal digits count, as `int` reads them.
 
-Inside longer text too: a number set off by non-digits ("L-19121212-1212", "pnr 191212-1212")
-is refused as a whole field is. An id built from the patient's number is how one reaches a
-billing line, and the log must never hold one; the cost is that about one in 140 ids holding a
-10-digit token by chance is refused, with a message that says why. A run of more digits than the
-forms (or 11) is another number, an account or invoice number, and is not searched inside: each
-10-digit window would be a false alarm at that rate.
+Inside longer text too, beyond the issue's "a field that is" one: a number set off by non-digits
+("L-19121212-1212", "pnr 191212-1212") is refused as a whole field is. An id built from the
+patient's number is how one reaches a billing line, and the log must never hold one. The cost:
+about one in 140 ids that hold ten arbitrary digits as a token is refused, with a message that
+says why. A run of digits of another length (11, 13 or more, or a separator in another place) is
+another number, an account or an invoice number, and is not searched inside: each 10-digit window
+of it would be a false alarm at that rate.
 
 Cheap where it matters: the validator asks this of every contact_id, and one regular-expression
 search finds no candidate in most text; only a candidate is checked for its date and check digit.
+(Counting digits first saves nothing: an HSA-id holds ten, its organisationsnummer, whose month
+is 20 or more so that it is never a date.)
 """
 
 import re
