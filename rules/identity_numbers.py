@@ -9,7 +9,7 @@ written, so its date counts when some century has it: 20YY has every leap day th
 Any Unicode decimal digits count, as `int` reads them.
 
 Inside longer text too, beyond the issue's "a field that is" one: a number set off by non-digits
-("L-19121212-1212", "pnr 191212-1212") is refused as a whole field is. An id built from the
+("L-19121212-1212", "pnr 121212-1212") is refused as a whole field is. An id built from the
 patient's number is how one reaches a billing line, and the log must never hold one. The cost:
 about one in 140 ids that hold ten arbitrary digits as a token is refused, with a message that
 says why. A run of digits of another length (11, 13 or more, or a separator in another place) is
