@@ -10,6 +10,7 @@ import orjson
 import rules
 from rules.calendar import stockholm_date
 from rules.evaluator import decide
+from rules.identity_numbers import holds_identity_number
 from rules.money import parse_sek
 from rules.policy import Policy
 
@@ -73,5 +74,7 @@ def answered_summary(chunk: DecidedChunk, answers: list[bytes]) -> rules.Summary
 
 
 def contact_id_of(item) -> str | None:
+    """The line's contact_id to name it by under `rejected`: not an identity number, which is
+    refused and not said back (a batch's answer is often kept as a file)."""
     value = item.get("contact_id") if isinstance(item, dict) else None
-    return value if isinstance(value, str) else None
+    return value if isinstance(value, str) and not holds_identity_number(value) else None

@@ -62,7 +62,10 @@ class RejectedLineSchema(Schema):
     contact_id = fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "The line's contact_id when it had a string one"},
+        metadata={
+            "description": "The line's contact_id when it had a string one; null when that holds an "
+            "identity number (refused, and not said back)"
+        },
     )
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
 
