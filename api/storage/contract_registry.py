@@ -39,11 +39,8 @@ class ContractConflict(Exception):
 
 
 class ContractOutOfRegion(Exception):
-    """The change would touch a contract of a home region the caller does not act for."""
-
-    def __init__(self, message: str, home_region: str):
-        super().__init__(message)
-        self.home_region = home_region
+    """The change would touch a contract of a home region the caller does not act for; the
+    message says which contract and region."""
 
 
 class ContractRegistry:
@@ -210,7 +207,7 @@ def _bump(conn: Connection) -> None:
 
 def _check_region(regions: frozenset[str] | None, home_region: str, why: str) -> None:
     if not covers(regions, home_region):
-        raise ContractOutOfRegion(why, home_region)
+        raise ContractOutOfRegion(why)
 
 
 def _check_overlap(conn: Connection, contract: Contract) -> None:
