@@ -2,10 +2,12 @@
 for or gave care in, and administers its regions' contracts. Through HTTP, as a client would, on
 SQLite and PostgreSQL."""
 
+from pathlib import Path
+
 import pytest
 
 from api import create_app
-from api.keys import hash_key
+from api.keys import hash_key, parse_file
 
 from .helpers import contact, kry_contract
 
@@ -239,3 +241,44 @@ def test_open_mode_administers_every_regions_contracts_as_before(open_client):
     )
     assert open_client.get("/v1/contracts/contract-01-kry/audit").status_code == 200
     assert open_client.delete("/v1/contracts/contract-01-kry").status_code == 204
+
+
+def test_the_readmes_example_key_file_loads_as_the_readme_describes_it(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Roles and regions\n", 1)[1]
+    (tmp_path / "keys.yaml").write_text(section.split("```yaml\n", 1)[1].split("```", 1)[0], encoding="utf-8")
+    keys = {key.id: (key.regions, key.scopes) for key in parse_file(tmp_path / "keys.yaml")}
+    assert keys == {
+        "billing-25": ({"25"}, {"verdicts", "decisions:read"}),
+        "contracts-25": ({"25"}, {"contracts:admin"}),
+        "invoicing-06": ({"06"}, {"verdicts", "decisions:read"}),
+        "skr-analyst": (None, {"verdicts", "decisions:read"}),
+        "operator": (None, {"contracts:admin"}),
+    }
+
+
+def test_the_openapi_document_lists_the_403_and_404_answers_of_each_operation(open_client):
+    paths = open_client.get("/openapi.json").json["paths"]
+    protected = [
+        (path, method, operation)
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if "security" in operation
+    ]
+    assert len(protected) > 10
+    for path, method, operation in protected:
+        assert {"401", "403"} <= set(operation["responses"]), (method, path)
+        assert operation["responses"]["403"]["description"].startswith("The API key lacks the scope `")
+
+    def answer(path, method, status):
+        return paths[path][method]["responses"][status]["description"]
+
+    assert "`errors._region`" in answer("/v1/verdicts", "post", "403")
+    assert paths["/v1/verdicts"]["post"]["responses"]["403"]["content"]["application/problem+json"]["example"]
+    assert "`_region`" in paths["/v1/verdicts/batch"]["post"]["description"]
+    one = "/v1/contracts/{contract_id}"
+    for path, method in (("/v1/contracts", "get"), ("/v1/contracts", "post"), (one, "put"), (one, "delete")):
+        assert "home_region" in answer(path, method, "403"), (method, path)
+    for path in (one, one + "/audit"):
+        assert "not one of the API key's regions (not revealed)" in answer(path, "get", "404")
+    assert answer(one, "put", "404") == answer(one, "delete", "404") == "No contract with this id."
