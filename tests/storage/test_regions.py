@@ -1,6 +1,6 @@
-"""Each key acts for its regions (issue 16, items 2 and 5): it submits the contacts its regions pay
-for or gave care in, and administers its regions' contracts. Through HTTP, as a client would, on
-SQLite and PostgreSQL."""
+"""Each key acts for its regions (issue 16, items 2, 5 and 9): it submits the contacts its regions
+pay for or gave care in, and administers its regions' contracts; the OpenAPI document and the
+README say so. Through HTTP, as a client would, on SQLite and PostgreSQL."""
 
 from pathlib import Path
 
