@@ -30,7 +30,6 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     api = make_api(app)
     register_blueprints(app, api)
-    auth.document(api)
     app.extensions["utomlans.api"] = api
     return app
 

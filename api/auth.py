@@ -3,7 +3,9 @@
 One before_request hook maps the path to the scope it needs (table below), so no view can forget
 its check. No keys configured: open for local use (client "anonymous") with a warning at start;
 POLICY_ENV=production (in any case) refuses to start without keys. 401 (no or unknown key, with
-WWW-Authenticate: Bearer) and 403 (known key, wrong scope) are problem+json.
+WWW-Authenticate: Bearer) and 403 (known key, wrong scope) are problem+json. What a key's regions
+allow is checked where the contact or contract is known (api/key_regions.py); the OpenAPI side of
+all this is api/openapi_security.py.
 """
 
 import logging
@@ -106,39 +108,3 @@ def _authorize():
 def _unauthorized(detail: str, error: str | None = None):
     challenge = 'Bearer realm="utomlans"' + (f', error="{error}"' if error else "")
     return problem(401, detail, instance=request.path, headers={"WWW-Authenticate": challenge})
-
-
-def document(api) -> None:
-    """The bearer scheme in OpenAPI, and on every operation under a protected path its security
-    requirement and 401/403 answers, so Swagger UI's Authorize button works."""
-    api.spec.components.security_scheme(
-        SECURITY_SCHEME,
-        {"type": "http", "scheme": "bearer", "description": "An API key made with `python -m api.keys new`."},
-    )
-    original = api.spec.to_dict
-
-    def to_dict():
-        spec = original()
-        for path, operations in spec.get("paths", {}).items():
-            scope = scope_for(path.split("{", 1)[0].rstrip("/") or path)
-            if scope is None:
-                continue
-            for method, operation in operations.items():
-                if method not in ("get", "put", "post", "delete", "patch"):
-                    continue
-                operation["security"] = [{SECURITY_SCHEME: []}]
-                note = f"Needs an API key with scope `{scope}`."
-                operation["description"] = (operation.get("description", "") + "\n\n" + note).strip()
-                responses = operation.setdefault("responses", {})
-                responses.setdefault("401", _problem_response("No API key, or an unknown one."))
-                responses.setdefault("403", _problem_response(f"The API key lacks the scope `{scope}`."))
-        return spec
-
-    api.spec.to_dict = to_dict
-
-
-def _problem_response(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }

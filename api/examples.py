@@ -9,6 +9,8 @@ from functools import lru_cache
 
 import rules
 
+from .key_regions import REGION_ERROR, contact_refusal
+
 EXAMPLE_DECISION_ID = "3f1c9a52-7d4e-4b8a-9c61-2e5f0d8b7a14"
 EXAMPLE_EVALUATED_AT = "2022-03-15T09:30:00.000000Z"
 
@@ -122,6 +124,20 @@ def invalid_contact_problem_example() -> dict:
         "detail": "The contact is not valid: see errors.",
         "instance": "/v1/verdicts",
         "errors": errors,
+    }
+
+
+@lru_cache(maxsize=1)
+def region_refused_problem_example() -> dict:
+    """Region Stockholm's billing key (01) sending a Norrbotten resident's contact given in Jönköping."""
+    refusal = contact_refusal(frozenset({"01"}), rules.parse_contact(NORRBOTTEN_VIDEO))
+    return {
+        "type": "about:blank",
+        "title": "Forbidden",
+        "status": 403,
+        "detail": refusal,
+        "instance": "/v1/verdicts",
+        "errors": {REGION_ERROR: [refusal]},
     }
 
 

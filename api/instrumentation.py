@@ -45,7 +45,10 @@ REPLAYED = Counter(
     "utomlans_replayed_verdicts",
     "Submissions identical to a stored decision, answered with that decision: no decision made.",
 )
-REJECTED = Counter("utomlans_rejected_contacts", "Contacts refused as invalid (single or in a batch).")
+REJECTED = Counter(
+    "utomlans_rejected_contacts",
+    "Contacts refused (single or in a batch): invalid, or outside the API key's regions.",
+)
 
 
 def _start() -> None:

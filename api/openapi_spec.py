@@ -6,6 +6,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from .errors import http_problem
+from .openapi_security import KeySecurityPlugin
 from .problem import PROBLEM_JSON, ProblemSchema
 
 DESCRIPTION = """\
@@ -53,6 +54,6 @@ class ProblemApi(Api):
 
 def make_api(app) -> ProblemApi:
     app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)
-    api = ProblemApi(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [KeySecurityPlugin()]})
     api.spec.components.schema("Problem", schema=ProblemSchema)
     return api

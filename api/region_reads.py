@@ -4,6 +4,7 @@ re-adjudication); this refuses a read that names a home region outside them, rat
 it with less than was asked for."""
 
 from .auth import current_client, current_regions
+from .key_regions import named
 from .problem import ProblemError
 
 
@@ -12,10 +13,10 @@ def regions_to_read(home_region: str | None = None) -> frozenset[str] | None:
     regions = current_regions()
     if home_region is None or regions is None or home_region in regions:
         return regions
-    codes = ", ".join(sorted(regions))
     raise ProblemError(
         403,
-        f"The API key {current_client()!r} reads the decisions of region(s) {codes} (their home_region "
-        f"or care_region), and home_region {home_region!r} is not one of them. Leave home_region out "
-        "to read every decision about care given in your region(s), whatever the patient's home region.",
+        f"The API key {current_client()!r} acts for {named(regions)} and reads the decisions whose "
+        f"home_region or care_region is one of them; home_region '{home_region}' is not one of them. "
+        "Leave home_region out to read every decision about care given in your regions, whatever the "
+        "patient's home region.",
     )

@@ -82,7 +82,7 @@ CONTACT = ObjectKind(
         ),
         Field(
             "provider_id",
-            Text(1, 64),
+            Text(1, 64, repeats=True),
             required=True,
             description="HSA-id of the care unit",
             example="SE162321000255-K001",

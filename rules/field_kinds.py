@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .calendar import DATE_NOTE, parse_iso_date
+from .identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
 from .money import AMOUNT, MAX_ORE, format_sek, parse_sek
 from .regions import REGIONS
 from .text import CONTROL_CHARACTERS, CONTROL_CHARACTERS_MESSAGE, NO_CONTROL_CHARACTERS_PATTERN
@@ -48,9 +49,18 @@ class Kind:
 
 
 class Text(Kind):
-    def __init__(self, min_length: int, max_length: int):
+    """Free text: no control characters (rules/text.py), no identity number (rules/identity_numbers.py).
+    `repeats`: the same values come back line after line (provider ids, a few hundred care units),
+    so what was checked is remembered (_memo); a contact_id is new on every line, so not there."""
+
+    note = IDENTITY_NUMBER_MESSAGE
+
+    def __init__(self, min_length: int, max_length: int, repeats: bool = False):
         self.min_length, self.max_length = min_length, max_length
         self._length_message = f"Length must be between {min_length} and {max_length}."
+        if repeats:
+            self.check = _memo(self.check)
+            self.known = self.check.known
 
     def check(self, value):
         if not isinstance(value, str):
@@ -60,6 +70,8 @@ class Text(Kind):
         # isprintable() is false for every control character, and quick: the search only for doubt.
         if not value.isprintable() and _control(value) is not None:
             raise ValueError(CONTROL_CHARACTERS_MESSAGE)
+        if holds_identity_number(value):
+            raise ValueError(IDENTITY_NUMBER_MESSAGE)
         return value
 
     def json_schema(self) -> dict:
@@ -101,6 +113,8 @@ class Region(Choice):
     def refusal(self, value) -> str:
         if not isinstance(value, str):
             return 'Not a valid string: region codes are strings such as "25".'
+        if holds_identity_number(value):  # not even said back
+            return IDENTITY_NUMBER_MESSAGE
         return f"Not a region code in use: {value!r} (01, 03-10, 12-14, 17-25)."
 
 
@@ -165,12 +179,17 @@ _SLUG = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 def _slug(value) -> str:
     # fullmatch: a pattern's `$` would also accept a trailing newline.
-    if isinstance(value, str) and _SLUG.fullmatch(value):
-        return value
-    raise ValueError("Not a valid slug: lower-case letters, digits and _, e.g. primary_care.")
+    if not (isinstance(value, str) and _SLUG.fullmatch(value)):
+        raise ValueError("Not a valid slug: lower-case letters, digits and _, e.g. primary_care.")
+    if holds_identity_number(value):  # digits after a letter or _: a token as in free text
+        raise ValueError(IDENTITY_NUMBER_MESSAGE)
+    return value
 
 
 class Slug(Kind):
+    """Stored as sent, so held to the rule on identity numbers that free text is."""
+
+    note = IDENTITY_NUMBER_MESSAGE
     check = staticmethod(_memo(_slug))
     known = check.__func__.known
 

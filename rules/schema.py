@@ -15,6 +15,7 @@ from .contact_fields import CONTACT, DIGITAL_REQUIREMENTS_OBJECT, PATIENT_OBJECT
 from .errors import InvalidContact
 from .field_kinds import Field, ObjectKind
 from .field_kinds import Money as MoneyKind
+from .identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
 from .money import parse_sek
 from .regions import REGIONS
 from .text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
@@ -22,7 +23,7 @@ from .validation import object_parser
 from .vocabulary import DECISIONS
 
 
-def _noted(metadata: dict | None, note: str) -> dict:
+def noted(metadata: dict | None, note: str) -> dict:
     """The field's metadata with `note` after its description."""
     metadata = dict(metadata or {})
     notes = (metadata.get("description", ""), note)
@@ -34,7 +35,7 @@ class StrictDate(fields.Date):
     """YYYY-MM-DD only, within the bounds of rules/calendar.py (which the description states)."""
 
     def __init__(self, **kwargs):
-        super().__init__(metadata=_noted(kwargs.pop("metadata", None), DATE_NOTE), **kwargs)
+        super().__init__(metadata=noted(kwargs.pop("metadata", None), DATE_NOTE), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
@@ -48,7 +49,7 @@ class AwareDateTime(fields.AwareDateTime):
     written, within the bounds of rules/calendar.py."""
 
     def __init__(self, **kwargs):
-        super().__init__(metadata=_noted(kwargs.pop("metadata", None), DATE_TIME_NOTE), **kwargs)
+        super().__init__(metadata=noted(kwargs.pop("metadata", None), DATE_TIME_NOTE), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)
@@ -98,6 +99,13 @@ def no_control_characters(value) -> None:
     """The contact's rule for text (rules/text.py) as a marshmallow validator, for other schemas."""
     if isinstance(value, str) and has_control_characters(value):
         raise ValidationError(CONTROL_CHARACTERS_MESSAGE)
+
+
+def no_identity_numbers(value) -> None:
+    """The contact's rule on identity numbers (rules/identity_numbers.py) as a marshmallow
+    validator, for other schemas."""
+    if isinstance(value, str) and holds_identity_number(value):
+        raise ValidationError(IDENTITY_NUMBER_MESSAGE)
 
 
 class DeclaredSchema(Schema):

@@ -3,7 +3,7 @@
 For each declared object one function is written when this module is imported, field by field in
 declared order: take the value; take it as it is when its kind allows (Kind.as_is: a vocabulary
 word, a boolean, a small integer) or look it up among text already checked (Kind.known: dates,
-amounts); else call its kind's check (a nested object: its own function), noting what is wrong;
+amounts, provider ids); else call its kind's check (a nested object: its own function), noting what is wrong;
 then the rules across fields, each written out from its `condition` (`today`, the validator's
 second argument, defaults to today's date in Stockholm); then build the object. Written out
 rather than looped over at run time because validation is part of the engine's speed goal, and a

@@ -1,7 +1,9 @@
 """/v1/contracts: the contract registry (contracts layer), kept in the database and audited.
 
 A change takes effect for the next request on every worker (api/storage/live_contracts.py).
-Overlapping contracts for the same provider and home region: 409.
+Overlapping contracts for the same provider and home region: 409. An API key administers the
+contracts whose home_region is one of its regions: it neither reads (404, as for no contract) nor
+changes (403) another region's.
 """
 
 import uuid
@@ -16,10 +18,12 @@ from rules.schema import flatten_errors
 from rules.text import has_control_characters
 
 from .. import examples
-from ..auth import current_client
+from ..auth import current_client, current_regions
 from ..json_io import json_body_errors, json_response, read_json
-from ..problem import ProblemError
-from ..storage import ContractConflict, ContractNotFound
+from ..key_regions import covers, named
+from ..openapi_security import forbidden_for_regions
+from ..problem import PROBLEM_JSON, ProblemError
+from ..storage import ContractConflict, ContractNotFound, ContractOutOfRegion
 from ..storage.service import current_storage
 from .contracts_schemas import (
     AuditListSchema,
@@ -36,6 +40,8 @@ blp = Blueprint(
     description="The home regions' contracts with providers: effective-dated, tariffs per profession.",
 )
 INVALID = "The contract is not valid: see errors."
+COVERED = "`contracts:admin` covers the contracts whose home_region is one of the key's regions"
+WRITE_REFUSED = "the contract's home_region (before or after the change) is not one of the API key's regions"
 
 
 def _body() -> dict:
@@ -78,12 +84,31 @@ def _not_found(contract_id: str):
     return ProblemError(404, f"No contract {contract_id!r}.")
 
 
+def _out_of_region(exc: ContractOutOfRegion):
+    detail = f"The API key acts for {named(current_regions())}, and {exc}: {COVERED}."
+    return ProblemError(403, detail, errors={"home_region": [detail]})
+
+
+def _not_found_doc(hidden: bool):
+    """The 404 of an operation on one contract; `hidden`: another region's contract answers it too."""
+    description = "No contract with this id"
+    if hidden:
+        description += ", or one whose home_region is not one of the API key's regions (not revealed)"
+    return blp.alt_response(404, description=description + ".", schema="Problem", content_type=PROBLEM_JSON)
+
+
 @blp.route("", methods=["GET"])
-@blp.doc(summary="List contracts")
+@blp.doc(summary="List contracts", description="The contracts of the API key's regions.")
 @blp.arguments(ContractQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, ContractListSchema)
+@forbidden_for_regions(blp, "the `home_region` filter is not one of the API key's regions")
 def list_contracts(**filters):
-    return json_response({"items": current_storage().contracts.find(**filters)})
+    regions = current_regions()
+    home_region = filters.get("home_region")
+    if home_region is not None and not covers(regions, home_region):
+        detail = f"The API key acts for {named(regions)}, not for home_region {home_region}: {COVERED}."
+        raise ProblemError(403, detail, errors={"home_region": [detail]})
+    return json_response({"items": current_storage().contracts.find(**filters, regions=regions)})
 
 
 @blp.route("", methods=["POST"])
@@ -95,11 +120,14 @@ def list_contracts(**filters):
 @blp.response(201, ContractSchema)
 @json_body_errors(blp, "The contract is not valid; `errors` says what is wrong, per field.")
 @blp.alt_response(409, response="CONFLICT")
+@forbidden_for_regions(blp, "the contract's home_region is not one of the API key's regions")
 def create_contract():
     body = _body()
     contract = _contract(body, body.get("id") or f"contract-{uuid.uuid4()}")
     try:
-        record = current_storage().contracts.create(contract, current_client())
+        record = current_storage().contracts.create(contract, current_client(), regions=current_regions())
+    except ContractOutOfRegion as exc:
+        raise _out_of_region(exc) from None
     except ContractConflict as exc:
         raise _conflict(exc) from None
     response = json_response(record, status=201)
@@ -110,11 +138,11 @@ def create_contract():
 @blp.route("/<string:contract_id>", methods=["GET"])
 @blp.doc(summary="One contract")
 @blp.response(200, ContractSchema)
-@blp.alt_response(404, response="NOT_FOUND")
+@_not_found_doc(hidden=True)
 def get_contract(contract_id):
     _unknown_id(contract_id)
     try:
-        return json_response(current_storage().contracts.get(contract_id))
+        return json_response(current_storage().contracts.get(contract_id, regions=current_regions()))
     except ContractNotFound:
         raise _not_found(contract_id) from None
 
@@ -122,13 +150,15 @@ def get_contract(contract_id):
 @blp.route("/<string:contract_id>", methods=["PUT"])
 @blp.doc(
     summary="Replace a contract",
-    description="The whole contract; its id is the path's.",
+    description="The whole contract; its id is the path's. Its home_region may change when the API key "
+    "acts for both the old and the new one.",
     **_request_body(examples.contract_replacement_example()),
 )
 @blp.response(200, ContractSchema)
 @json_body_errors(blp, "The contract is not valid; `errors` says what is wrong, per field.")
-@blp.alt_response(404, response="NOT_FOUND")
+@_not_found_doc(hidden=False)
 @blp.alt_response(409, response="CONFLICT")
+@forbidden_for_regions(blp, WRITE_REFUSED)
 def replace_contract(contract_id):
     body = _body()
     _unknown_id(contract_id)
@@ -140,23 +170,29 @@ def replace_contract(contract_id):
         )
     contract = _contract(body, contract_id)
     try:
-        return json_response(current_storage().contracts.replace(contract, current_client()))
+        record = current_storage().contracts.replace(contract, current_client(), regions=current_regions())
     except ContractNotFound:
         raise _not_found(contract_id) from None
+    except ContractOutOfRegion as exc:
+        raise _out_of_region(exc) from None
     except ContractConflict as exc:
         raise _conflict(exc) from None
+    return json_response(record)
 
 
 @blp.route("/<string:contract_id>", methods=["DELETE"])
 @blp.doc(summary="Remove a contract", description="The audit keeps what it was.")
 @blp.response(204)
-@blp.alt_response(404, response="NOT_FOUND")
+@_not_found_doc(hidden=False)
+@forbidden_for_regions(blp, "the contract's home_region is not one of the API key's regions")
 def delete_contract(contract_id):
     _unknown_id(contract_id)
     try:
-        current_storage().contracts.delete(contract_id, current_client())
+        current_storage().contracts.delete(contract_id, current_client(), regions=current_regions())
     except ContractNotFound:
         raise _not_found(contract_id) from None
+    except ContractOutOfRegion as exc:
+        raise _out_of_region(exc) from None
     response = Response(status=204)
     del response.headers["Content-Type"]  # no body, so no content type
     return response
@@ -167,10 +203,10 @@ def delete_contract(contract_id):
     summary="Audit trail of a contract", description="Who changed it, when, before and after; oldest first."
 )
 @blp.response(200, AuditListSchema)
-@blp.alt_response(404, response="NOT_FOUND")
+@_not_found_doc(hidden=True)
 def contract_audit(contract_id):
     _unknown_id(contract_id)
-    items = current_storage().contracts.audit(contract_id)
+    items = current_storage().contracts.audit(contract_id, regions=current_regions())
     if not items:
         raise _not_found(contract_id)
     return json_response({"items": items})

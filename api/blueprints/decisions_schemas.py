@@ -7,7 +7,7 @@ from rules.schema import AwareDateTime, StrictDate
 from rules.vocabulary import DECISIONS
 
 from ..storage.decision_log import MAX_PAGE
-from .text_field import Text
+from .text_field import Text, Token
 from .verdicts_schemas import IssuedVerdictSchema
 
 
@@ -23,7 +23,7 @@ class DecisionQuerySchema(Schema):
     evaluated_to = AwareDateTime(metadata={"description": "evaluated_at at or before (inclusive)"})
     contact_date_from = StrictDate(metadata={"description": "contact_date on or after (inclusive)"})
     contact_date_to = StrictDate(metadata={"description": "contact_date on or before (inclusive)"})
-    cursor = Text(metadata={"description": "next_cursor of the previous page"})
+    cursor = Token(metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(
         load_default=100, validate=validate.Range(1, MAX_PAGE), metadata={"description": f"1-{MAX_PAGE}"}
     )
@@ -39,7 +39,7 @@ class FeedQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    after = Text(
+    after = Token(
         validate=validate.Length(1, 100),
         metadata={"description": "`next` of the previous page; without it, the feed starts at the beginning"},
     )
@@ -75,7 +75,10 @@ class DecisionRecordSchema(Schema):
     supersedes = fields.String(
         allow_none=True,
         required=True,
-        metadata={"description": "decision_id of this contact's decision before this one"},
+        metadata={
+            "description": "decision_id of the decision before this one in its chain: the same "
+            "client's, for the same contact_id and home_region"
+        },
     )
     policy = fields.Nested(PolicyUsedSchema, required=True)
     contact = fields.Dict(

@@ -110,7 +110,8 @@ def _wants_html(body) -> bool:
     "section 8), sex, profession and month, plus the change of every scenario against the first (the "
     "baseline), including which verdicts change. Bad contacts are listed under `rejected` by index and "
     "never counted. `format: html` (or Accept: text/html) returns the self-contained HTML report with "
-    "charts.",
+    "charts. Any API key with scope `verdicts` may simulate contacts of any region: they are the caller's "
+    "own or synthetic, and nothing is stored or read from the decision log.",
     **_request_body(SimulationRequestSchema, SIMULATION_EXAMPLE),
 )
 @blp.response(200, SimulationResultSchema)

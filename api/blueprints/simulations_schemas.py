@@ -6,6 +6,7 @@ says what is wrong per key); these schemas document the shapes.
 
 from marshmallow import Schema, fields, validate
 
+from rules.identity_numbers import IDENTITY_NUMBER_MESSAGE
 from rules.schema import StrictDate
 
 from ..config import DEFAULT_BATCH_MAX_LINES
@@ -16,7 +17,8 @@ SCENARIO_DESCRIPTION = (
     "what-if {name, base, overrides}. Override keys: regions.<code>.digital_stop.valid_from (date), "
     "regions.<code>.digital_stop.enforcement (none | advisory | enforce), "
     "regions.<code>.referral_required_specialties (list), national.telephone_reimbursed (bool), "
-    "national.invoice_limit_months (int), national.digital_tariff_sek.<profession> (amount string)."
+    "national.invoice_limit_months (int), national.digital_tariff_sek.<profession> (amount string). "
+    "A what-if's name and title are free text. " + IDENTITY_NUMBER_MESSAGE
 )
 
 

@@ -21,11 +21,13 @@ from werkzeug.wsgi import wrap_file
 import rules
 
 from .. import examples
-from ..auth import current_client
+from ..auth import current_client, current_regions
 from ..batch_chunks import answered_summary, decided_chunks
 from ..instrumentation import REJECTED, count_outcomes, outcomes
 from ..issuing import entries_for, evaluated_at_now
 from ..json_io import json_body_errors, read_json
+from ..key_regions import REGION_ERROR, contact_refusal
+from ..openapi_security import forbidden_for_regions
 from ..policy_source import current_policy
 from ..problem import ProblemError
 from ..storage.service import current_storage
@@ -54,9 +56,13 @@ def _request_body(schema, examples_or_example):
     summary="Decide one contact",
     description="Validates one invoice line (SPEC section 6) and returns its verdict: decision, reason, "
     "amount, explanation in Swedish and English, legal basis, flags, the trace of rules looked at and "
-    "the policy layers used. Unknown fields are rejected. A contact identical to the newest decision for "
-    "its contact_id and home_region, sent by the same client, gets that decision back (a retry is safe); "
-    "anything else, a return to earlier content included, is a new decision that `supersedes` the newest.",
+    "the policy layers used. Unknown fields are rejected. Each client (API key) has its own chain of "
+    "decisions per contact_id and home_region, and never gets or learns of another client's decision: a "
+    "contact identical to the newest decision of the client's chain gets that decision back (a retry is "
+    "safe); anything else, a return to earlier content included, is a new decision that `supersedes` the "
+    "newest of the chain (none for the client's first). "
+    "An API key submits only contacts whose home_region or care_region is one of its regions: any other "
+    "valid contact is a 403 (no verdict is answered or stored).",
     **_request_body(ContactSchema, {"examples": examples.contact_examples()}),
 )
 @blp.response(200, IssuedVerdictSchema, example=examples.verdict_example())
@@ -64,6 +70,12 @@ def _request_body(schema, examples_or_example):
     blp,
     "The contact is not valid; `errors` says what is wrong, per field.",
     example=examples.invalid_contact_problem_example(),
+)
+@forbidden_for_regions(
+    blp,
+    f"the contact is valid, but neither its home_region nor its care_region is one of the API key's regions "
+    f"(`errors.{REGION_ERROR}` names them); no verdict is answered or stored",
+    example=examples.region_refused_problem_example(),
 )
 def post_verdict():
     data = read_json()
@@ -73,6 +85,10 @@ def post_verdict():
     except rules.InvalidContact:
         REJECTED.inc()
         raise
+    refusal = contact_refusal(current_regions(), verdict.contact)
+    if refusal is not None:
+        REJECTED.inc()
+        raise ProblemError(403, refusal, errors={REGION_ERROR: [refusal]})
     entries = entries_for([verdict], [data], evaluated_at_now(), current_client())
     (stored,) = current_storage().decisions.record(entries)
     count_outcomes(outcomes(entries, [stored]))
@@ -87,10 +103,11 @@ def post_verdict():
     "(under `verdicts`, in input order) or a place under `rejected` with its 0-based index and errors: "
     "a bad line never fails the batch and is never dropped. `summary` counts and sums the verdicts by "
     "decision and reason. The verdicts decided by one batch share one `evaluated_at`; a line identical to "
-    "the newest decision for its contact_id and home_region, sent by the same client, is answered with that "
-    "decision; any other line supersedes it (lines are taken in order: the same contact twice, differing, "
-    "is two decisions). "
-    "More lines than the limit: 413.",
+    "the newest decision of the client's own chain for its contact_id and home_region is answered with "
+    "that decision; any other line supersedes it (lines are taken in order: the same contact twice, "
+    "differing, is two decisions). A valid line whose home_region and care_region are both outside the API "
+    f"key's regions is listed under `rejected` with the errors key `{REGION_ERROR}` (no verdict answered or "
+    "stored). More lines than the limit: 413.",
     **_request_body(BatchRequestSchema, {"example": examples.batch_request_example()}),
 )
 @blp.response(200, BatchResponseSchema, example=examples.batch_response_example())
@@ -106,7 +123,9 @@ def post_batch():
     out.write(b'{"verdicts":[')
     # The whole batch or none of it: committed when the response body is complete.
     with current_storage().decisions.transaction() as log:
-        chunks = decided_chunks(contacts, size, policy, evaluated_at_now(), current_client())
+        chunks = decided_chunks(
+            contacts, size, policy, evaluated_at_now(), current_client(), current_regions()
+        )
         with closing(log.record_chunks(chunks)) as stored_chunks:  # done storing before the commit
             for chunk, stored in stored_chunks:
                 summary.merge(answered_summary(chunk, stored))

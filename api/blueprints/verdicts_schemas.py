@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from rules.schema import ContactSchema, VerdictSchema
 
 from ..config import DEFAULT_BATCH_MAX_LINES
+from ..key_regions import REGION_ERROR
 
 
 class IssuedVerdictSchema(VerdictSchema):
@@ -19,8 +20,9 @@ class IssuedVerdictSchema(VerdictSchema):
 
     supersedes = fields.UUID(
         metadata={
-            "description": "Present when this decision replaces the newest earlier decision for the same "
-            "contact_id and home region (whose content differs): that decision's decision_id."
+            "description": "Present when this decision replaces the newest earlier decision of the same "
+            "client for the same contact_id and home region (whose content differs): that decision's "
+            "decision_id. Never another client's decision."
         }
     )
 
@@ -61,9 +63,20 @@ class RejectedLineSchema(Schema):
     contact_id = fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "The line's contact_id when it had a string one"},
+        metadata={
+            "description": "The line's contact_id when it had a string one; null when that holds an "
+            "identity number (refused, and not said back)"
+        },
     )
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={
+            "description": f"Per field, what is wrong; under `{REGION_ERROR}` instead: the line is valid but "
+            "neither its home_region nor its care_region is one of the API key's regions"
+        },
+    )
 
 
 class ReasonTotalSchema(Schema):
@@ -75,7 +88,9 @@ class BatchSummarySchema(Schema):
     count = fields.Integer(required=True, metadata={"description": "Lines decided"})
     pay = fields.Integer(required=True)
     no_pay = fields.Integer(required=True)
-    rejected = fields.Integer(required=True, metadata={"description": "Lines refused as invalid"})
+    rejected = fields.Integer(
+        required=True, metadata={"description": "Lines refused: invalid, or outside the API key's regions"}
+    )
     amount_sek_total = fields.String(required=True, metadata={"description": "Sum of amounts paid"})
     by_reason = fields.Dict(keys=fields.String(), values=fields.Nested(ReasonTotalSchema), required=True)
 

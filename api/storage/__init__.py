@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 import rules
 
-from .contract_registry import ContractConflict, ContractNotFound, ContractRegistry
+from .contract_registry import ContractConflict, ContractNotFound, ContractOutOfRegion, ContractRegistry
 from .decision_feed import DecisionFeed
 from .decision_log import DecisionLog
 from .engine import database_url, make_engine
@@ -23,6 +23,7 @@ from .migrate import upgrade
 __all__ = [
     "ContractConflict",
     "ContractNotFound",
+    "ContractOutOfRegion",
     "ContractRegistry",
     "DecisionFeed",
     "DecisionLog",

@@ -3,6 +3,10 @@
 Each change runs in one transaction that first bumps registry_version (on PostgreSQL that row lock
 serialises changes, so two overlapping contracts cannot both pass the overlap check), then checks
 overlaps with rules.ContractBook, writes the contract and its audit entry.
+
+`regions` (an API key's, api/key_regions.py; None: every region) limits a call to the contracts
+whose home_region is one of them: another region's contract is not found by a read, and a change
+to one (or into one) raises ContractOutOfRegion inside the change's transaction.
 """
 
 from collections.abc import Iterable
@@ -15,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from rules.contracts import Contract, ContractBook
 from rules.loader import contract_from_dict
 
+from ..key_regions import covers
 from .engine import writing
 from .tables import contract_audit, contracts, registry_version
 
@@ -31,6 +36,11 @@ class ContractConflict(Exception):
     def __init__(self, message: str, other_id: str | None = None):
         super().__init__(message)
         self.other_id = other_id
+
+
+class ContractOutOfRegion(Exception):
+    """The change would touch a contract of a home region the caller does not act for; the
+    message says which contract and region."""
 
 
 class ContractRegistry:
@@ -55,10 +65,18 @@ class ContractRegistry:
             rows = conn.execute(select(contracts)).all()
         return version, ContractBook(_contract(row) for row in rows)
 
-    def find(self, home_region: str | None = None, provider_id: str | None = None) -> list[dict]:
+    def find(
+        self,
+        home_region: str | None = None,
+        provider_id: str | None = None,
+        *,
+        regions: frozenset[str] | None = None,
+    ) -> list[dict]:
         query = select(contracts).order_by(
             contracts.c.home_region, contracts.c.provider_id, contracts.c.valid_from
         )
+        if regions is not None:
+            query = query.where(contracts.c.home_region.in_(sorted(regions)))
         if home_region is not None:
             query = query.where(contracts.c.home_region == home_region)
         if provider_id is not None:
@@ -66,14 +84,16 @@ class ContractRegistry:
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(query)]
 
-    def get(self, contract_id: str) -> dict:
+    def get(self, contract_id: str, *, regions: frozenset[str] | None = None) -> dict:
         with self.engine.connect() as conn:
             row = conn.execute(select(contracts).where(contracts.c.id == contract_id)).first()
-        if row is None:
+        if row is None or not covers(regions, row.home_region):
             raise ContractNotFound(contract_id)
         return _record(row)
 
-    def audit(self, contract_id: str) -> list[dict]:
+    def audit(self, contract_id: str, *, regions: frozenset[str] | None = None) -> list[dict]:
+        """The contract's changes, oldest first; none when its home_region (its last one, for a
+        removed contract) is not one of `regions`: the trail belongs to the contract's region."""
         query = (
             select(contract_audit)
             .where(contract_audit.c.contract_id == contract_id)
@@ -81,6 +101,8 @@ class ContractRegistry:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
+        if rows and not covers(regions, orjson.loads(rows[-1].after or rows[-1].before)["home_region"]):
+            return []
         return [
             {
                 "contract_id": row.contract_id,
@@ -95,7 +117,10 @@ class ContractRegistry:
 
     # -- changing --------------------------------------------------------------------------
 
-    def create(self, contract: Contract, actor: str) -> dict:
+    def create(self, contract: Contract, actor: str, *, regions: frozenset[str] | None = None) -> dict:
+        _check_region(
+            regions, contract.home_region, f"contract {contract.id} has home_region {contract.home_region}"
+        )
         now = datetime.now(UTC)
         with writing(self.engine) as conn:
             _bump(conn)
@@ -107,14 +132,23 @@ class ContractRegistry:
             _audit(conn, contract.id, "create", actor, now, None, after)
         return after
 
-    def replace(self, contract: Contract, actor: str) -> dict:
-        """Replace the contract with the same id (its period, tariffs, provider...)."""
+    def replace(self, contract: Contract, actor: str, *, regions: frozenset[str] | None = None) -> dict:
+        """Replace the contract with the same id (its period, tariffs, provider, home region...):
+        both its home_region before and after must be one of `regions`."""
         now = datetime.now(UTC)
         with writing(self.engine) as conn:
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract.id)).first()
             if row is None:
                 raise ContractNotFound(contract.id)
+            _check_region(
+                regions, row.home_region, f"contract {contract.id} has home_region {row.home_region}"
+            )
+            _check_region(
+                regions,
+                contract.home_region,
+                f"contract {contract.id} would move to home_region {contract.home_region}",
+            )
             before = _record(row)
             _check_overlap(conn, contract)
             values = _row(contract, revision=row.revision + 1, created=row.created_at, updated=now)
@@ -123,13 +157,16 @@ class ContractRegistry:
             _audit(conn, contract.id, "update", actor, now, before, after)
         return after
 
-    def delete(self, contract_id: str, actor: str) -> dict:
+    def delete(self, contract_id: str, actor: str, *, regions: frozenset[str] | None = None) -> dict:
         now = datetime.now(UTC)
         with writing(self.engine) as conn:
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract_id)).first()
             if row is None:
                 raise ContractNotFound(contract_id)
+            _check_region(
+                regions, row.home_region, f"contract {contract_id} has home_region {row.home_region}"
+            )
             before = _record(row)
             conn.execute(delete(contracts).where(contracts.c.id == contract_id))
             _audit(conn, contract_id, "delete", actor, now, before, None)
@@ -166,6 +203,11 @@ def _bump(conn: Connection) -> None:
         .where(registry_version.c.id == 1)
         .values(version=registry_version.c.version + 1)
     )
+
+
+def _check_region(regions: frozenset[str] | None, home_region: str, why: str) -> None:
+    if not covers(regions, home_region):
+        raise ContractOutOfRegion(why)
 
 
 def _check_overlap(conn: Connection, contract: Contract) -> None:

@@ -1,12 +1,14 @@
 """The decision log: every verdict the service issues, stored before the response is sent.
 
-A submission identical to the newest decision for its (contact_id, home_region), same content from
-the same client (SPEC section 6), gets that decision back (same decision_id and evaluated_at), so a
-retry is safe; anything else, a return to earlier content included, is a new decision that
-supersedes the newest. Each contact's decisions are numbered 1, 2, 3... (`revision`, unique per
-contact), so of two transactions storing the same contact's next decision at once only one can:
-the other is answered with it when identical, and otherwise supersedes it in turn. One chain per
-contact, never a fork.
+Each client (API key; "anonymous" when no keys are configured) has its own chain of decisions per
+contact, (client, contact_id, home_region): a client never receives, supersedes or learns of
+another client's decision, and two clients sending the same contact each get their own. A
+submission identical to the newest decision of its chain (SPEC section 6) gets that decision back
+(same decision_id and evaluated_at), so a retry is safe; anything else, a return to earlier content
+included, is a new decision that supersedes the newest. Each chain's decisions are numbered 1, 2,
+3... (`revision`, unique per chain), so of two transactions storing the same chain's next decision
+at once only one can: the other is answered with it when identical, and otherwise supersedes it in
+turn. One chain per client and contact, never a fork.
 
     log.record(entries)                           # one request's decisions, one transaction
     with log.transaction() as tx:                 # a batch: chunk by chunk, all of it or none
@@ -51,7 +53,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..decision_entry import Pending, with_supersedes
 from ..issuing import new_decision_ids
 from .engine import writing
-from .tables import OUT_OF_REGION, decision_commits, decisions
+from .tables import CHAIN_REVISION, OUT_OF_REGION, decision_commits, decisions
 
 MAX_PAGE = 1000
 # PostgreSQL advisory lock taken by the last step of every transaction that stored decisions (an
@@ -161,10 +163,10 @@ def find_query(
     `after`, in that order. One index yields each combination's rows in this order (tables.py):
     contact_id's if given, else that of home_region or reason (the first given), else
     evaluated_at's; the other filters are checked on the rows it yields, so a page ends as soon as
-    it is full. SQLite picks that index by the statistics migration 0005 fixed; PostgreSQL by its
-    own (it may sort a set it expects to be small instead). `after` is a row value, (evaluated_at,
-    seq) > (..), which both read as a range of the index (an OR of the two they would check row by
-    row).
+    it is full. SQLite picks that index by the statistics migrations 0005, 0006 and 0008 fixed;
+    PostgreSQL by its own (it may sort a set it expects to be small instead). `after` is a row
+    value, (evaluated_at, seq) > (..), which both read as a range of the index (an OR of the two
+    they would check row by row).
 
     `regions` (a scoped key's, None for every region) keeps the decisions whose home_region or
     care_region is one of them. With contact_id (or a home_region among them) that is checked on
@@ -230,15 +232,15 @@ class Transaction:
         """Store the entries inside this transaction; the verdict JSON to send for each, as
         DecisionLog.record.
 
-        Entries are stored in rounds in which each (contact_id, home_region) occurs once (nearly
-        always a single round), so each entry is compared with the newest decision for its contact
-        after the entry before it for the same contact is in the log."""
+        Entries are stored in rounds in which each chain occurs once (nearly always a single round),
+        so each entry is compared with the newest decision of its chain after the entry before it in
+        the same chain is in the log."""
         answers: list[bytes] = [b""] * len(entries)
         remaining = list(range(len(entries)))
         while remaining:
             seen, this_round, later = set(), [], []
             for i in remaining:
-                key = (entries[i].contact_id, entries[i].home_region)
+                key = chain(entries[i])
                 (later if key in seen else this_round).append(i)
                 seen.add(key)
             for i, answer in self._record_round([(i, entries[i]) for i in this_round]):
@@ -247,18 +249,19 @@ class Transaction:
         return answers
 
     def _record_round(self, todo: list[tuple[int, Pending]]) -> Iterator[tuple[int, bytes]]:
-        """Store entries whose (contact_id, home_region) differ; yield (index, the verdict to send).
+        """Store entries of different chains; yield (index, the verdict to send).
 
-        An entry identical to its contact's newest decision is answered with that decision; any
-        other is stored as the contact's next revision, superseding the newest. When a concurrent
-        transaction stored that revision first (PostgreSQL; SQLite has one writer at a time), the
-        INSERT waits for it to commit and skips the row, and the lookup that follows sees what it
-        stored: identical, it is answered; else the entry supersedes it, one revision further on."""
+        An entry identical to the newest decision of its chain is answered with that decision; any
+        other is stored as the chain's next revision, superseding the newest. When a concurrent
+        transaction of the same client stored that revision first (PostgreSQL; SQLite has one
+        writer at a time), the INSERT waits for it to commit and skips the row, and the lookup that
+        follows sees what it stored: identical, it is answered; else the entry supersedes it, one
+        revision further on."""
         newest = self._newest([entry for _, entry in todo])
         while todo:
             rows = []
             for i, entry in todo:
-                found = newest.get((entry.contact_id, entry.home_region))
+                found = newest.get(chain(entry))
                 if found is not None and found.verdict is not None:  # identical to the newest
                     yield i, found.verdict.encode()
                 elif found is None:
@@ -272,11 +275,11 @@ class Transaction:
             if inserted == len(rows):
                 yield from ((i, text) for i, _, text, _ in rows)
                 return
-            # Some lost a race: the newest decision of each contact now says which.
+            # Some lost a race: the newest decision of each chain now says which.
             newest = self._newest([entry for _, entry, _, _ in rows])
             todo = []
             for i, entry, text, row in rows:
-                if newest[entry.contact_id, entry.home_region].decision_id == row["decision_id"]:
+                if newest[chain(entry)].decision_id == row["decision_id"]:
                     yield i, text
                 else:
                     todo.append((i, entry))
@@ -317,56 +320,59 @@ class Transaction:
             self._conn.execute(select(func.pg_advisory_xact_lock(COMMIT_LOCK)))
         self._conn.execute(insert(decision_commits).values(tx=self.tx))
 
-    def _newest(self, entries: list[Pending]) -> dict[tuple[str, str], "Newest"]:
-        """The newest decision of each entry's (contact_id, home_region), in one query; its verdict
-        only when it is identical to the entry."""
+    def _newest(self, entries: list[Pending]) -> dict[tuple[str, str, str], "Newest"]:
+        """The newest decision of each entry's chain, in one query; its verdict only when it is
+        identical to the entry."""
         keys = {
             "contact_ids": [e.contact_id for e in entries],
             "home_regions": [e.home_region for e in entries],
-            "idem_keys": [e.idem_key for e in entries],
             "clients": [e.client for e in entries],
+            "idem_keys": [e.idem_key for e in entries],
         }
         if not self._postgresql:
             keys = {"keys": list(zip(*keys.values(), strict=True))}
         query = _POSTGRESQL_NEWEST if self._postgresql else _SQLITE_NEWEST
         rows = self._conn.execute(query, keys)
-        return {(row.contact_id, row.home_region): Newest(*row[2:]) for row in rows}
+        return {(row.client, row.contact_id, row.home_region): Newest(*row[3:]) for row in rows}
 
     def _insert(self, rows: list[dict]) -> int:
-        """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, revision), as
-        the driver's own executemany (through SQLAlchemy's execute, processing each row's values
-        took longer than the database's work); how many rows were inserted."""
+        """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, client,
+        revision), as the driver's own executemany (through SQLAlchemy's execute, processing each
+        row's values took longer than the database's work); how many rows were inserted."""
         if self._postgresql:
             return self._conn.exec_driver_sql(_POSTGRESQL_INSERT, rows).rowcount
         return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows]).rowcount
 
 
+def chain(entry: Pending) -> tuple[str, str, str]:
+    """The chain an entry belongs to: its client's decisions for its contact."""
+    return entry.client, entry.contact_id, entry.home_region
+
+
 class Newest(NamedTuple):
     decision_id: str
     revision: int
-    verdict: str | None  # only when identical to the submission looked up (content and client)
+    verdict: str | None  # only when identical to the submission looked up
 
 
-# The decision log's lookup, built once per database: the newest decision of each (contact_id,
-# home_region) looked up, with its verdict when it is identical to the submission: the same content
-# (idem_key) from the same client (SPEC section 6: another client's decision is not a retry of this
-# one's, and a client is answered with no other client's decision). The keys are one
-# parameter each, a table the query reads (SQLite: a JSON array through json_each; PostgreSQL:
-# arrays through unnest): a parameter per value (500 for a batch's chunk) would have the statement
-# written, parsed and planned anew for every chunk. Each key probes the unique index on (contact_id,
-# home_region, revision) for its last entry (on PostgreSQL through a LATERAL subquery, so that a
-# young table's statistics cannot turn the lookup into a scan of the whole log; =ANY(array) was
-# planned so).
-_NEWEST_COLUMNS = ("contact_id", "home_region", "decision_id", "revision")
+# The decision log's lookup, built once per database: the newest decision of each chain (client,
+# contact_id, home_region) looked up, with its verdict when it has the submission's content
+# (idem_key). The keys are one parameter each, a table the query reads (SQLite: a JSON array
+# through json_each; PostgreSQL: arrays through unnest): a parameter per value (500 for a batch's
+# chunk) would have the statement written, parsed and planned anew for every chunk. Each key probes
+# the unique index on (contact_id, home_region, client, revision) for its last entry (on PostgreSQL
+# through a LATERAL subquery, so that a young table's statistics cannot turn the lookup into a scan
+# of the whole log; =ANY(array) was planned so).
+_NEWEST_COLUMNS = ("client", "contact_id", "home_region", "decision_id", "revision")
 
 
 def _sqlite_newest() -> Select:
     keys = func.json_each(bindparam("keys", type_=JSON)).table_valued("value").alias("k")
-    contact_id, home_region, idem_key, client = (func.json_extract(keys.c.value, f"$[{n}]") for n in range(4))
+    contact_id, home_region, client, idem_key = (func.json_extract(keys.c.value, f"$[{n}]") for n in range(4))
     n = decisions.alias("n").c
     newest_seq = (
         select(n.seq)
-        .where(n.contact_id == contact_id, n.home_region == home_region)
+        .where(n.contact_id == contact_id, n.home_region == home_region, n.client == client)
         .order_by(n.revision.desc())
         .limit(1)
         .scalar_subquery()
@@ -374,7 +380,7 @@ def _sqlite_newest() -> Select:
     c = decisions.c
     return select(
         *(c[name] for name in _NEWEST_COLUMNS),
-        case((and_(c.idem_key == idem_key, c.client == client), c.verdict)).label("verdict"),
+        case((c.idem_key == idem_key, c.verdict)).label("verdict"),
     ).select_from(keys.join(decisions, c.seq == newest_seq))
 
 
@@ -384,27 +390,29 @@ def _postgresql_newest() -> Select:
         func.unnest(
             bindparam("contact_ids", type_=text_array),
             bindparam("home_regions", type_=text_array),
-            bindparam("idem_keys", type_=text_array),
             bindparam("clients", type_=text_array),
+            bindparam("idem_keys", type_=text_array),
         )
-        .table_valued("contact_id", "home_region", "idem_key", "client")
+        .table_valued("contact_id", "home_region", "client", "idem_key")
         .render_derived("k")
     )
     c = decisions.c
     # A subquery with a LIMIT is never flattened into a join (which the planner may make a scan of
     # the whole log), so no OFFSET 0 is needed to keep it apart.
     d = (
-        select(*(c[name] for name in _NEWEST_COLUMNS), c.idem_key, c.client, c.verdict)
-        .where(c.contact_id == keys.c.contact_id, c.home_region == keys.c.home_region)
+        select(*(c[name] for name in _NEWEST_COLUMNS), c.idem_key, c.verdict)
+        .where(
+            c.contact_id == keys.c.contact_id,
+            c.home_region == keys.c.home_region,
+            c.client == keys.c.client,
+        )
         .order_by(c.revision.desc())
         .limit(1)
         .lateral("d")
     )
     return select(
         *(d.c[name] for name in _NEWEST_COLUMNS),
-        case((and_(d.c.idem_key == keys.c.idem_key, d.c.client == keys.c.client), d.c.verdict)).label(
-            "verdict"
-        ),
+        case((d.c.idem_key == keys.c.idem_key, d.c.verdict)).label("verdict"),
     ).select_from(keys.join(d, true()))
 
 
@@ -413,11 +421,7 @@ _POSTGRESQL_NEWEST = _postgresql_newest()
 
 
 def _insert_sql(insert, dialect) -> str:
-    statement = (
-        insert(decisions)
-        .inline()
-        .on_conflict_do_nothing(index_elements=["contact_id", "home_region", "revision"])
-    )
+    statement = insert(decisions).inline().on_conflict_do_nothing(index_elements=list(CHAIN_REVISION))
     return str(
         statement.compile(dialect=dialect, column_keys=[c.name for c in decisions.c if c.name != "seq"])
     )

@@ -22,6 +22,10 @@ from sqlalchemy import (
 metadata = MetaData()
 OUT_OF_REGION = "home_region <> care_region"  # the condition of ix_decisions_care_region_evaluated
 
+# The columns of the decision log's unique index: a chain (a client's decisions for one contact),
+# then the number of each decision in it.
+CHAIN_REVISION = ("contact_id", "home_region", "client", "revision")
+
 # Integer primary key on SQLite (the rowid: fast appends), BIGINT identity on PostgreSQL.
 Serial = BigInteger().with_variant(Integer, "sqlite")
 
@@ -31,15 +35,16 @@ decisions = Table(
     Column("seq", Serial, primary_key=True, autoincrement=True),
     Column("decision_id", String(36), nullable=False, unique=True),
     # sha256 of (contact_id, home_region, canonical contact JSON): a submission identical to the
-    # contact's newest decision gets that decision back.
+    # newest decision of its chain gets that decision back.
     Column("idem_key", String(64), nullable=False),
     Column("contact_id", String(64), nullable=False),
     Column("home_region", String(2), nullable=False),
     # The contact's care_region (also in `contact`), a column so a region-scoped key's reads can
     # find the decisions about care given in its regions by an index.
     Column("care_region", String(2), nullable=False),
-    # 1, 2, 3... per (contact_id, home_region): unique, so two transactions cannot both store the
-    # next decision of one contact (see ux_decisions_contact_revision).
+    # 1, 2, 3... per chain, a client's decisions for one contact (client, contact_id, home_region):
+    # unique, so two transactions cannot both store the next decision of one chain (see
+    # ux_decisions_chain).
     Column("revision", Integer, nullable=False),
     Column("contact_date", Date, nullable=False),
     Column("decision", String(8), nullable=False),
@@ -57,9 +62,9 @@ decisions = Table(
     # The transaction that stored the decision (a time-ordered UUID; decision_commits says when it
     # committed): the feed reads the decisions of each commit in turn through ix_decisions_tx.
     Column("tx", String(36), nullable=False),
-    # The decision log's lookup (the newest decision per contact); one contact's decisions stay
-    # together.
-    Index("ux_decisions_contact_revision", "contact_id", "home_region", "revision", unique=True),
+    # The decision log's lookup (the newest decision of each chain); contact_id first, so one
+    # contact's decisions, of every client, stay together.
+    Index("ux_decisions_chain", *CHAIN_REVISION, unique=True),
     Index("ix_decisions_tx", "tx", "seq"),
     # GET /v1/decisions, in its order (evaluated_at, seq): one index per filter combination
     # (decision_log.find_query): with contact_id, its index; else with home_region or reason, that

@@ -6,28 +6,28 @@ its own residents (read by home_region's index too) are set aside on the index e
 
 Existing decisions get the care_region of their stored contact (every contact has one). SQLite
 cannot make a column NOT NULL in place: the table is rebuilt (rows copied) once, as in 0004, which
-drops its statistics, so the fixed statistics of 0005 are written again with the new index's row
+drops its statistics, so the fixed statistics of 0005 and 0006 are written again with the new index's row
 (the same as home_region's: about as many rows per value).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 INDEX = "ix_decisions_care_region_evaluated"
 OUT_OF_REGION = "home_region <> care_region"
-# 0005's fixed statistics (index: "rows in the table, rows per value of its first column, ..."),
-# as they stood then: a migration does not change when later code does.
+# The fixed statistics of 0005 and 0006 (index: "rows in the table, rows per value of its first
+# column, ..."), as they stood then: a migration does not change when later code does.
 SQLITE_STATISTICS = {
     "ix_decisions_contact_evaluated": "1000000 2 1 1",
-    "ux_decisions_contact_revision": "1000000 2 2 1",
+    "ux_decisions_chain": "1000000 2 2 2 1",
     "ix_decisions_tx": "1000000 10 1",
     "ix_decisions_region_evaluated": "1000000 50000 1 1 1",
     "ix_decisions_reason_evaluated": "1000000 100000 1 1 1",

@@ -39,6 +39,7 @@ import yaml
 from ..calendar import parse_iso_date
 from ..errors import PolicyError
 from ..facts import DIGITAL_STOPS
+from ..identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
 from ..loader import POLICY_DIR, load_policy_documents, read_policy_documents
 from ..policy import Policy
 from ..regions import REGIONS
@@ -114,6 +115,8 @@ def normalise(spec, where: str = "scenario") -> dict:
     for key in ("name", "title"):
         if isinstance(spec.get(key), str) and has_control_characters(spec[key]):
             raise ScenarioError({f"{where}.{key}": [CONTROL_CHARACTERS_MESSAGE]})
+        if isinstance(spec.get(key), str) and holds_identity_number(spec[key]):
+            raise ScenarioError({f"{where}.{key}": [IDENTITY_NUMBER_MESSAGE]})
     base = spec.get("base", BASELINE)
     if not isinstance(base, str) or base not in named_scenarios():
         raise ScenarioError(

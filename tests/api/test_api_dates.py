@@ -154,5 +154,5 @@ def test_the_document_states_the_bounds_and_the_rule(client):
 def test_a_batch_judges_its_lines_on_the_stockholm_date_of_its_evaluated_at(contact, evaluated_at, decided):
     """22:00 UTC on 10 June is midnight in Stockholm: from then on, 11 June is today."""
     line = _dated(contact, contact_id="june-11", contact_date="2022-06-11")
-    (chunk,) = decided_chunks([line], 10, rules.default_policy(), evaluated_at, "test")
+    (chunk,) = decided_chunks([line], 10, rules.default_policy(), evaluated_at, "test", None)
     assert (len(chunk.entries), len(chunk.rejected)) == ((1, 0) if decided else (0, 1))

@@ -5,9 +5,10 @@ operation, valid and invalid requests mixed.
 
 Every check schemathesis has runs, except three that do not fit this service:
 positive_data_acceptance (a valid-looking contact may still be refused: SPEC rules such as a
-digital contact needing `digital_requirements`, or an invoice date before the contact date, are
-not expressible in the document), ignored_auth (the generated requests carry the key on purpose)
-and use_after_free (a deleted contract's id may be created again).
+digital contact needing `digital_requirements`, an invoice date before the contact date, or free
+text that holds an identity number, are not expressible in the document), ignored_auth (the
+generated requests carry the key on purpose) and use_after_free (a deleted contract's id may be
+created again).
 
 One test per database walks every operation (schemathesis' from_fixture, which would give one
 test per operation on a fixture's app, does not run under pytest 9)."""

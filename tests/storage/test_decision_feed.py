@@ -201,12 +201,11 @@ def test_a_reader_tailing_the_feed_while_writers_commit_misses_nothing(storage):
     assert len(seen) == len(set(seen)) == storage.decisions.count() == writers * (8 * 1 + 4 * 25)
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite: one writer at a time
 def test_on_postgresql_a_commit_numbered_after_another_waits_until_that_one_is_visible(storage):
     """The lock that keeps positions in commit order: a transaction has taken its position but not
     yet committed; another that stored a decision waits to take the next one, so a reader can never
     see position 2 while position 1 may still appear behind it."""
-    if storage.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: a second transaction cannot even begin")
     first = [pending(contact(f"first-{i}")) for i in range(3)]
     second = pending(contact("second"))
     numbered, release, errors = threading.Event(), threading.Event(), []

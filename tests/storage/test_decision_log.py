@@ -1,5 +1,6 @@
-"""The decision log: stored before answering; a submission identical to its contact's newest decision
-gets that decision back, anything else supersedes the newest."""
+"""The decision log: stored before answering; each client has its own chain of decisions per contact,
+and a submission identical to its chain's newest decision gets that decision back, anything else
+supersedes the newest."""
 
 import threading
 from datetime import UTC, datetime, timedelta
@@ -106,16 +107,62 @@ def test_a_return_to_earlier_content_is_a_new_decision_superseding_the_newest(st
     assert first["decision_id"] == a.decision_id
 
 
-def test_identical_content_from_another_client_is_a_new_decision_not_the_other_clients(storage):
-    """SPEC section 6: a retry is a submission identical to the newest decision of the same client;
-    another client sending that content gets its own decision, superseding the newest."""
-    [mine] = record(storage, [pending(contact(), client="billing-a")])
-    [theirs] = record(storage, [pending(contact(), client="billing-b")])
-    assert theirs["decision_id"] != mine["decision_id"]
-    assert theirs["supersedes"] == mine["decision_id"]
-    assert storage.decisions.get(theirs["decision_id"])["client"] == "billing-b"
-    [retry] = record(storage, [pending(contact(), client="billing-b")])
-    assert retry == theirs
+def test_each_client_has_its_own_chain_and_never_sees_another_clients_decision(storage):
+    """Two clients send the same contact: each gets its own decision, revision 1 of its own chain,
+    and neither names the other's in `supersedes`. A by client 1, then A by client 2, then A again
+    by client 1: client 1's first decision. Other content supersedes only the client's own."""
+    [one_a] = record(storage, [pending(contact(), client="billing-1")])
+    [two_a] = record(storage, [pending(contact(), client="billing-2")])
+    assert two_a["decision_id"] != one_a["decision_id"]
+    assert "supersedes" not in one_a and "supersedes" not in two_a
+    assert record(storage, [pending(contact(), client="billing-1")]) == [one_a]
+    assert record(storage, [pending(contact(), client="billing-2")]) == [two_a]
+    [two_b] = record(storage, [pending(contact(claimed_amount_sek="9.00"), client="billing-2")])
+    assert two_b["supersedes"] == two_a["decision_id"]
+    assert record(storage, [pending(contact(), client="billing-1")]) == [one_a]  # still its newest
+    [one_b] = record(storage, [pending(contact(claimed_amount_sek="9.00"), client="billing-1")])
+    assert one_b["supersedes"] == one_a["decision_id"]
+    stored = {
+        d["decision_id"]: (d["client"], d["supersedes"])
+        for d in storage.decisions.find(contact_id="c-1").items
+    }
+    assert stored == {
+        one_a["decision_id"]: ("billing-1", None),
+        two_a["decision_id"]: ("billing-2", None),
+        two_b["decision_id"]: ("billing-2", two_a["decision_id"]),
+        one_b["decision_id"]: ("billing-1", one_a["decision_id"]),
+    }
+    assert _revisions(storage) == {
+        one_a["decision_id"]: 1,
+        two_a["decision_id"]: 1,
+        two_b["decision_id"]: 2,
+        one_b["decision_id"]: 2,
+    }
+
+
+def test_a_batch_of_one_client_follows_its_own_chain_only(storage):
+    """Another client's decisions of the same contacts, older and newer, change nothing in a batch:
+    a line identical to the client's newest is answered with it, a changed line supersedes it, a
+    contact only the other client sent is the first of this client's chain."""
+    [mine] = record(storage, [pending(contact("x"), client="billing-1")])
+    [theirs_x, theirs_y] = record(
+        storage,
+        [
+            pending(contact("x", claimed_amount_sek="1.00"), client="billing-2"),
+            pending(contact("y"), client="billing-2"),
+        ],
+    )
+    changed, y = (
+        pending(contact("x", claimed_amount_sek="2.00"), client="billing-1"),
+        pending(contact("y"), client="billing-1"),
+    )
+    answers = record(storage, [pending(contact("x"), client="billing-1"), changed, y])
+    assert answers[0] == mine
+    assert (
+        answers[1]["decision_id"] == changed.decision_id and answers[1]["supersedes"] == mine["decision_id"]
+    )
+    assert answers[2]["decision_id"] == y.decision_id != theirs_y["decision_id"]
+    assert "supersedes" not in answers[2] and "supersedes" not in theirs_x
 
 
 def test_a_batch_is_stored_in_order_with_repeats_and_supersessions_inside_it(storage):
@@ -141,8 +188,11 @@ def test_a_batch_is_stored_in_order_with_repeats_and_supersessions_inside_it(sto
     assert [a.get("supersedes") for a in answers] == [None, x.decision_id, x_changed.decision_id]
 
 
-def test_concurrent_identical_submissions_produce_exactly_one_decision(storage):
-    entries = [[pending(contact(f"k-{i}")) for i in range(50)] for _ in range(6)]
+def test_concurrent_identical_submissions_produce_exactly_one_decision_per_client(storage):
+    """Six transactions store the same 50 contacts at once, three for each of two clients: one
+    decision per contact and client, the first of that client's chain."""
+    clients = ("billing-1", "billing-2")
+    entries = [[pending(contact(f"k-{i}"), client=clients[n % 2]) for i in range(50)] for n in range(6)]
     results = [None] * len(entries)
     errors = []
     start = threading.Barrier(len(entries))
@@ -160,11 +210,14 @@ def test_concurrent_identical_submissions_produce_exactly_one_decision(storage):
     for thread in threads:
         thread.join(timeout=60)
     assert not errors
-    assert storage.decisions.count() == 50
+    assert storage.decisions.count() == 100
     for i in range(50):
-        ids = {result[i]["decision_id"] for result in results}
-        assert len(ids) == 1, f"contact k-{i} got {ids}"
-        assert storage.decisions.get(ids.pop()) is not None
+        per_client = [{result[i]["decision_id"] for result in results[c::2]} for c in range(2)]
+        assert [len(ids) for ids in per_client] == [1, 1], f"contact k-{i} got {per_client}"
+        assert per_client[0] != per_client[1]
+        for c, ids in enumerate(per_client):
+            stored = storage.decisions.get(ids.pop())
+            assert stored["client"] == clients[c] and stored["supersedes"] is None
 
 
 def test_concurrent_different_submissions_for_one_contact_form_one_chain(storage):
@@ -301,3 +354,8 @@ def _first_lookup_sees_nothing(monkeypatch) -> None:
         return {} if len(calls) == 1 else real(self, entries)
 
     monkeypatch.setattr(decision_log.Transaction, "_newest", too_early)
+
+
+def _revisions(storage) -> dict[str, int]:
+    with storage.engine.connect() as conn:
+        return dict(conn.exec_driver_sql("SELECT decision_id, revision FROM decisions").all())

@@ -4,8 +4,10 @@ API keys and scopes. Runs on SQLite and PostgreSQL."""
 import json
 import logging
 import os
+import threading
 import time
 import urllib.request
+from collections import Counter
 
 import pytest
 
@@ -82,13 +84,62 @@ def test_a_return_to_earlier_content_supersedes_the_newest_decision(client):
     ]
 
 
-def test_another_client_sending_identical_content_gets_its_own_decision(client):
-    """SPEC section 6: only the same client's identical submission is a retry."""
+def test_two_clients_sending_the_same_contact_each_get_their_own_decision(client):
+    """Each API key has its own chain per contact: neither is told of the other's decision, as an
+    answer or in `supersedes`, alone or in a batch. A by one key, then by the other, then by the
+    first again: the first key's decision."""
     mine = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("billing")).json
     theirs = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("other-billing")).json
-    assert theirs["decision_id"] != mine["decision_id"] and theirs["supersedes"] == mine["decision_id"]
-    again = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("other-billing")).json
-    assert again == theirs
+    assert theirs["decision_id"] != mine["decision_id"]
+    assert "supersedes" not in mine and "supersedes" not in theirs
+    again = client.post("/v1/verdicts", json=contact("two-clients"), headers=bearer("billing")).json
+    assert again == mine
+    batch = client.post(
+        "/v1/verdicts/batch",
+        json={"contacts": [contact("two-clients"), contact("two-clients", claimed_amount_sek="9.00")]},
+        headers=bearer("other-billing"),
+    ).json["verdicts"]
+    assert batch[0] == theirs and batch[1]["supersedes"] == theirs["decision_id"]
+    changed = client.post(
+        "/v1/verdicts", json=contact("two-clients", claimed_amount_sek="9.00"), headers=bearer("billing")
+    ).json
+    assert changed["supersedes"] == mine["decision_id"]
+    listed = client.get("/v1/decisions?contact_id=two-clients", headers=bearer("billing")).json["items"]
+    assert [(d["client"], d["supersedes"]) for d in listed] == [
+        ("billing", None),
+        ("other-billing", None),
+        ("other-billing", theirs["decision_id"]),
+        ("billing", mine["decision_id"]),
+    ]
+
+
+def test_concurrent_identical_submissions_give_one_decision_per_key(app):
+    """Six requests at once, three per key, each a single contact and a batch of 20: one decision
+    per key for each contact, never another key's."""
+    keys = ("billing", "other-billing")
+    batch = {"contacts": [contact(f"together-{i}") for i in range(20)]}
+    answers: list = [None] * 6
+    start = threading.Barrier(6)
+
+    def send(n):
+        client = app.test_client()
+        start.wait(timeout=10)
+        single = client.post("/v1/verdicts", json=contact("together"), headers=bearer(keys[n % 2]))
+        many = client.post("/v1/verdicts/batch", json=batch, headers=bearer(keys[n % 2]))
+        answers[n] = (single.status_code, many.status_code, [single.json, *many.json["verdicts"]])
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [(single, many) for single, many, _ in answers] == [(200, 200)] * 6
+    for line in range(21):
+        per_key = [{verdicts[line]["decision_id"] for _, _, verdicts in answers[k::2]} for k in range(2)]
+        assert [len(ids) for ids in per_key] == [1, 1] and per_key[0] != per_key[1], (line, per_key)
+        assert not any("supersedes" in verdicts[line] for _, _, verdicts in answers)
+    listed = app.test_client().get("/v1/decisions?contact_id=together", headers=bearer("billing"))
+    assert Counter(item["client"] for item in listed.json["items"]) == {"billing": 1, "other-billing": 1}
 
 
 def test_the_contact_is_stored_as_received_in_a_single_post_and_in_a_batch(client):

@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the schema the code uses, on SQLite and PostgreSQL."""
 
+import orjson
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -8,6 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from api.decision_entry import with_supersedes
 from api.storage import Storage, make_engine
 from api.storage.decision_log import _row
 from api.storage.migrate import alembic_config, current_revision, upgrade
@@ -128,22 +130,83 @@ def test_0004_numbers_each_contacts_decisions_and_lists_them_in_the_feed(db_url)
         engine.dispose()
 
 
+def test_0006_gives_each_client_its_own_chain_and_no_other_clients_decision(db_url):
+    """From 0005 with one chain across clients for a contact (client 1's A, client 2's identical A
+    superseding it, client 1's B superseding that) and a contact of client 2 alone: revisions per
+    client, and a `supersedes` that named another client's decision now names the decision before
+    in the client's own chain, or nothing, in the verdict a retry gets too."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0005")
+        storage = Storage(engine)
+        one_a = pending(contact("m-1"), client="billing-1")
+        two_a = pending(contact("m-1"), client="billing-2")
+        one_b = pending(contact("m-1", claimed_amount_sek="9.00"), client="billing-1")
+        two_other = pending(contact("m-2"), client="billing-2")
+        rows = [
+            _row(one_a, None, one_a.verdict, 1, "t"),
+            _row(two_a, one_a.decision_id, with_supersedes(two_a.verdict, one_a.decision_id), 2, "t"),
+            _row(one_b, two_a.decision_id, with_supersedes(one_b.verdict, two_a.decision_id), 3, "t"),
+            _row(two_other, None, two_other.verdict, 1, "t"),
+        ]
+        for row in rows:
+            del row["care_region"]  # a column since 0008
+        with engine.begin() as conn:
+            conn.execute(insert(decisions), rows)
+        config = alembic_config()
+        with engine.begin() as connection:  # up, down and up again: nothing is lost
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0006")
+            command.downgrade(config, "0005")
+            assert _chains(connection)[two_a.decision_id] == (2, None)  # numbered per contact again
+        upgrade(engine)
+        assert current_revision(engine) == HEAD
+        with engine.connect() as conn:
+            assert _chains(conn) == {
+                one_a.decision_id: (1, None),
+                two_a.decision_id: (1, None),
+                one_b.decision_id: (2, one_a.decision_id),
+                two_other.decision_id: (1, None),
+            }
+        # The verdicts read and sent again say the same; the rest of each verdict is as it was.
+        [two_retry] = record(storage, [pending(contact("m-1"), client="billing-2")])
+        assert two_retry == orjson.loads(two_a.verdict) and "supersedes" not in two_retry
+        one_retry = pending(contact("m-1", claimed_amount_sek="9.00"), client="billing-1")
+        [sent] = storage.decisions.record([one_retry])
+        assert sent == with_supersedes(one_b.verdict, one_a.decision_id)  # byte for byte
+        assert storage.decisions.get(one_b.decision_id)["verdict"] == orjson.loads(sent)
+        # Each client's next submission supersedes its own newest.
+        [one_back] = record(storage, [pending(contact("m-1"), client="billing-1")])
+        assert one_back["supersedes"] == one_b.decision_id
+        [two_changed] = record(
+            storage, [pending(contact("m-2", claimed_amount_sek="1.00"), client="billing-2")]
+        )
+        assert two_changed["supersedes"] == two_other.decision_id
+        if db_url.startswith("sqlite"):  # the fixed statistics name the index of the chains
+            with engine.connect() as conn:
+                indexes = {idx for (idx,) in conn.exec_driver_sql("SELECT idx FROM sqlite_stat1")}
+            assert "ux_decisions_chain" in indexes and "ux_decisions_contact_revision" not in indexes
+        storage.close()
+    finally:
+        engine.dispose()
+
+
 def test_0008_gives_every_stored_decision_the_care_region_of_its_contact(db_url):
-    """From 0005 with decisions in it: each gets its contact's care_region, so a key scoped to the
+    """From 0006 with decisions in it: each gets its contact's care_region, so a key scoped to the
     care region reads it (by id, in lists); down and up again keeps them; SQLite's fixed
-    statistics name the new index, so a scoped list reads by it."""
+    statistics name every index (the table is rebuilt, which drops them) and no other."""
     engine = make_engine(db_url)
     try:
         upgrade(engine, "0003")
         storage = Storage(engine)
         entries = [pending(contact("m-1", care_region="13")), pending(contact("m-2", home_region="01"))]
         _stored_as_before_0004(engine, entries)
-        upgrade(engine, "0005")
+        upgrade(engine, "0006")
         config = alembic_config()
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "0008")
-            command.downgrade(config, "0005")
+            command.downgrade(config, "0006")
         upgrade(engine)
         with engine.connect() as conn:
             stored = dict(conn.exec_driver_sql("SELECT contact_id, care_region FROM decisions").all())
@@ -161,6 +224,11 @@ def test_0008_gives_every_stored_decision_the_care_region_of_its_contact(db_url)
         storage.close()
     finally:
         engine.dispose()
+
+
+def _chains(conn) -> dict[str, tuple[int, str | None]]:
+    rows = conn.exec_driver_sql("SELECT decision_id, revision, supersedes FROM decisions").all()
+    return {decision_id: (revision, supersedes) for decision_id, revision, supersedes in rows}
 
 
 @pytest.mark.slow
