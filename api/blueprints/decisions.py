@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from rules.text import has_control_characters
 
 from ..json_io import json_response
+from ..openapi_security import forbidden_for_regions
 from ..problem import ProblemError
 from ..region_reads import regions_to_read
 from ..storage.service import current_storage
@@ -41,6 +42,7 @@ blp = Blueprint(
 )
 @blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, DecisionPageSchema)
+@forbidden_for_regions(blp, "the `home_region` filter is not one of the API key's regions")
 def find_decisions(cursor=None, limit=100, **filters):
     regions = regions_to_read(filters.get("home_region"))
     try:

@@ -13,6 +13,7 @@ from rules.simulation.scenarios import ScenarioError, build_policy, normalise
 from rules.simulation.simulate import simulate_contacts
 
 from ..json_io import json_body_errors, json_response, read_json
+from ..openapi_security import forbidden_for_regions
 from ..policy_source import current_policy
 from ..problem import ProblemError
 from ..region_reads import regions_to_read
@@ -156,6 +157,7 @@ def post_simulation():
 )
 @blp.response(200, ReadjudicationResultSchema)
 @json_body_errors(blp, "Bad request: `errors` says what, per key.")
+@forbidden_for_regions(blp, "the `home_region` is not one of the API key's regions")
 def post_readjudication():
     body = read_json()
     if not isinstance(body, dict):
