@@ -1,9 +1,10 @@
-"""Bearer API keys on /v1: scopes `verdicts`, `decisions:read`, `contracts:admin`.
+"""Bearer API keys on /v1: scopes `verdicts`, `decisions:read`, `contracts:admin`, `audit:read`.
 
 One before_request hook maps the path to the scope it needs (table below), so no view can forget
 its check. No keys configured: open for local use (client "anonymous") with a warning at start;
 POLICY_ENV=production (in any case) refuses to start without keys. 401 (no or unknown key, with
-WWW-Authenticate: Bearer) and 403 (known key, wrong scope) are problem+json.
+WWW-Authenticate: Bearer) and 403 (known key, wrong scope) are problem+json. The key's id, never
+the key, goes into the WSGI environ for the JSON access log (api/access_log.py).
 """
 
 import logging
@@ -12,6 +13,7 @@ import os
 from flask import Flask, current_app, g, request
 
 from . import readiness
+from .access_log import CLIENT
 from .keys import KeyRing
 from .problem import problem
 
@@ -28,6 +30,7 @@ SCOPE_BY_PREFIX = (
     ("/v1/contracts", "contracts:admin"),
     ("/v1/simulations/readjudication", "decisions:read"),  # reads the decision log
     ("/v1/simulations", "verdicts"),
+    ("/v1/access-log", "audit:read"),  # who read which decisions
 )
 
 
@@ -78,7 +81,7 @@ def _authorize():
         return None
     keyring: KeyRing = current_app.extensions[EXTENSION]
     if not keyring.configured:
-        g.api_client = ANONYMOUS
+        g.api_client = request.environ[CLIENT] = ANONYMOUS
         return None
     header = request.headers.get("Authorization", "")
     kind, _, secret = header.partition(" ")
@@ -87,6 +90,7 @@ def _authorize():
     key = keyring.authenticate(secret.strip())
     if key is None:
         return _unauthorized("The API key is not known (or was revoked).", error="invalid_token")
+    request.environ[CLIENT] = key.id  # a 403 too: the access log says which key was refused
     if scope not in key.scopes:
         return problem(
             403,

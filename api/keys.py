@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-SCOPES = ("verdicts", "decisions:read", "contracts:admin")
+SCOPES = ("verdicts", "decisions:read", "contracts:admin", "audit:read")
 log = logging.getLogger("api.keys")
 
 
