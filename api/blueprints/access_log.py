@@ -27,7 +27,9 @@ blp = Blueprint(
     "(who saw this decision). Oldest first; pass `next_cursor` back as `cursor` for the next page. A 404 "
     "by id is recorded with no decision ids (its path names the id asked for).",
 )
-@blp.arguments(AccessLogQuerySchema, location="query", as_kwargs=True)
+@blp.arguments(
+    AccessLogQuerySchema, location="query", as_kwargs=True, unknown=None
+)  # None: the schema RAISEs
 @blp.response(200, AccessLogPageSchema)
 def find_reads(cursor=None, limit=100, **filters):
     try:

@@ -114,7 +114,7 @@ def find_query(
 def _item(row) -> dict:
     return {
         "seq": row.seq,
-        "at": _aware(row.at).isoformat().replace("+00:00", "Z"),
+        "at": _aware(row.at).isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "client": row.client,
         "method": row.method,
         "path": row.path,
