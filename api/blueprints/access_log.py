@@ -25,7 +25,8 @@ blp = Blueprint(
     summary="Who read which decisions",
     description="Filter by `client` (API key id), a period (`from`, `to`, both inclusive) and `decision_id` "
     "(who saw this decision). Oldest first; pass `next_cursor` back as `cursor` for the next page. A 404 "
-    "by id is recorded with no decision ids (its path names the id asked for).",
+    "by id is recorded with no decision ids (its path names the id asked for). A record becomes visible "
+    "moments after its time (when it commits): for a complete answer, read a period that has ended.",
 )
 @blp.arguments(
     AccessLogQuerySchema, location="query", as_kwargs=True, unknown=None
