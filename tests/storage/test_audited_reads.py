@@ -163,6 +163,19 @@ def test_an_empty_page_and_a_404_by_id_are_recorded_with_no_decision(client):
     assert access_log(client, decision_id=unknown) == []  # nobody saw it
 
 
+def test_a_query_string_with_any_bytes_is_recorded_as_sent_in_printable_text(client):
+    """A query the view does not read (GET by id takes none) may hold anything a client sends: a
+    byte that is no printable ASCII is recorded percent-encoded (PostgreSQL's text holds no NUL)."""
+    [decided] = decide(client, 1)
+    raw = "note=a\x00b\x01 \xe9&ok=%41+1"  # as WSGI hands it over: one character per byte
+    answer = client.get(
+        f"/v1/decisions/{decided}", environ_overrides={"QUERY_STRING": raw}, headers=bearer("billing")
+    )
+    assert answer.status_code == 200
+    [record] = access_log(client)
+    assert record["query"] == "note=a%00b%01%20%E9&ok=%41+1" and record["decision_ids"] == [decided]
+
+
 def test_the_access_log_filters_by_client_period_and_decision_and_pages(client):
     ids = decide(client, 6)
     for i in range(6):
