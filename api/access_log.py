@@ -2,6 +2,10 @@
 
 gunicorn's own access_log_format is %-substitution into a template: a quote or backslash in a
 path or user agent would break a JSON template, so each line is built here with json.dumps.
+
+`client` is the id of the API key that called (api/auth.py puts it in the WSGI environ under
+CLIENT), "anonymous" when the service runs open, null where no key is asked for (or none known was
+sent). The key itself, and every other header, stays out of the log.
 """
 
 import json
@@ -10,6 +14,8 @@ import traceback
 from datetime import UTC, datetime
 
 from gunicorn.glogging import Logger
+
+CLIENT = "utomlans.client"  # the WSGI environ key of the caller's key id
 
 
 class JsonAccessLogger(Logger):
@@ -27,6 +33,7 @@ class JsonAccessLogger(Logger):
                 "path": environ.get("PATH_INFO"),
                 "query": environ.get("QUERY_STRING") or None,
                 "status": int(status),
+                "client": environ.get(CLIENT),
                 "bytes": getattr(resp, "sent", None),
                 "duration_us": request_time.seconds * 1_000_000 + request_time.microseconds,
                 "user_agent": environ.get("HTTP_USER_AGENT"),
