@@ -39,7 +39,7 @@ def bearer(name):
 
 
 def api_keys() -> str:
-    return ";".join(f"{k}:{hash_key(s)}:{scopes}" for k, (s, scopes) in KEYS.items())
+    return ";".join(f"{k}:{hash_key(s)}:*:{scopes}" for k, (s, scopes) in KEYS.items())
 
 
 @pytest.fixture
