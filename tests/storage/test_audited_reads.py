@@ -431,21 +431,28 @@ def test_the_json_access_log_names_the_key_id_never_the_key(tmp_path, app_db_url
             ("billing", "/v1/decisions", "limit=5")
         ]
         assert get("/health")[0] == 200
+        # Refused, and logged without the number: a personnummer in a query, one in the path.
+        assert get("/v1/decisions?contact_id=19121212-1212", "billing")[0] == 422
+        assert get("/v1/decisions/191212121212", "billing")[0] == 404
 
         def logged():
             lines = [line for line in log_path.read_text().splitlines() if line.startswith("{")]
             entries = [json.loads(line) for line in lines]
             return [e for e in entries if e["user_agent"] == "audit-test"]
 
-        assert wait_until(lambda: len(logged()) == 4, timeout=10), log_path.read_text()
+        assert wait_until(lambda: len(logged()) == 6, timeout=10), log_path.read_text()
     entries = logged()  # two workers: in the order each wrote its line
     assert sorted((e["path"], e["status"], e["client"] or "") for e in entries) == [
         ("/health", 200, ""),
         ("/v1/access-log", 200, "auditor"),
         ("/v1/access-log", 403, "billing"),
         ("/v1/decisions", 200, "billing"),
+        ("/v1/decisions", 422, "billing"),
+        ("/v1/decisions/<masked>", 404, "billing"),
     ]
+    assert [e["query"] for e in entries if e["status"] == 422] == ["contact_id=<masked>"]
     assert [e["client"] for e in entries if e["path"] == "/health"] == [None]
     text = log_path.read_text()
+    assert "19121212" not in text and "121212-1212" not in text
     for secret, _ in KEYS.values():
         assert secret not in text and hash_key(secret) not in text
