@@ -1,11 +1,12 @@
-"""Bearer API keys on /v1: scopes `verdicts`, `decisions:read`, `contracts:admin`.
+"""Bearer API keys on /v1: scopes `verdicts`, `decisions:read`, `contracts:admin`, `audit:read`.
 
 One before_request hook maps the path to the scope it needs (table below), so no view can forget
 its check. No keys configured: open for local use (client "anonymous") with a warning at start;
 POLICY_ENV=production (in any case) refuses to start without keys. 401 (no or unknown key, with
 WWW-Authenticate: Bearer) and 403 (known key, wrong scope) are problem+json. What a key's regions
 allow is checked where the contact or contract is known (api/key_regions.py); the OpenAPI side of
-all this is api/openapi_security.py.
+all this is api/openapi_security.py. The key's id, never the key, goes into the WSGI environ for
+the JSON access log (api/access_log.py).
 """
 
 import logging
@@ -14,6 +15,7 @@ import os
 from flask import Flask, current_app, g, request
 
 from . import readiness
+from .access_log import CLIENT
 from .keys import KeyRing
 from .problem import problem
 
@@ -30,6 +32,7 @@ SCOPE_BY_PREFIX = (
     ("/v1/contracts", "contracts:admin"),
     ("/v1/simulations/readjudication", "decisions:read"),  # reads the decision log
     ("/v1/simulations", "verdicts"),
+    ("/v1/access-log", "audit:read"),  # who read which decisions
 )
 
 
@@ -85,7 +88,7 @@ def _authorize():
         return None
     keyring: KeyRing = current_app.extensions[EXTENSION]
     if not keyring.configured:
-        g.api_client = ANONYMOUS
+        g.api_client = request.environ[CLIENT] = ANONYMOUS
         return None
     header = request.headers.get("Authorization", "")
     kind, _, secret = header.partition(" ")
@@ -94,6 +97,7 @@ def _authorize():
     key = keyring.authenticate(secret.strip())
     if key is None:
         return _unauthorized("The API key is not known (or was revoked).", error="invalid_token")
+    request.environ[CLIENT] = key.id  # a 403 too: the access log says which key was refused
     if scope not in key.scopes:
         return problem(
             403,

@@ -28,7 +28,7 @@ import yaml
 
 from rules.regions import REGIONS
 
-SCOPES = ("verdicts", "decisions:read", "contracts:admin")
+SCOPES = ("verdicts", "decisions:read", "contracts:admin", "audit:read")
 log = logging.getLogger("api.keys")
 
 

@@ -6,7 +6,7 @@ Add a blueprint here (documented: `api.register_blueprint`; plain Flask: `app.re
 from flask import Flask
 from flask_smorest import Api
 
-from . import catalogue, contracts, decisions, docs, health, metrics, simulations, verdicts
+from . import access_log, catalogue, contracts, decisions, docs, health, metrics, simulations, verdicts
 
 DOCUMENTED = (
     verdicts.blp,
@@ -16,6 +16,7 @@ DOCUMENTED = (
     health.blp,
     metrics.blp,
     simulations.blp,
+    access_log.blp,
 )
 UNDOCUMENTED = (docs.blp,)
 

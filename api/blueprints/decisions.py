@@ -1,9 +1,13 @@
-"""GET /v1/decisions and /v1/decisions/{id}: the decision log, for billing disputes months later."""
+"""GET /v1/decisions and /v1/decisions/{id}: the decision log, for billing disputes months later.
+
+Every answer that returns decisions is recorded (api/audited_reads.py) before it is sent.
+"""
 
 from flask_smorest import Blueprint
 
 from rules.text import has_control_characters
 
+from .. import audited_reads
 from ..json_io import json_response
 from ..openapi_security import forbidden_for_regions
 from ..problem import ProblemError
@@ -21,7 +25,9 @@ blp = Blueprint(
     "decisions",
     __name__,
     url_prefix="/v1/decisions",
-    description="Every verdict the service issued, as it was answered, with the contact and the policy used.",
+    description="Every verdict the service issued, as it was answered, with the contact and the policy used. "
+    "Every answer that returns decisions (a 404 by id too) is recorded before it is sent, with the key id "
+    "and the decision ids: `GET /v1/access-log` lists who saw what.",
 )
 
 
@@ -51,6 +57,7 @@ def find_decisions(cursor=None, limit=100, **filters):
         raise ProblemError(
             422, "The request parameters are not valid: see errors.", errors={"cursor": [str(exc)]}
         ) from None
+    audited_reads.record([item["decision_id"] for item in page.items])
     return json_response({"items": page.items, "next_cursor": page.next_cursor})
 
 
@@ -75,6 +82,7 @@ def decision_feed(after=None, limit=100):
         raise ProblemError(
             422, "The request parameters are not valid: see errors.", errors={"after": [str(exc)]}
         ) from None
+    audited_reads.record([item["decision_id"] for item in page.items])
     return json_response({"items": page.items, "next": page.next})
 
 
@@ -90,7 +98,12 @@ def decision_feed(after=None, limit=100):
 def get_decision(decision_id):
     # An id no decision can have (over 36 characters, control characters) is not looked up.
     possible = len(decision_id) <= 36 and not has_control_characters(decision_id)
-    record = current_storage().decisions.get(decision_id, regions_to_read()) if possible else None
+    if not possible:
+        raise ProblemError(404, f"No decision {decision_id!r}.")
+    record = current_storage().decisions.get(decision_id, regions_to_read())
+    # A look-up that finds nothing is recorded too, with no decision: who asked for what (an id
+    # guessed, or one of a decision the key may not read) is in the access log.
+    audited_reads.record([] if record is None else [record["decision_id"]])
     if record is None:
         raise ProblemError(404, f"No decision {decision_id!r}.")
     return json_response(record)

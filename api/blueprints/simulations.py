@@ -2,6 +2,8 @@
 what a candidate policy would change in the decisions already taken. Thin: rules.simulation does
 the work; every scenario uses the contract registry's contracts, as live verdicts do."""
 
+from urllib.parse import urlencode
+
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -12,6 +14,7 @@ from rules.simulation.report import render_report
 from rules.simulation.scenarios import ScenarioError, build_policy, normalise
 from rules.simulation.simulate import simulate_contacts
 
+from .. import audited_reads
 from ..json_io import json_body_errors, json_response, read_json
 from ..openapi_security import forbidden_for_regions
 from ..policy_source import current_policy
@@ -48,6 +51,8 @@ SIMULATION_EXAMPLE = {
         },
     ],
 }
+# The body's fields that select the decisions read: the query a readjudication's record shows.
+READJUDICATION_SELECTION = ("home_region", "contact_date_from", "contact_date_to", "limit")
 READJUDICATION_EXAMPLE = {"scenario": "national_only", "home_region": "25", "limit": 10000}
 
 
@@ -152,7 +157,9 @@ def post_simulation():
     "oldest first, at most `limit`), decides each contact again under the candidate scenario, and lists the "
     "verdicts that change and the money difference per home region. A contact decided more than once counts "
     "once, with its latest decision. A key scoped to regions reads only the decisions whose home_region "
-    "or care_region is one of its regions; a home_region outside them is a 403.",
+    "or care_region is one of its regions; a home_region outside them is a 403. The access log records the "
+    "request with the decision ids it names (`changed.items`) and its selection (home_region, "
+    "contact_date_from, contact_date_to, limit).",
     **_request_body(ReadjudicationRequestSchema, READJUDICATION_EXAMPLE),
 )
 @blp.response(200, ReadjudicationResultSchema)
@@ -174,6 +181,9 @@ def post_readjudication():
     state = {"truncated": False}
     result = readjudicate(_stored_decisions(filters, limit, state), policy)
     result["truncated"] = state["truncated"]
+    named = [item["decision_id"] for item in result["changed"]["items"] if item["decision_id"]]
+    selection = {key: body[key] for key in READJUDICATION_SELECTION if key in body}
+    audited_reads.record(named, query=urlencode(selection))
     return json_response(result)
 
 
@@ -184,7 +194,7 @@ def _readjudication_filters(body) -> tuple[dict, dict]:
     from rules.regions import REGIONS
 
     errors: dict[str, list[str]] = {}
-    for key in set(body) - {"scenario", "home_region", "contact_date_from", "contact_date_to", "limit"}:
+    for key in set(body) - {"scenario", *READJUDICATION_SELECTION}:
         errors[key] = ["Unknown field."]
     if "scenario" not in body:
         errors["scenario"] = ["Missing data for required field."]

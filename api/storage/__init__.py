@@ -3,6 +3,7 @@
 storage = Storage.open()          # DATABASE_URL or instance/utomlans.sqlite3; migrates and seeds
 storage.decisions.record([...])   # before the response is sent
 storage.feed.page(after, limit)   # every committed decision once, in commit order
+storage.reads.record(...)         # who was sent which decisions (audited reads)
 storage.live.current()            # the policy with the database's contracts, as of now
 """
 
@@ -19,6 +20,7 @@ from .decision_log import DecisionLog
 from .engine import database_url, make_engine
 from .live_contracts import LiveContracts
 from .migrate import upgrade
+from .read_audit import ReadAudit
 
 __all__ = [
     "ContractConflict",
@@ -28,6 +30,7 @@ __all__ = [
     "DecisionFeed",
     "DecisionLog",
     "LiveContracts",
+    "ReadAudit",
     "Storage",
     "database_url",
     "make_engine",
@@ -41,6 +44,7 @@ class Storage:
         self.engine = engine
         self.decisions = DecisionLog(engine)
         self.feed = DecisionFeed(engine)
+        self.reads = ReadAudit(engine)
         self.contracts = ContractRegistry(engine)
         self.live = LiveContracts(self.contracts, base_policy or rules.default_policy())
 

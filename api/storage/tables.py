@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -101,6 +102,32 @@ decision_commits = Table(
     metadata,
     Column("position", Serial, primary_key=True, autoincrement=True),
     Column("tx", String(36), nullable=False, unique=True),
+)
+
+# Who read which decisions (api/storage/read_audit.py): one row per response that returned decisions
+# (GET /v1/decisions/{id}, the list, the feed, a readjudication), written before it is sent. Append
+# only: nothing in the service updates or deletes a row. GET /v1/access-log reads it in (at, seq)
+# order: by ix_decision_reads_at, or ix_decision_reads_client for one client.
+decision_reads = Table(
+    "decision_reads",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("client", String(64), nullable=False),  # API key id, or "anonymous"
+    Column("method", String(8), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),  # as a query string; "" for none
+    Column("decision_ids", Text, nullable=False),  # JSON array, in the response's order
+    Index("ix_decision_reads_at", "at", "seq"),
+    Index("ix_decision_reads_client", "client", "at", "seq"),
+)
+
+# "Who saw decision X": each decision id of a read, found by the primary key's leading decision_id.
+decision_read_items = Table(
+    "decision_read_items",
+    metadata,
+    Column("decision_id", String(36), primary_key=True),
+    Column("read_seq", Serial, ForeignKey("decision_reads.seq"), primary_key=True, autoincrement=False),
 )
 
 contracts = Table(

@@ -10,14 +10,14 @@ drops its statistics, so the fixed statistics of 0005 and 0006 are written again
 (the same as home_region's: about as many rows per value).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

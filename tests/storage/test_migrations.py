@@ -192,7 +192,7 @@ def test_0006_gives_each_client_its_own_chain_and_no_other_clients_decision(db_u
 
 
 def test_0008_gives_every_stored_decision_the_care_region_of_its_contact(db_url):
-    """From 0006 with decisions in it: each gets its contact's care_region, so a key scoped to the
+    """From 0007 with decisions in it: each gets its contact's care_region, so a key scoped to the
     care region reads it (by id, in lists); down and up again keeps them; SQLite's fixed
     statistics name every index (the table is rebuilt, which drops them) and no other."""
     engine = make_engine(db_url)
@@ -201,12 +201,12 @@ def test_0008_gives_every_stored_decision_the_care_region_of_its_contact(db_url)
         storage = Storage(engine)
         entries = [pending(contact("m-1", care_region="13")), pending(contact("m-2", home_region="01"))]
         _stored_as_before_0004(engine, entries)
-        upgrade(engine, "0006")
+        upgrade(engine, "0007")
         config = alembic_config()
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "0008")
-            command.downgrade(config, "0006")
+            command.downgrade(config, "0007")
         upgrade(engine)
         with engine.connect() as conn:
             stored = dict(conn.exec_driver_sql("SELECT contact_id, care_region FROM decisions").all())
