@@ -19,6 +19,7 @@ KEYS = {
     "national": ("s3cret-national", "*", "verdicts,decisions:read"),
     "norrbotten": ("s3cret-norrbotten", "25", "decisions:read"),
     "north": ("s3cret-north", "24,25", "decisions:read"),
+    "auditor": ("s3cret-auditor", "*", "audit:read"),
 }
 API_KEYS = ";".join(
     f"{k}:{hash_key(secret)}:{regions}:{scopes}" for k, (secret, regions, scopes) in KEYS.items()
@@ -183,6 +184,25 @@ def test_readjudication_reads_only_the_keys_regions(keyed):
     assert {r: v["decisions"] for r, v in mine["by_home_region"].items()} == {"25": 3, "01": 1}
     assert {c["contact_id"] for c in mine["changed"]["items"]} <= set(visible_to({"25"}))
     assert readjudicated("norrbotten", home_region="25")["by_home_region"].keys() == {"25"}
+
+
+def test_the_access_log_holds_what_a_regional_key_was_given_and_nothing_else(keyed):
+    """Issue 16 item 8 with scoping: the decisions a 25 key was sent, never another region's, and
+    its look-up of another region's decision as an attempt that returned none."""
+    client, ids = keyed
+    listed(client, "norrbotten", limit=100)
+    fed(client, "norrbotten", limit=100)
+    assert client.get(f"/v1/decisions/{ids['s-1']}", headers=bearer("norrbotten")).status_code == 404
+    records = client.get("/v1/access-log?client=norrbotten", headers=bearer("auditor"))
+    assert records.status_code == 200, records.json
+    got = [(r["path"], r["decision_ids"]) for r in records.json["items"]]
+    mine = [ids[cid] for cid in visible_to({"25"})]
+    assert got == [
+        ("/v1/decisions", mine),
+        ("/v1/decisions/feed", mine),
+        ("/v1/decisions/feed", []),
+        (f"/v1/decisions/{ids['s-1']}", []),
+    ]
 
 
 def test_open_mode_reads_every_decision_as_before(make_app):
