@@ -103,36 +103,19 @@ class DecisionLog:
     def find(
         self,
         *,
-        contact_id: str | None = None,
-        home_region: str | None = None,
-        reason: str | None = None,
-        decision: str | None = None,
-        evaluated_from: datetime | None = None,
-        evaluated_to: datetime | None = None,
-        contact_date_from: date | None = None,
-        contact_date_to: date | None = None,
         regions: frozenset[str] | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        **filters,
     ) -> Page:
-        """Decisions matching every given filter, oldest first by evaluated_at; `evaluated_to` and
-        `contact_date_to` are inclusive. `regions` (a scoped key's): only decisions whose
-        home_region or care_region is one of them; None: every region. Raises ValueError for a
-        malformed cursor."""
+        """Decisions matching every given filter (`filters`: find_query's contact_id, home_region,
+        reason, decision, evaluated_from/to, contact_date_from/to), oldest first by evaluated_at;
+        `evaluated_to` and `contact_date_to` are inclusive. `regions` (a scoped key's): only
+        decisions whose home_region or care_region is one of them; None: every region. Raises
+        ValueError for a malformed cursor."""
         limit = max(1, min(limit, MAX_PAGE))
-        query = find_query(
-            contact_id=contact_id,
-            home_region=home_region,
-            reason=reason,
-            decision=decision,
-            evaluated_from=evaluated_from,
-            evaluated_to=evaluated_to,
-            contact_date_from=contact_date_from,
-            contact_date_to=contact_date_to,
-            after=decode_cursor(cursor) if cursor else None,
-            regions=regions,
-            limit=limit + 1,
-        )
+        after = decode_cursor(cursor) if cursor else None
+        query = find_query(**filters, after=after, regions=regions, limit=limit + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         more = len(rows) > limit
