@@ -490,12 +490,16 @@ def encode_cursor(at: datetime, seq: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (evaluated_at, seq) of a cursor encode_cursor wrote, and only of one: it is written back
+    and compared, so a moment out of range or a seq no row can have is refused, not a 500."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, seq = raw.partition("|")
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None:
+        moment, number = datetime.fromisoformat(at), int(seq)
+        if moment.tzinfo is None or not 0 <= number < 2**63:
             raise ValueError
-        return moment, int(seq)
-    except (ValueError, UnicodeDecodeError):
+        if encode_cursor(moment, number) != cursor:
+            raise ValueError
+        return moment, number
+    except (ValueError, UnicodeDecodeError, OverflowError):  # Overflow: a moment near year 1 or 9999
         raise ValueError("Not a cursor returned by this service.") from None

@@ -140,5 +140,5 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         if encode_cursor(moment, number) != cursor:
             raise ValueError
         return moment, number
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, OverflowError):  # Overflow: a moment near year 1 or 9999
         raise ValueError("Not a cursor returned by this service.") from None

@@ -1,5 +1,6 @@
 """Every error class answers RFC 9457 application/problem+json, and a 500 tells nothing inside."""
 
+import base64
 import logging
 from urllib.parse import quote
 
@@ -175,3 +176,19 @@ def test_a_tariff_for_a_profession_there_is_none_of_is_422_naming_it(client):
     assert_problem(response, 422)
     assert response.get_json()["errors"] == {"tariff_sek.surgeon": ["Unknown field."]}
     assert client.get("/v1/contracts/contract-surgeon").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [
+        ("/v1/decisions", "0001-01-01T00:00:00+01:00|1"),
+        ("/v1/decisions", "9999-12-31T23:59:59-01:00|1"),
+        ("/v1/decisions", "2026-01-01T00:00:00+00:00|99999999999999999999999"),
+        ("/v1/decisions", "2026-01-01T00:00:00+01:00|1"),  # not as this service writes one
+        ("/v1/access-log", "reads|0001-01-01T00:00:00+01:00|1"),
+    ],
+)
+def test_a_cursor_the_service_did_not_write_is_422_never_500(client, path, raw):
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    body = assert_problem(client.get(f"{path}?cursor={cursor}"), 422)
+    assert "cursor" in body["errors"]
