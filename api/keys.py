@@ -89,6 +89,9 @@ def _key(entry, where: str) -> ApiKey:
             f"{where}.regions: missing; say which regions the key acts for: {REGIONS_EXPECTED}"
         )
     regions = _regions(entry["regions"], f"{where}.regions")
+    if "audit:read" in scopes and regions is not None:
+        # The access log names who read what in every region: not a regional key's to read.
+        raise KeyConfigError(f'{where}: the scope audit:read is for a national role: regions "{ALL_REGIONS}"')
     return ApiKey(key_id, digest, frozenset(scopes), regions, str(entry.get("note") or ""))
 
 
