@@ -126,6 +126,13 @@ class ContractRegistry:
             _bump(conn)
             if conn.execute(select(contracts.c.id).where(contracts.c.id == contract.id)).first():
                 raise ContractConflict(f"A contract with id {contract.id!r} exists already.", contract.id)
+            if _last_home_region(conn, contract.id) not in (None, contract.home_region):
+                # The audit trail belongs to the contract's last home region: an id taken over by
+                # another region would hand it that region's history.
+                raise ContractConflict(
+                    f"The id {contract.id!r} was used before, for another region's contract: choose another.",
+                    contract.id,
+                )
             _check_overlap(conn, contract)
             conn.execute(insert(contracts).values(_row(contract, revision=1, created=now, updated=now)))
             after = _record(conn.execute(select(contracts).where(contracts.c.id == contract.id)).one())
@@ -286,3 +293,14 @@ def _record(row) -> dict:
     record = _contract(row).to_dict()
     record.update(revision=row.revision, created_at=_iso(row.created_at), updated_at=_iso(row.updated_at))
     return record
+
+
+def _last_home_region(conn: Connection, contract_id: str) -> str | None:
+    """The home region of the contract's last audited state (a removed one's too), or None."""
+    row = conn.execute(
+        select(contract_audit.c.before, contract_audit.c.after)
+        .where(contract_audit.c.contract_id == contract_id)
+        .order_by(contract_audit.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else orjson.loads(row.after or row.before)["home_region"]

@@ -282,3 +282,17 @@ def test_the_openapi_document_lists_the_403_and_404_answers_of_each_operation(op
     for path in (one, one + "/audit"):
         assert "not one of the API key's regions (not revealed)" in answer(path, "get", "404")
     assert answer(one, "put", "404") == answer(one, "delete", "404") == "No contract with this id."
+
+
+def test_an_id_once_used_for_another_regions_contract_is_not_taken_over_with_its_trail(client):
+    """Region 01's removed contract keeps its id: region 25 cannot create one under it and so read
+    01's audit trail; 01 may use it again, and its trail stays its own."""
+    national = bearer("national")
+    assert client.post("/v1/contracts", json=STOCKHOLM, headers=national).status_code == 201
+    assert client.delete(f"/v1/contracts/{STOCKHOLM['id']}", headers=national).status_code == 204
+    taken = client.post("/v1/contracts", json=kry_contract(id=STOCKHOLM["id"]), headers=bearer("admin-25"))
+    assert taken.status_code == 409
+    assert client.get(f"/v1/contracts/{STOCKHOLM['id']}/audit", headers=bearer("admin-25")).status_code == 404
+    assert client.post("/v1/contracts", json=STOCKHOLM, headers=national).status_code == 201
+    trail = client.get(f"/v1/contracts/{STOCKHOLM['id']}/audit", headers=national).get_json()["items"]
+    assert [entry["action"] for entry in trail] == ["create", "delete", "create"]
