@@ -5,28 +5,20 @@ path or user agent would break a JSON template, so each line is built here with 
 
 `client` is the id of the API key that called (api/auth.py puts it in the WSGI environ under
 CLIENT), "anonymous" when the service runs open, null where no key is asked for (or none known was
-sent). The key itself, and every other header, stays out of the log. So does anything in the path
-or query that could be a personnummer or samordningsnummer (10 or 12 digits, maybe with a
-separator, as written or percent-encoded): the service refuses those (rules/identity_numbers.py),
-but the request that was refused would still be logged. Any such run of digits is masked, valid
-number or not: a log line loses nothing a reader needs.
+sent). The key itself, and every other header, stays out of the log, and so does anything in the
+path or query that could be an identity number (api/identity_mask.py).
 """
 
 import json
 import os
-import re
 import traceback
 from datetime import UTC, datetime
 
 from gunicorn.glogging import Logger
 
+from .identity_mask import masked
+
 CLIENT = "utomlans.client"  # the WSGI environ key of the caller's key id
-_IDENTITY_NUMBER_LIKE = re.compile(r"(?<!\d)(?:\d{6}|\d{8})(?:[-+ ]|%2[BbDd]|%20)?\d{4}(?!\d)")
-MASK = "<masked>"
-
-
-def _masked(text: str | None) -> str | None:
-    return _IDENTITY_NUMBER_LIKE.sub(MASK, text) if text else text
 
 
 class JsonAccessLogger(Logger):
@@ -41,8 +33,8 @@ class JsonAccessLogger(Logger):
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "remote": environ.get("REMOTE_ADDR", "-"),
                 "method": environ.get("REQUEST_METHOD"),
-                "path": _masked(environ.get("PATH_INFO")),
-                "query": _masked(environ.get("QUERY_STRING")) or None,
+                "path": masked(environ.get("PATH_INFO")),
+                "query": masked(environ.get("QUERY_STRING")) or None,
                 "status": int(status),
                 "client": environ.get(CLIENT),
                 "bytes": getattr(resp, "sent", None),

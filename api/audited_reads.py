@@ -12,18 +12,20 @@ from urllib.parse import quote
 from flask import request
 
 from .auth import current_client
+from .identity_mask import masked
 from .storage.service import current_storage
 
 
 def record(decision_ids: list[str], query: str | None = None) -> None:
     """Record that the caller is being sent these decisions by this request. `query`: what selected
     them, as a query string, when the request's own query string does not say (a POST body's
-    filters). Raises what the database raises: the response is then not sent (503)."""
+    filters). What could be an identity number in the path or query is masked (api/identity_mask.py).
+    Raises what the database raises: the response is then not sent (503)."""
     current_storage().reads.record(
         client=current_client(),
         method=request.method,
-        path=request.path,
-        query=_query_string() if query is None else query,
+        path=masked(request.path),
+        query=masked(_query_string() if query is None else query),
         decision_ids=decision_ids,
     )
 

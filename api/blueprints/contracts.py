@@ -99,7 +99,7 @@ def _not_found_doc(hidden: bool):
 
 @blp.route("", methods=["GET"])
 @blp.doc(summary="List contracts", description="The contracts of the API key's regions.")
-@blp.arguments(ContractQuerySchema, location="query", as_kwargs=True)
+@blp.arguments(ContractQuerySchema, location="query", as_kwargs=True, unknown=None)  # None: the schema RAISEs
 @blp.response(200, ContractListSchema)
 @forbidden_for_regions(blp, "the `home_region` filter is not one of the API key's regions")
 def list_contracts(**filters):

@@ -46,7 +46,7 @@ blp = Blueprint(
     "regions (without contact_id or home_region, each region is read by the index of home_region and "
     "that of care_region, merged); a home_region outside them is a 403.",
 )
-@blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True)
+@blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True, unknown=None)  # None: the schema RAISEs
 @blp.response(200, DecisionPageSchema)
 @forbidden_for_regions(blp, "the `home_region` filter is not one of the API key's regions")
 def find_decisions(cursor=None, limit=100, **filters):

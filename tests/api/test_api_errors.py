@@ -192,3 +192,9 @@ def test_a_cursor_the_service_did_not_write_is_422_never_500(client, path, raw):
     cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     body = assert_problem(client.get(f"{path}?cursor={cursor}"), 422)
     assert "cursor" in body["errors"]
+
+
+@pytest.mark.parametrize("path", ["/v1/decisions", "/v1/contracts", "/v1/decisions/feed"])
+def test_a_misspelt_query_parameter_is_a_422_naming_it(client, path):
+    body = assert_problem(client.get(f"{path}?home_regoin=01"), 422)
+    assert body["errors"] == {"home_regoin": ["Unknown field."]}

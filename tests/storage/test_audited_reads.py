@@ -456,3 +456,21 @@ def test_the_json_access_log_names_the_key_id_never_the_key(tmp_path, app_db_url
     assert "19121212" not in text and "121212-1212" not in text
     for secret, _ in KEYS.values():
         assert secret not in text and hash_key(secret) not in text
+
+
+def test_what_could_be_an_identity_number_is_masked_in_the_record(client):
+    """A path id that found nothing is recorded, and a readjudication's selection too: a number that
+    could be a personnummer is kept out of the record, as out of every other store."""
+    assert client.get("/v1/decisions/19121212-1212", headers=bearer("billing")).status_code == 404
+    assert client.get("/v1/decisions/121212-1212", headers=bearer("billing")).status_code == 404
+    records = access_log(client)
+    assert [record["path"] for record in records] == ["/v1/decisions/<masked>"] * 2
+    assert "1212" not in json.dumps(records)
+
+
+def test_an_unknown_query_parameter_is_a_422_not_ignored(client):
+    """A misspelt filter (home_regoin=01) used to be dropped, and every decision listed."""
+    response = client.get("/v1/decisions?home_regoin=01", headers=bearer("billing"))
+    assert response.status_code == 422
+    assert response.json["errors"] == {"home_regoin": ["Unknown field."]}
+    assert access_log(client) == []
