@@ -77,11 +77,11 @@ def _unknown_id(contract_id: str) -> None:
     """404 for an id no contract can have (control characters are refused in every id, and
     PostgreSQL cannot even compare a NUL): not looked up."""
     if has_control_characters(contract_id):
-        raise _not_found(contract_id)
+        raise _not_found()
 
 
-def _not_found(contract_id: str):
-    return ProblemError(404, f"No contract {contract_id!r}.")
+def _not_found():
+    return ProblemError(404, "No contract with this id (or not one of the API key's regions).")
 
 
 def _out_of_region(exc: ContractOutOfRegion):
@@ -144,7 +144,7 @@ def get_contract(contract_id):
     try:
         return json_response(current_storage().contracts.get(contract_id, regions=current_regions()))
     except ContractNotFound:
-        raise _not_found(contract_id) from None
+        raise _not_found() from None
 
 
 @blp.route("/<string:contract_id>", methods=["PUT"])
@@ -172,7 +172,7 @@ def replace_contract(contract_id):
     try:
         record = current_storage().contracts.replace(contract, current_client(), regions=current_regions())
     except ContractNotFound:
-        raise _not_found(contract_id) from None
+        raise _not_found() from None
     except ContractOutOfRegion as exc:
         raise _out_of_region(exc) from None
     except ContractConflict as exc:
@@ -190,7 +190,7 @@ def delete_contract(contract_id):
     try:
         current_storage().contracts.delete(contract_id, current_client(), regions=current_regions())
     except ContractNotFound:
-        raise _not_found(contract_id) from None
+        raise _not_found() from None
     except ContractOutOfRegion as exc:
         raise _out_of_region(exc) from None
     response = Response(status=204)
@@ -208,5 +208,5 @@ def contract_audit(contract_id):
     _unknown_id(contract_id)
     items = current_storage().contracts.audit(contract_id, regions=current_regions())
     if not items:
-        raise _not_found(contract_id)
+        raise _not_found()
     return json_response({"items": items})

@@ -99,11 +99,11 @@ def get_decision(decision_id):
     # An id no decision can have (over 36 characters, control characters) is not looked up.
     possible = len(decision_id) <= 36 and not has_control_characters(decision_id)
     if not possible:
-        raise ProblemError(404, f"No decision {decision_id!r}.")
+        raise ProblemError(404, "No decision with this id (or not one the API key may read).")
     record = current_storage().decisions.get(decision_id, regions_to_read())
     # A look-up that finds nothing is recorded too, with no decision: who asked for what (an id
     # guessed, or one of a decision the key may not read) is in the access log.
     audited_reads.record([] if record is None else [record["decision_id"]])
     if record is None:
-        raise ProblemError(404, f"No decision {decision_id!r}.")
+        raise ProblemError(404, "No decision with this id (or not one the API key may read).")
     return json_response(record)

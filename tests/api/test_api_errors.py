@@ -198,3 +198,10 @@ def test_a_cursor_the_service_did_not_write_is_422_never_500(client, path, raw):
 def test_a_misspelt_query_parameter_is_a_422_naming_it(client, path):
     body = assert_problem(client.get(f"{path}?home_regoin=01"), 422)
     assert body["errors"] == {"home_regoin": ["Unknown field."]}
+
+
+@pytest.mark.parametrize("path", ["/v1/decisions/19121212-1212", "/v1/contracts/c-19121212-1212"])
+def test_a_404_does_not_say_the_id_back(client, path):
+    """The id may be an identity number, or another region's: the answer names neither."""
+    body = assert_problem(client.get(path), 404)
+    assert "1212" not in body["detail"]
