@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, case, select, true
 from sqlalchemy.engine import Engine
 
-from .decision_log import MAX_PAGE, record_of
+from .decision_log import MAX_PAGE, records_for
 from .tables import decision_commits, decisions
 
 _POSITION, _SEQ = bindparam("position", type_=BigInteger), bindparam("seq", type_=BigInteger)
@@ -55,7 +55,7 @@ class DecisionFeed:
                 rows = conn.execute(query, {"position": position, "seq": seq, "limit": limit}).all()
                 if rows:
                     position, seq = rows[-1].position, rows[-1].seq
-                return FeedPage([record_of(row) for row in rows], encode_token(position, seq))
+                return FeedPage(records_for(conn, rows, None), encode_token(position, seq))
             query = _POSTGRESQL_SCAN if postgresql else _SQLITE_SCAN
             read = conn.execute(query, {"position": position, "seq": seq, "limit": SCAN}).all()
             kept = [row for row in read if row.home_region in regions or row.care_region in regions][:limit]
@@ -66,7 +66,8 @@ class DecisionFeed:
                 return FeedPage([], encode_token(position, seq))
             rows = conn.execute(select(decisions).where(decisions.c.seq.in_([row.seq for row in kept])))
             by_seq = {row.seq: row for row in rows}
-        return FeedPage([record_of(by_seq[row.seq]) for row in kept], encode_token(position, seq))
+            items = records_for(conn, [by_seq[row.seq] for row in kept], regions)
+        return FeedPage(items, encode_token(position, seq))
 
 
 def _sqlite_page(*columns) -> Select:

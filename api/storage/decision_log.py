@@ -98,7 +98,7 @@ class DecisionLog:
             query = query.where(in_regions(regions))
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        return record_of(row) if row is not None else None
+            return records_for(conn, [row], regions)[0] if row is not None else None
 
     def find(
         self,
@@ -118,10 +118,11 @@ class DecisionLog:
         query = find_query(**filters, after=after, regions=regions, limit=limit + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
+            more = len(rows) > limit
+            rows = rows[:limit]
+            items = records_for(conn, rows, regions)
         next_cursor = encode_cursor(_aware(rows[-1].evaluated_at), rows[-1].seq) if more else None
-        return Page([record_of(row) for row in rows], next_cursor)
+        return Page(items, next_cursor)
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -465,6 +466,24 @@ def _utc(moment: datetime) -> datetime:
 def _aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back without a zone; everything stored is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def records_for(conn: Connection, rows: Sequence, regions: frozenset[str] | None) -> list[dict]:
+    """The decisions as a key scoped to `regions` (None: every region) may read them: a decision
+    that supersedes one the key may not read (the same line sent before with another care region)
+    does not name it, in `supersedes` or in its verdict, so that its existence is not revealed."""
+    records = [record_of(row) for row in rows]
+    named = {record["supersedes"] for record in records if record["supersedes"]}
+    if regions is None or not named:
+        return records
+    c = decisions.c
+    query = select(c.decision_id).where(c.decision_id.in_(sorted(named)), in_regions(regions))
+    readable = set(conn.execute(query).scalars())
+    for record in records:
+        if record["supersedes"] and record["supersedes"] not in readable:
+            record["supersedes"] = None
+            record["verdict"].pop("supersedes", None)
+    return records
 
 
 def record_of(row) -> dict:

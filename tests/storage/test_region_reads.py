@@ -268,3 +268,28 @@ def test_a_scoped_feed_page_reads_a_bounded_part_of_the_log_and_moves_on(db_url)
         assert storage.feed.page(third.next, 2).next == third.next  # the end, for any key
     finally:
         storage.close()
+
+
+def test_a_decision_does_not_name_the_one_it_superseded_when_the_key_may_not_read_that_one(keyed):
+    """s-1 (home 01, care 06) is sent again with care region 25: region 25 may read the new decision
+    but not the one it replaced, so it is not told of it, by id, in a list or in the feed; a key that
+    may read both still sees the chain."""
+    client, ids = keyed
+    again = client.post(
+        "/v1/verdicts", json=contact("s-1", home_region="01", care_region="25"), headers=bearer("national")
+    ).json
+    assert again["supersedes"] == ids["s-1"]
+    national = client.get(f"/v1/decisions/{again['decision_id']}", headers=bearer("national")).json
+    assert national["supersedes"] == national["verdict"]["supersedes"] == ids["s-1"]
+    by_id = client.get(f"/v1/decisions/{again['decision_id']}", headers=bearer("norrbotten")).json
+    in_list = client.get("/v1/decisions?contact_id=s-1", headers=bearer("norrbotten")).json["items"]
+    in_feed = [
+        item
+        for item in client.get("/v1/decisions/feed?limit=1000", headers=bearer("norrbotten")).json["items"]
+        if item["contact_id"] == "s-1"
+    ]
+    for record in (by_id, *in_list, *in_feed):
+        assert record["decision_id"] == again["decision_id"]
+        assert record["supersedes"] is None and "supersedes" not in record["verdict"]
+    assert ids["s-1"] not in str(by_id) + str(in_list) + str(in_feed)
+    assert len(in_list) == len(in_feed) == 1
