@@ -148,9 +148,7 @@ class ContractRegistry:
             row = conn.execute(select(contracts).where(contracts.c.id == contract.id)).first()
             if row is None:
                 raise ContractNotFound(contract.id)
-            _check_region(
-                regions, row.home_region, f"contract {contract.id} has home_region {row.home_region}"
-            )
+            _check_region(regions, row.home_region, OTHER_REGIONS)
             _check_region(
                 regions,
                 contract.home_region,
@@ -171,9 +169,7 @@ class ContractRegistry:
             row = conn.execute(select(contracts).where(contracts.c.id == contract_id)).first()
             if row is None:
                 raise ContractNotFound(contract_id)
-            _check_region(
-                regions, row.home_region, f"contract {contract_id} has home_region {row.home_region}"
-            )
+            _check_region(regions, row.home_region, OTHER_REGIONS)
             before = _record(row)
             conn.execute(delete(contracts).where(contracts.c.id == contract_id))
             _audit(conn, contract_id, "delete", actor, now, before, None)
@@ -210,6 +206,10 @@ def _bump(conn: Connection) -> None:
         .where(registry_version.c.id == 1)
         .values(version=registry_version.c.version + 1)
     )
+
+
+# Said of a stored contract the key may not change: not which region it is (a read would be a 404).
+OTHER_REGIONS = "this contract is another region's"
 
 
 def _check_region(regions: frozenset[str] | None, home_region: str, why: str) -> None:
