@@ -22,7 +22,6 @@ batches holding the same contacts in different orders may deadlock, which fails 
 503: sending it again is safe).
 """
 
-import base64
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -52,6 +51,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..decision_entry import Pending, with_supersedes
 from ..issuing import new_decision_ids
+from . import page_cursor
 from .engine import writing
 from .tables import CHAIN_REVISION, OUT_OF_REGION, decision_commits, decisions
 
@@ -504,21 +504,8 @@ def record_of(row) -> dict:
 
 
 def encode_cursor(at: datetime, seq: int) -> str:
-    raw = f"{at.astimezone(UTC).isoformat()}|{seq}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return page_cursor.encode(at, seq)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (evaluated_at, seq) of a cursor encode_cursor wrote, and only of one: it is written back
-    and compared, so a moment out of range or a seq no row can have is refused, not a 500."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, seq = raw.partition("|")
-        moment, number = datetime.fromisoformat(at), int(seq)
-        if moment.tzinfo is None or not 0 <= number < 2**63:
-            raise ValueError
-        if encode_cursor(moment, number) != cursor:
-            raise ValueError
-        return moment, number
-    except (ValueError, UnicodeDecodeError, OverflowError):  # Overflow: a moment near year 1 or 9999
-        raise ValueError("Not a cursor returned by this service.") from None
+    return page_cursor.decode(cursor)

@@ -16,18 +16,16 @@ On SQLite a record is a write, so a read of decisions takes its turn with the wr
 being stored holds the one write lock until it commits); PostgreSQL writes it beside them.
 """
 
-import base64
 from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import Select, insert, select, tuple_
 from sqlalchemy.engine import Engine
 
+from . import page_cursor
 from .decision_log import MAX_PAGE, Page, _aware, _utc
 from .engine import writing
 from .tables import decision_read_items, decision_reads
-
-_LARGEST = 2**63 - 1  # a BIGINT
 
 
 class ReadAudit:
@@ -124,21 +122,8 @@ def _item(row) -> dict:
 
 
 def encode_cursor(at: datetime, seq: int) -> str:
-    raw = f"reads|{at.astimezone(UTC).isoformat()}|{seq}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return page_cursor.encode(at, seq, kind="reads")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (at, seq) of a cursor encode_cursor wrote, and only of one (it is written back and
-    compared, so neither a decision log cursor nor another spelling passes)."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, at, seq = raw.split("|")
-        moment, number = datetime.fromisoformat(at), int(seq)
-        if kind != "reads" or moment.tzinfo is None or not 0 <= number <= _LARGEST:
-            raise ValueError
-        if encode_cursor(moment, number) != cursor:
-            raise ValueError
-        return moment, number
-    except (ValueError, UnicodeDecodeError, OverflowError):  # Overflow: a moment near year 1 or 9999
-        raise ValueError("Not a cursor returned by this service.") from None
+    return page_cursor.decode(cursor, kind="reads")
