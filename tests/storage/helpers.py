@@ -7,6 +7,7 @@ import orjson
 
 import rules
 from api.decision_entry import pending_from_verdict
+from api.keys import hash_key
 
 
 def contact(contact_id="c-1", **changes) -> dict:
@@ -60,3 +61,11 @@ def pending(data: dict, *, policy=None, client="test-client", at: datetime | Non
 def record(storage, entries) -> list[dict]:
     """Store the entries; the verdicts to send, parsed (the log returns them as JSON text)."""
     return [orjson.loads(text) for text in storage.decisions.record(entries)]
+
+
+def api_keys(keys: dict[str, tuple]) -> str:
+    """API_KEYS for {key id: (secret, scopes)}, every region, or {key id: (secret, regions, scopes)}."""
+    return ";".join(
+        f"{key_id}:{hash_key(secret)}:{regions[0] if regions else '*'}:{scopes}"
+        for key_id, (secret, *regions, scopes) in keys.items()
+    )

@@ -24,7 +24,7 @@ from api.storage.read_audit import find_query
 from api.storage.tables import decision_read_items, decision_reads
 
 from .gunicorn_server import running_gunicorn
-from .helpers import contact
+from .helpers import api_keys, contact
 from .pgserver import wait_until
 
 KEYS = {
@@ -38,13 +38,9 @@ def bearer(name):
     return {"Authorization": f"Bearer {KEYS[name][0]}"}
 
 
-def api_keys() -> str:
-    return ";".join(f"{k}:{hash_key(s)}:*:{scopes}" for k, (s, scopes) in KEYS.items())
-
-
 @pytest.fixture
 def app(db_url, monkeypatch):
-    monkeypatch.setenv("API_KEYS", api_keys())
+    monkeypatch.setenv("API_KEYS", api_keys(KEYS))
     monkeypatch.delenv("API_KEYS_FILE", raising=False)
     application = create_app({"DATABASE_URL": db_url})
     yield application
@@ -275,7 +271,7 @@ def writes_blocked(db_url, monkeypatch):
 
 
 def test_an_answer_that_cannot_be_recorded_is_not_sent(db_url, monkeypatch, writes_blocked):
-    monkeypatch.setenv("API_KEYS", api_keys())
+    monkeypatch.setenv("API_KEYS", api_keys(KEYS))
     monkeypatch.delenv("API_KEYS_FILE", raising=False)
     app = create_app({"DATABASE_URL": db_url, "STATEMENT_TIMEOUT_MS": 300})
     try:
@@ -408,7 +404,7 @@ def test_the_json_access_log_names_the_key_id_never_the_key(tmp_path, app_db_url
     log_path = tmp_path / "gunicorn.log"
     env = {
         "DATABASE_URL": app_db_url,
-        "API_KEYS": api_keys(),
+        "API_KEYS": api_keys(KEYS),
         "API_KEYS_FILE": None,
         "GUNICORN_ACCESS_LOG": "-",
     }

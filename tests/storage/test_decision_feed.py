@@ -6,12 +6,11 @@ import threading
 import pytest
 
 from api import create_app
-from api.keys import hash_key
 from api.storage.decision_feed import decode_token, encode_token
 from api.storage.decision_log import Transaction
 from api.storage.engine import writing
 
-from .helpers import contact, pending, record
+from .helpers import api_keys, contact, pending, record
 from .pgserver import wait_until
 
 KEYS = {
@@ -26,8 +25,7 @@ def bearer(name):
 
 @pytest.fixture
 def client(db_url, monkeypatch):
-    keys = (f"{k}:{hash_key(secret)}:*:{scopes}" for k, (secret, scopes) in KEYS.items())
-    monkeypatch.setenv("API_KEYS", ";".join(keys))
+    monkeypatch.setenv("API_KEYS", api_keys(KEYS))
     app = create_app({"DATABASE_URL": db_url})
     yield app.test_client()
     app.extensions["utomlans.storage"].close()

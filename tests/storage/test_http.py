@@ -16,7 +16,7 @@ from api.auth import StartupRefused
 from api.keys import KeyConfigError, hash_key
 
 from .gunicorn_server import running_gunicorn
-from .helpers import contact, kry_contract
+from .helpers import api_keys, contact, kry_contract
 
 KEYS = {
     "billing": ("s3cret-billing", "verdicts,decisions:read"),
@@ -31,8 +31,7 @@ def bearer(name):
 
 @pytest.fixture
 def app(db_url, monkeypatch):
-    keys = (f"{k}:{hash_key(secret)}:*:{scopes}" for k, (secret, scopes) in KEYS.items())
-    monkeypatch.setenv("API_KEYS", ";".join(keys))
+    monkeypatch.setenv("API_KEYS", api_keys(KEYS))
     application = create_app({"DATABASE_URL": db_url})
     yield application
     application.extensions["utomlans.storage"].close()

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from api.keys import hash_key
 from api.storage import Storage
 from api.storage.decision_feed import SCAN, decode_token
 from api.storage.tables import decision_commits, decisions
 
-from .helpers import contact
+from .helpers import api_keys, contact
 
 KEYS = {
     "national": ("s3cret-national", "*", "verdicts,decisions:read"),
@@ -21,9 +20,7 @@ KEYS = {
     "north": ("s3cret-north", "24,25", "decisions:read"),
     "auditor": ("s3cret-auditor", "*", "audit:read"),
 }
-API_KEYS = ";".join(
-    f"{k}:{hash_key(secret)}:{regions}:{scopes}" for k, (secret, regions, scopes) in KEYS.items()
-)
+API_KEYS = api_keys(KEYS)
 
 
 def bearer(name):

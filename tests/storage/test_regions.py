@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from api import create_app
-from api.keys import hash_key, parse_file
+from api.keys import parse_file
 
-from .helpers import contact, kry_contract
+from .helpers import api_keys, contact, kry_contract
 
 # id: (secret, regions, scopes)
 KEYS = {
@@ -29,8 +29,7 @@ def bearer(name):
 
 @pytest.fixture
 def client(db_url, monkeypatch):
-    keys = (f"{k}:{hash_key(secret)}:{regions}:{scopes}" for k, (secret, regions, scopes) in KEYS.items())
-    monkeypatch.setenv("API_KEYS", ";".join(keys))
+    monkeypatch.setenv("API_KEYS", api_keys(KEYS))
     monkeypatch.delenv("API_KEYS_FILE", raising=False)
     app = create_app({"DATABASE_URL": db_url})
     yield app.test_client()
