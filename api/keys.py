@@ -53,11 +53,8 @@ class ApiKey:
     id: str
     sha256: str
     scopes: frozenset[str]
-    regions: frozenset[str] | None  # None: every region ("*")
+    regions: frozenset[str] | None  # None: every region ("*"); key_regions.covers() asks
     note: str = ""
-
-    def covers(self, region: str) -> bool:
-        return self.regions is None or region in self.regions
 
 
 def hash_key(secret: str) -> str:

@@ -5,9 +5,9 @@ becomes 500.0 and 1e-400 becomes 0.0, so an amount would be rounded without anyo
 Money is checked as written (rules/money.py); every other use takes the number as the float it is.
 The API, `rules evaluate`, `rules simulate` and `rules readjudicate` read JSON through loads().
 
-The stdlib parser hands over a number's text (parse_float); orjson cannot. It costs about 2 µs a
-contact more than orjson (15-20 ms on a 10,000-contact batch, a few percent of deciding and storing
-it) and builds the same values in less memory. Where it is looser than JSON it is closed here: NaN
+The stdlib parser hands over a number's text (parse_float); orjson cannot. It is somewhat slower
+than orjson, a small part of deciding and storing a batch (bench/http_batch.py), and builds the
+same values in less memory. Where it is looser than JSON it is closed here: NaN
 and Infinity, lone surrogate escapes (text no store can encode), nesting past the recursion limit.
 """
 

@@ -101,7 +101,7 @@ class ContractRegistry:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        if rows and not covers(regions, orjson.loads(rows[-1].after or rows[-1].before)["home_region"]):
+        if rows and not covers(regions, _home_region_in(rows[-1])):
             return []
         return [
             {
@@ -303,4 +303,9 @@ def _last_home_region(conn: Connection, contract_id: str) -> str | None:
         .order_by(contract_audit.c.seq.desc())
         .limit(1)
     ).first()
-    return None if row is None else orjson.loads(row.after or row.before)["home_region"]
+    return None if row is None else _home_region_in(row)
+
+
+def _home_region_in(audit_row) -> str:
+    """The home region of the contract as an audit row leaves it (as it was, for a removal)."""
+    return orjson.loads(audit_row.after or audit_row.before)["home_region"]

@@ -25,6 +25,7 @@ from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, case, selec
 from sqlalchemy.engine import Engine
 
 from .decision_log import MAX_PAGE, records_for
+from .page_cursor import LARGEST_SEQ
 from .tables import decision_commits, decisions
 
 _POSITION, _SEQ = bindparam("position", type_=BigInteger), bindparam("seq", type_=BigInteger)
@@ -115,9 +116,6 @@ _SQLITE_SCAN = _sqlite_page(*_SCANNED)
 _POSTGRESQL_SCAN = _postgresql_page(*_SCANNED)
 
 
-_LARGEST = 2**63 - 1  # a BIGINT
-
-
 def encode_token(position: int, seq: int) -> str:
     return base64.urlsafe_b64encode(f"feed:{position}:{seq}".encode()).decode().rstrip("=")
 
@@ -131,7 +129,7 @@ def decode_token(token: str) -> tuple[int, int]:
         values = int(position), int(seq)
         if (
             kind != "feed"
-            or not 0 <= min(values) <= max(values) <= _LARGEST
+            or not 0 <= min(values) <= max(values) <= LARGEST_SEQ
             or encode_token(*values) != token
         ):
             raise ValueError

@@ -6,7 +6,7 @@ anything else, a moment near year 1 or 9999 or a seq past a BIGINT included, is 
 import base64
 from datetime import UTC, datetime
 
-_LARGEST = 2**63 - 1  # a BIGINT
+LARGEST_SEQ = 2**63 - 1  # a BIGINT
 
 
 def encode(at: datetime, seq: int, kind: str = "") -> str:
@@ -20,7 +20,7 @@ def decode(cursor: str, kind: str = "") -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, seq = raw.removeprefix(kind + "|" if kind else "").partition("|")
         moment, number = datetime.fromisoformat(at), int(seq)
-        if moment.tzinfo is None or not 0 <= number <= _LARGEST or encode(moment, number, kind) != cursor:
+        if moment.tzinfo is None or not 0 <= number <= LARGEST_SEQ or encode(moment, number, kind) != cursor:
             raise ValueError
         return moment, number
     except (ValueError, UnicodeDecodeError, OverflowError):  # Overflow: a moment near year 1 or 9999

@@ -6,8 +6,8 @@ With a million decisions, contact_id with another filter walked the other filter
 evaluated_at order (seconds): the only index on contact_id, the unique index of the write path
 (contact_id, home_region, revision), does not give that order. A contact_date range is checked on
 the rows of the filter's index: with contact_date in the index entry, without reading each
-decision (a range alone at a million decisions: 1.2 s to 0.09 s on SQLite, 0.4 s to 0.02 s on
-PostgreSQL). Its own index was no filter's best path (a range on it has to be sorted), so it goes.
+decision (bench/decision_filters.py measures it). Its own index was no filter's best path (a range
+on it has to be sorted), so it goes.
 
 SQLite plans without statistics unless ANALYZE runs (the service never runs it), and then cannot
 tell a contact_id from a home_region: for contact_id + home_region it walked the region's index, all

@@ -2,6 +2,7 @@
 statement past the time limit answers 503 problem+json instead of holding the request."""
 
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -93,12 +94,10 @@ def leading_index(arguments: dict) -> str:
     return next((index for key, index in LEADING if key in arguments), "ix_decisions_evaluated")
 
 
-def test_every_filter_combination_reads_an_index_in_order(db_url):
-    """SQLite (with the fixed statistics of migration 0005) reads each combination by its leading
-    filter's index and sorts nothing. PostgreSQL plans by its own statistics: it never reads the
-    whole table (seq scans off: this table is small), and with contact_id it reads by an index on
-    contact_id, that contact's few decisions (sorting those at most)."""
-    count = 3000
+@contextmanager
+def planning(db_url: str, count: int):
+    """A connection to a log of `count` decisions to EXPLAIN on, and whether it is PostgreSQL
+    (analysed, seq scans off: the table is small, and a scan is what the tests look for)."""
     storage = Storage.open(db_url)
     try:
         fill(storage.engine, count)
@@ -107,20 +106,30 @@ def test_every_filter_combination_reads_an_index_in_order(db_url):
             if postgresql:
                 conn.exec_driver_sql("ANALYZE decisions")
                 conn.exec_driver_sql("SET enable_seqscan = off")
-            checked = 0
-            for name, arguments in every_combination(values(count)):
-                lines = plan(conn, arguments)
-                assert not table_scanned(lines), (name, lines)
-                if "contact_id" in arguments:  # by an index on contact_id first: one contact's rows
-                    assert set(index_used(lines).split(",")) <= BY_CONTACT, (name, lines)
-                    assert all(rows is not None and rows <= 10 for rows in sorts(lines)), (name, lines)
-                if not postgresql:
-                    assert index_used(lines) == leading_index(arguments), (name, lines)
-                    assert sorts(lines) == [], (name, lines)
-                checked += 1
-        assert checked == 128
+            yield conn, postgresql
     finally:
         storage.close()
+
+
+def test_every_filter_combination_reads_an_index_in_order(db_url):
+    """SQLite (with the fixed statistics of migration 0005) reads each combination by its leading
+    filter's index and sorts nothing. PostgreSQL plans by its own statistics: it never reads the
+    whole table (seq scans off: this table is small), and with contact_id it reads by an index on
+    contact_id, that contact's few decisions (sorting those at most)."""
+    count = 3000
+    with planning(db_url, count) as (conn, postgresql):
+        checked = 0
+        for name, arguments in every_combination(values(count)):
+            lines = plan(conn, arguments)
+            assert not table_scanned(lines), (name, lines)
+            if "contact_id" in arguments:  # by an index on contact_id first: one contact's rows
+                assert set(index_used(lines).split(",")) <= BY_CONTACT, (name, lines)
+                assert all(rows is not None and rows <= 10 for rows in sorts(lines)), (name, lines)
+            if not postgresql:
+                assert index_used(lines) == leading_index(arguments), (name, lines)
+                assert sorts(lines) == [], (name, lines)
+            checked += 1
+    assert checked == 128
 
 
 BY_REGION = {"ix_decisions_region_evaluated", "ix_decisions_care_region_evaluated"}
@@ -134,32 +143,23 @@ def test_a_key_scoped_to_regions_reads_each_combination_by_an_index_too(db_url, 
     stopping at a page (SQLite sorts each read's rows for the merge, at most a page: it cannot
     tell they come in order). PostgreSQL, by its own statistics, as above."""
     count, limit = 3000, 101
-    storage = Storage.open(db_url)
-    try:
-        fill(storage.engine, count)
-        with storage.engine.connect() as conn:
-            postgresql = conn.dialect.name == "postgresql"
+    with planning(db_url, count) as (conn, postgresql):
+        for name, arguments in every_combination(values(count)):
+            lines = plan(conn, {**arguments, "regions": frozenset(regions)}, limit)
+            assert not table_scanned(lines), (name, lines)
+            if "contact_id" in arguments:
+                assert set(index_used(lines).split(",")) <= BY_CONTACT, (name, lines)
+                assert all(rows is not None and rows <= 10 for rows in sorts(lines)), (name, lines)
             if postgresql:
-                conn.exec_driver_sql("ANALYZE decisions")
-                conn.exec_driver_sql("SET enable_seqscan = off")
-            for name, arguments in every_combination(values(count)):
-                lines = plan(conn, {**arguments, "regions": frozenset(regions)}, limit)
-                assert not table_scanned(lines), (name, lines)
-                if "contact_id" in arguments:
-                    assert set(index_used(lines).split(",")) <= BY_CONTACT, (name, lines)
-                    assert all(rows is not None and rows <= 10 for rows in sorts(lines)), (name, lines)
-                if postgresql:
-                    continue  # by its own statistics, as above
-                if "contact_id" in arguments or "home_region" in arguments:
-                    assert index_used(lines) == leading_index(arguments), (name, lines)
-                    assert sorts(lines) == [], (name, lines)
-                else:
-                    assert set(index_used(lines).split(",")) == BY_REGION, (name, lines)
-                    reads = [line for line in lines if line.startswith("SEARCH decisions USING INDEX")]
-                    assert len(reads) == len(sorts(lines)) == merge_sorts(lines) == 2 * len(regions), lines
-                    assert all(line.endswith("_region=?)") or "region=? AND" in line for line in reads), lines
-    finally:
-        storage.close()
+                continue  # by its own statistics, as above
+            if "contact_id" in arguments or "home_region" in arguments:
+                assert index_used(lines) == leading_index(arguments), (name, lines)
+                assert sorts(lines) == [], (name, lines)
+            else:
+                assert set(index_used(lines).split(",")) == BY_REGION, (name, lines)
+                reads = [line for line in lines if line.startswith("SEARCH decisions USING INDEX")]
+                assert len(reads) == len(sorts(lines)) == merge_sorts(lines) == 2 * len(regions), lines
+                assert all(line.endswith("_region=?)") or "region=? AND" in line for line in reads), lines
 
 
 def test_a_statement_past_the_time_limit_answers_503_problem_json(app_db_url, make_app):
