@@ -29,6 +29,7 @@ from .policy import (
     Rule,
     Source,
 )
+from .policy_version import version_digest, version_files
 from .regions import REGIONS
 from .vocabulary import DECISIONS, DIGITAL_REQUIREMENTS, PROFESSIONS
 
@@ -47,9 +48,9 @@ class _Doc:
             raise PolicyError(self.name, "-", "expected a mapping at the top")
 
     @staticmethod
-    def read(path: Path, name: str):
+    def parse(text: str, name: str):
         try:
-            return yaml.safe_load(path.read_text(encoding="utf-8"))
+            return yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise PolicyError(name, "-", f"not valid YAML: {exc}") from None
 
@@ -457,32 +458,56 @@ def _load_catalogue(doc, sources) -> Catalogue:
 REQUIRED_DOCUMENTS = ("sources.yaml", "catalogue.yaml", "national.yaml", "eligibility.yaml")
 
 
-def read_policy_documents(directory: Path | str = POLICY_DIR) -> dict[str, object]:
-    """The parsed YAML of a policy directory, keyed by path relative to it
+def read_policy_files(directory: Path | str = POLICY_DIR) -> dict[str, str]:
+    """The files of a policy directory as written, keyed by path relative to it
     ("national.yaml", "regions/25-norrbotten.yaml", ...). Raises PolicyError."""
     root = Path(directory)
-    docs = {}
+    files = {}
     for rel in REQUIRED_DOCUMENTS:
         path = root / rel
         if not path.is_file():
             raise PolicyError(str(path), "-", "file missing")
-        docs[rel] = _Doc.read(path, f"{root.name}/{rel}")
+        files[rel] = path.read_text(encoding="utf-8")
     for folder in ("regions", "contracts"):
         for path in sorted((root / folder).glob("*.yaml")):
-            rel = f"{folder}/{path.name}"
-            docs[rel] = _Doc.read(path, f"{root.name}/{rel}")
-    return docs
+            files[f"{folder}/{path.name}"] = path.read_text(encoding="utf-8")
+    return files
+
+
+def parse_policy_files(files: dict[str, str], root: str = "policy") -> dict[str, object]:
+    """The parsed YAML of policy files, keyed as the files are. Raises PolicyError."""
+    return {rel: _Doc.parse(text, f"{root}/{rel}") for rel, text in files.items()}
+
+
+def read_policy_documents(directory: Path | str = POLICY_DIR) -> dict[str, object]:
+    """The parsed YAML of a policy directory, keyed by path relative to it. Raises PolicyError."""
+    return parse_policy_files(read_policy_files(directory), Path(directory).name)
 
 
 def load_policy(directory: Path | str = POLICY_DIR, name: str = "in_force") -> Policy:
     """Read, check and compile the policy under `directory`. Raises PolicyError."""
-    return load_policy_documents(read_policy_documents(directory), name, Path(directory).name)
+    return load_policy_files(read_policy_files(directory), name, Path(directory).name)
 
 
-def load_policy_documents(docs: dict[str, object], name: str = "in_force", root: str = "policy") -> Policy:
+def load_policy_files(files: dict[str, str], name: str = "in_force", root: str = "policy") -> Policy:
+    """Check and compile policy files (name -> YAML text, as read_policy_files gives them, or as a
+    stored version holds them). The Policy knows its version: the files and their digest."""
+    kept = version_files(files)
+    return load_policy_documents(
+        parse_policy_files(files, root), name, root, versioned=(version_digest(kept), kept)
+    )
+
+
+def load_policy_documents(
+    docs: dict[str, object],
+    name: str = "in_force",
+    root: str = "policy",
+    versioned: tuple[str, dict[str, str]] | None = None,
+) -> Policy:
     """Check and compile policy documents already in memory (as read_policy_documents returns
     them, possibly changed: scenario overlays in rules/simulation/scenarios.py). Every policy,
-    shipped or scenario, passes the same checks here. Raises PolicyError."""
+    shipped or scenario, passes the same checks here. `versioned`: (digest, files) of the version
+    the documents were parsed from, if they were read from files. Raises PolicyError."""
 
     def doc(rel: str) -> _Doc:
         if rel not in docs:
@@ -540,4 +565,6 @@ def load_policy_documents(docs: dict[str, object], name: str = "in_force", root:
         decide=decide,
         decide_source=source,
         name=name,
+        version=versioned[0] if versioned else "",
+        files=MappingProxyType(versioned[1] if versioned else {}),
     )

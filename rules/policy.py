@@ -108,6 +108,10 @@ class Policy:
     decide: Callable = field(repr=False)
     decide_source: str = field(repr=False, default="")
     name: str = "in_force"
+    # The version (rules/policy_version.py) when loaded from files: its digest and files; "" and {}
+    # for a policy built from documents in memory (a simulation's scenario).
+    version: str = ""
+    files: Mapping[str, str] = field(default_factory=dict, repr=False)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def national_on(self, day: date) -> NationalPeriod | None:
@@ -134,6 +138,14 @@ class Policy:
         except KeyError:
             found = self._cache[key] = (self.national_on(day), self.regional_on(home_region, day))
             return found
+
+    def summary(self) -> str:
+        """What a check says of a policy that passed it."""
+        regions = ", ".join(sorted(self.regional)) or "none"
+        return (
+            f"policy ok: {len(self.rules)} rules, {len(self.national)} national periods, "
+            f"regional layers for {regions}"
+        )
 
     def with_contracts(self, contracts: ContractBook) -> "Policy":
         """The same rules and layers with another contract registry (e.g. the database's)."""

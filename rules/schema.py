@@ -218,6 +218,12 @@ class PolicyRefSchema(Schema):
     home_region = fields.String(required=True)
     layers = fields.List(fields.Nested(LayerRefSchema), required=True)
     digest = fields.String(required=True, metadata={"description": "sha256 of the policy content used"})
+    version = fields.String(
+        metadata={
+            "description": "The stored policy version decided with (GET /v1/policy-versions/{digest}); "
+            "absent in simulations of scenarios"
+        }
+    )
 
 
 class VerdictSchema(Schema):

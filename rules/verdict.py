@@ -94,4 +94,7 @@ def policy_ref(policy: Policy, home_region: str, nat, reg, contract) -> dict:
             }
         )
         cached = policy._cache[key] = (home_region, tuple(p.ref() for p in layers), digest)
-    return {"home_region": cached[0], "layers": list(cached[1]), "digest": cached[2]}
+    ref = {"home_region": cached[0], "layers": list(cached[1]), "digest": cached[2]}
+    if policy.version:
+        ref["version"] = policy.version
+    return ref

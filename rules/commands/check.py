@@ -17,9 +17,5 @@ def run(args) -> int:
     except PolicyError as exc:
         print(f"policy check failed: {exc}", file=sys.stderr)
         return 1
-    regions = ", ".join(sorted(policy.regional)) or "none"
-    print(
-        f"policy ok: {len(policy.rules)} rules, {len(policy.national)} national periods, "
-        f"regional layers for {regions}, {len(policy.contracts)} contracts"
-    )
+    print(f"{policy.summary()}, {len(policy.contracts)} contracts")
     return 0

@@ -135,11 +135,21 @@ def build_policy(spec, where: str = "scenario") -> Policy:
     return _build_cached(json.dumps(overlay, sort_keys=True, default=str), where)
 
 
+def scenario_documents(spec, where: str = "scenario") -> dict:
+    """The policy documents of a scenario: the shipped ones with its overlay applied."""
+    return _documents(normalise(spec, where), where)
+
+
+def _documents(overlay: dict, where: str) -> dict:
+    docs = copy.deepcopy(_shipped_documents())
+    _apply(docs, overlay, where, depth=0)
+    return docs
+
+
 @lru_cache(maxsize=32)
 def _build_cached(key: str, where: str) -> Policy:
     overlay = json.loads(key)
-    docs = copy.deepcopy(_shipped_documents())
-    _apply(docs, overlay, where, depth=0)
+    docs = _documents(overlay, where)
     try:
         return load_policy_documents(docs, overlay["name"], f"scenario {overlay['name']}")
     except PolicyError as exc:
