@@ -11,7 +11,7 @@ from . import auth, errors, instrumentation, readiness
 from .blueprints import register_blueprints
 from .config import Settings
 from .openapi_spec import make_api
-from .policy_source import load_base_policy
+from .policy_source import load_on_disk_policy
 from .storage import service as storage_service
 
 
@@ -23,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_logging(app)
 
     instrumentation.init_app(app)  # first: its timer starts before any other before_request hook
-    policy = load_base_policy(app)
+    policy = load_on_disk_policy(app)
     readiness.init_app(app, policy)
     auth.init_app(app)  # before storage: refuses to start in production without keys
     storage_service.init_app(app, policy)  # decision log and contract registry; /ready check; 503s

@@ -1,4 +1,5 @@
-"""Bearer API keys on /v1: scopes `verdicts`, `decisions:read`, `contracts:admin`, `audit:read`.
+"""Bearer API keys on /v1: scopes `verdicts`, `decisions:read`, `contracts:admin`, `audit:read`,
+`policy:admin`.
 
 One before_request hook maps the path to the scope it needs (table below), so no view can forget
 its check. No keys configured: open for local use (client "anonymous") with a warning at start;
@@ -33,6 +34,8 @@ SCOPE_BY_PREFIX = (
     ("/v1/simulations/readjudication", "decisions:read"),  # reads the decision log
     ("/v1/simulations", "verdicts"),
     ("/v1/access-log", "audit:read"),  # who read which decisions
+    ("/v1/policy-versions", "policy:admin"),  # the policies stored, their impact, activation
+    ("/v1/shadow", "policy:admin"),
 )
 
 

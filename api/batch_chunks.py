@@ -79,7 +79,7 @@ def decide_chunk(
         summary.add(verdict)
         verdicts.append(verdict)
         received.append(item)
-    return DecidedChunk(rejected, summary, entries_for(verdicts, received, evaluated_at, client))
+    return DecidedChunk(rejected, summary, entries_for(verdicts, received, evaluated_at, client, policy))
 
 
 def answered_summary(chunk: DecidedChunk, answers: list[bytes]) -> rules.Summary:

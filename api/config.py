@@ -22,6 +22,15 @@ def _int(name: str, default: int) -> int:
     return value
 
 
+def _flag(name: str) -> bool:
+    raw = os.environ.get(name, "").strip().casefold()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"environment variable {name} must be true or false, got {raw!r}")
+
+
 # The limit the OpenAPI document states (an operator may set a lower one).
 DEFAULT_BATCH_MAX_LINES = 100_000
 
@@ -42,6 +51,10 @@ class Settings:
     STATEMENT_TIMEOUT_MS: int = field(default_factory=lambda: _int("UTOMLANS_STATEMENT_TIMEOUT_MS", 5000))
     # A policy directory other than the one shipped in rules/policy/ (empty: the shipped one).
     POLICY_DIR: str = field(default_factory=lambda: os.environ.get("UTOMLANS_POLICY_DIR", ""))
+    # Put the on-disk policy in force at start, if it is not (README, "Changing the policy in
+    # production"). Off by default: the database says which version is in force, and a deployment
+    # does not change the rules by the way; several instances starting in turn never flip it back.
+    ACTIVATE_POLICY_ON_START: bool = field(default_factory=lambda: _flag("UTOMLANS_ACTIVATE_POLICY_ON_START"))
     API_TITLE: str = "Utomläns reimbursement rules"
     API_VERSION: str = "1.0.0"
     OPENAPI_VERSION: str = "3.0.3"

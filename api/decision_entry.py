@@ -69,9 +69,14 @@ class Pending(NamedTuple):
     evaluated_at: datetime
     client: str
     idem_key: str
+    policy_version: str | None  # the stored version decided with (None: a policy not from files)
+    contract_book: str  # the digest of the contract book decided with
+    shadow_version: str | None = None  # the version in shadow when it was decided, if one was
 
 
-def pending_from_verdict(verdict, received: dict, body: dict, evaluated_at: datetime, client: str) -> Pending:
+def pending_from_verdict(
+    verdict, received: dict, body: dict, evaluated_at: datetime, client: str, contract_book: str
+) -> Pending:
     """A Pending entry for a rules.Verdict, the contact as received and the response body."""
     c = verdict.contact
     policy = body["policy"]
@@ -92,6 +97,8 @@ def pending_from_verdict(verdict, received: dict, body: dict, evaluated_at: date
         evaluated_at,
         client,
         idempotency_key(c.contact_id, c.home_region, contact_text),
+        policy.get("version"),
+        contract_book,
     )
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from rules import Verdict
+from rules import Policy, Verdict
 
 from .decision_entry import Pending, pending_from_verdict
 
@@ -33,11 +33,12 @@ def new_decision_ids(count: int) -> list[str]:
 
 
 def entries_for(
-    verdicts: Sequence[Verdict], received: Sequence[dict], evaluated_at: str, client: str
+    verdicts: Sequence[Verdict], received: Sequence[dict], evaluated_at: str, client: str, policy: Policy
 ) -> list[Pending]:
     """The decisions for `verdicts` (`received[i]`: the contact of `verdicts[i]` as the client sent
-    it), each with a new decision_id, all with one evaluated_at (a batch is decided at one moment).
-    Each entry's `verdict` is the SPEC section 6 response record as JSON."""
+    it), each with a new decision_id, all with one evaluated_at (a batch is decided at one moment),
+    all decided with `policy` (whose version and contract book each names). Each entry's `verdict`
+    is the SPEC section 6 response record as JSON."""
     at = datetime.fromisoformat(evaluated_at)
     entries = []
     for decision_id, verdict, contact in zip(
@@ -46,7 +47,7 @@ def entries_for(
         record = {"decision_id": decision_id}
         record.update(verdict.to_dict())
         record["evaluated_at"] = evaluated_at
-        entries.append(pending_from_verdict(verdict, contact, record, at, client))
+        entries.append(pending_from_verdict(verdict, contact, record, at, client, policy.contracts.digest))
     return entries
 
 

@@ -28,7 +28,10 @@ import yaml
 
 from rules.regions import REGIONS
 
-SCOPES = ("verdicts", "decisions:read", "contracts:admin", "audit:read")
+SCOPES = ("verdicts", "decisions:read", "contracts:admin", "audit:read", "policy:admin")
+# Scopes over every region's data: a key with one must have regions "*". The access log names who
+# read what in every region; a policy version, its shadow and its impact concern every region.
+NATIONAL_SCOPES = ("audit:read", "policy:admin")
 log = logging.getLogger("api.keys")
 
 
@@ -86,9 +89,11 @@ def _key(entry, where: str) -> ApiKey:
             f"{where}.regions: missing; say which regions the key acts for: {REGIONS_EXPECTED}"
         )
     regions = _regions(entry["regions"], f"{where}.regions")
-    if "audit:read" in scopes and regions is not None:
-        # The access log names who read what in every region: not a regional key's to read.
-        raise KeyConfigError(f'{where}: the scope audit:read is for a national role: regions "{ALL_REGIONS}"')
+    for scope in NATIONAL_SCOPES:
+        if scope in scopes and regions is not None:
+            raise KeyConfigError(
+                f'{where}: the scope {scope} is for a national role: regions "{ALL_REGIONS}"'
+            )
     return ApiKey(key_id, digest, frozenset(scopes), regions, str(entry.get("note") or ""))
 
 

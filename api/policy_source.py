@@ -8,7 +8,7 @@ import rules
 from .storage.service import current_storage
 
 
-def load_base_policy(app: Flask) -> rules.Policy:
+def load_on_disk_policy(app: Flask) -> rules.Policy:
     """Loaded and compiled at start: a broken policy stops the app before it serves anything."""
     directory = app.config.get("POLICY_DIR")
     return rules.load_policy(directory) if directory else rules.default_policy()

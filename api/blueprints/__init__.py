@@ -6,7 +6,18 @@ Add a blueprint here (documented: `api.register_blueprint`; plain Flask: `app.re
 from flask import Flask
 from flask_smorest import Api
 
-from . import access_log, catalogue, contracts, decisions, docs, health, metrics, simulations, verdicts
+from . import (
+    access_log,
+    catalogue,
+    contracts,
+    decisions,
+    docs,
+    health,
+    metrics,
+    policy_versions,
+    simulations,
+    verdicts,
+)
 
 DOCUMENTED = (
     verdicts.blp,
@@ -17,6 +28,7 @@ DOCUMENTED = (
     metrics.blp,
     simulations.blp,
     access_log.blp,
+    policy_versions.blp,
 )
 UNDOCUMENTED = (docs.blp,)
 

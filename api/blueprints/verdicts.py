@@ -89,7 +89,7 @@ def post_verdict():
     if refusal is not None:
         REJECTED.inc()
         raise ProblemError(403, refusal, errors={REGION_ERROR: [refusal]})
-    entries = entries_for([verdict], [data], evaluated_at_now(), current_client())
+    entries = entries_for([verdict], [data], evaluated_at_now(), current_client(), policy)
     (stored,) = current_storage().decisions.record(entries)
     count_outcomes(outcomes(entries, [stored]))
     return Response(stored, mimetype="application/json")

@@ -21,6 +21,7 @@ from rules.loader import contract_from_dict
 
 from ..key_regions import covers
 from .engine import writing
+from .stored_time import iso
 from .tables import contract_audit, contracts, registry_version
 
 SEED_ACTOR = "seed"
@@ -108,7 +109,7 @@ class ContractRegistry:
                 "contract_id": row.contract_id,
                 "action": row.action,
                 "actor": row.actor,
-                "at": _iso(row.at),
+                "at": iso(row.at),
                 "before": orjson.loads(row.before) if row.before else None,
                 "after": orjson.loads(row.after) if row.after else None,
             }
@@ -283,15 +284,9 @@ def _contract(row) -> Contract:
     )
 
 
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _record(row) -> dict:
     record = _contract(row).to_dict()
-    record.update(revision=row.revision, created_at=_iso(row.created_at), updated_at=_iso(row.updated_at))
+    record.update(revision=row.revision, created_at=iso(row.created_at), updated_at=iso(row.updated_at))
     return record
 
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import NamedTuple, TypeVar
 
 import orjson
@@ -53,6 +53,7 @@ from ..decision_entry import Pending, with_supersedes
 from ..issuing import new_decision_ids
 from . import page_cursor
 from .engine import writing
+from .stored_time import aware, iso, utc
 from .tables import CHAIN_REVISION, OUT_OF_REGION, decision_commits, decisions
 
 MAX_PAGE = 1000
@@ -121,7 +122,7 @@ class DecisionLog:
             more = len(rows) > limit
             rows = rows[:limit]
             items = records_for(conn, rows, regions)
-        next_cursor = encode_cursor(_aware(rows[-1].evaluated_at), rows[-1].seq) if more else None
+        next_cursor = encode_cursor(aware(rows[-1].evaluated_at), rows[-1].seq) if more else None
         return Page(items, next_cursor)
 
     def count(self) -> int:
@@ -170,15 +171,15 @@ def find_query(
         if value is not None:
             conditions.append(column == value)
     if evaluated_from is not None:
-        conditions.append(c.evaluated_at >= _utc(evaluated_from))
+        conditions.append(c.evaluated_at >= utc(evaluated_from))
     if evaluated_to is not None:
-        conditions.append(c.evaluated_at <= _utc(evaluated_to))
+        conditions.append(c.evaluated_at <= utc(evaluated_to))
     if contact_date_from is not None:
         conditions.append(c.contact_date >= contact_date_from)
     if contact_date_to is not None:
         conditions.append(c.contact_date <= contact_date_to)
     if after is not None:
-        conditions.append(tuple_(c.evaluated_at, c.seq) > (_utc(after[0]), after[1]))
+        conditions.append(tuple_(c.evaluated_at, c.seq) > (utc(after[0]), after[1]))
     if regions is None or (home_region is not None and home_region in regions):
         return _in_order(select(decisions).where(*conditions), limit)
     if contact_id is not None or home_region is not None:
@@ -449,23 +450,14 @@ def _row(entry: Pending, supersedes: str | None, verdict_text: bytes, revision: 
         "verdict": verdict_text.decode(),
         "policy_digest": entry.policy_digest,
         "layers": entry.layers,
-        "evaluated_at": _utc(entry.evaluated_at),
+        "evaluated_at": utc(entry.evaluated_at),
         "client": entry.client,
         "supersedes": supersedes,
+        "policy_version": entry.policy_version,
+        "contract_book": entry.contract_book,
+        "shadow_version": entry.shadow_version,
         "tx": tx,
     }
-
-
-def _utc(moment: datetime) -> datetime:
-    """Stored and compared in UTC (SQLite keeps no zone, so every value must be in the same one)."""
-    if moment.tzinfo is None:
-        raise ValueError("a datetime without a time zone")
-    return moment.astimezone(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without a zone; everything stored is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def records_for(conn: Connection, rows: Sequence, regions: frozenset[str] | None) -> list[dict]:
@@ -494,7 +486,7 @@ def record_of(row) -> dict:
         "contact_date": row.contact_date.isoformat(),
         "decision": row.decision,
         "reason": row.reason,
-        "evaluated_at": _aware(row.evaluated_at).astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "evaluated_at": iso(row.evaluated_at),
         "client": row.client,
         "supersedes": row.supersedes,
         "policy": {"digest": row.policy_digest, "layers": orjson.loads(row.layers)},

@@ -23,8 +23,9 @@ from sqlalchemy import Select, insert, select, tuple_
 from sqlalchemy.engine import Engine
 
 from . import page_cursor
-from .decision_log import MAX_PAGE, Page, _aware, _utc
+from .decision_log import MAX_PAGE, Page
 from .engine import writing
+from .stored_time import aware, utc
 from .tables import decision_read_items, decision_reads
 
 
@@ -76,7 +77,7 @@ class ReadAudit:
             rows = conn.execute(query).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = encode_cursor(_aware(rows[-1].at), rows[-1].seq) if more else None
+        next_cursor = encode_cursor(aware(rows[-1].at), rows[-1].seq) if more else None
         return Page([_item(row) for row in rows], next_cursor)
 
 
@@ -101,18 +102,18 @@ def find_query(
     if client is not None:
         query = query.where(r.client == client)
     if at_from is not None:
-        query = query.where(r.at >= _utc(at_from))
+        query = query.where(r.at >= utc(at_from))
     if at_to is not None:
-        query = query.where(r.at <= _utc(at_to))
+        query = query.where(r.at <= utc(at_to))
     if after is not None:
-        query = query.where(tuple_(r.at, r.seq) > (_utc(after[0]), after[1]))
+        query = query.where(tuple_(r.at, r.seq) > (utc(after[0]), after[1]))
     return query.order_by(r.at, r.seq)
 
 
 def _item(row) -> dict:
     return {
         "seq": row.seq,
-        "at": _aware(row.at).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "at": aware(row.at).isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "client": row.client,
         "method": row.method,
         "path": row.path,

@@ -22,12 +22,15 @@ _CONCURRENCY_FAILURES = ("40P01", "40001")  # PostgreSQL: deadlock detected, ser
 log = logging.getLogger("api.storage")
 
 
-def init_app(app: Flask, base_policy: rules.Policy) -> Storage:
-    """Open (and migrate) the database of DATABASE_URL, or the default SQLite file; `base_policy` is
-    the policy the database's contracts are added to."""
+def init_app(app: Flask, on_disk: rules.Policy) -> Storage:
+    """Open (and migrate) the database of DATABASE_URL, or the default SQLite file; `on_disk` is the
+    policy of the policy files, registered as a version (Storage.prepare)."""
     url = app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL") or None
     storage = Storage.open(
-        url, base_policy=base_policy, statement_timeout_ms=app.config["STATEMENT_TIMEOUT_MS"]
+        url,
+        on_disk=on_disk,
+        activate_on_disk=app.config["ACTIVATE_POLICY_ON_START"],
+        statement_timeout_ms=app.config["STATEMENT_TIMEOUT_MS"],
     )
     app.extensions[EXTENSION] = storage
     log.info("storage: %s", storage.describe())

@@ -22,6 +22,7 @@ from sqlalchemy import (
 
 metadata = MetaData()
 OUT_OF_REGION = "home_region <> care_region"  # the condition of ix_decisions_care_region_evaluated
+SHADOWED = "shadow_version IS NOT NULL"  # the condition of ix_decisions_shadow
 
 # The columns of the decision log's unique index: a chain (a client's decisions for one contact),
 # then the number of each decision in it.
@@ -60,6 +61,12 @@ decisions = Table(
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
     Column("client", String(64), nullable=False),
     Column("supersedes", String(36), nullable=True),
+    # The policy version decided with (policy_versions), the contract book (contract_books) and,
+    # while a shadow ran, the shadow version it was also decided under: NULL for decisions stored
+    # before migration 0009.
+    Column("policy_version", String(64), nullable=True),
+    Column("contract_book", String(64), nullable=True),
+    Column("shadow_version", String(64), nullable=True),
     # The transaction that stored the decision (a time-ordered UUID; decision_commits says when it
     # committed): the feed reads the decisions of each commit in turn through ix_decisions_tx.
     Column("tx", String(36), nullable=False),
@@ -91,6 +98,14 @@ decisions = Table(
     ),
     Index("ix_decisions_reason_evaluated", "reason", "evaluated_at", "seq", "contact_date"),
     Index("ix_decisions_evaluated", "evaluated_at", "seq", "contact_date"),
+    # GET /v1/shadow counts the decisions a shadow version saw.
+    Index(
+        "ix_decisions_shadow",
+        "shadow_version",
+        "evaluated_at",
+        sqlite_where=text(SHADOWED),
+        postgresql_where=text(SHADOWED),
+    ),
 )
 
 # One row per committed write transaction that stored decisions, numbered in commit order: the
@@ -168,4 +183,69 @@ registry_version = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
+)
+
+# Policy versions (api/storage/policy_versions.py): each policy the service has decided with or
+# may, immutable, addressed by the digest of its files (rules/policy_version.py). `status`:
+# active (exactly one, once any is), candidate or retired. `overlay`: the JSON overlay a candidate
+# was made from (with `base`, the version it was laid on), if it was.
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("files", Text, nullable=False),  # JSON {path: YAML text}
+    Column("status", String(16), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("added_by", String(64), nullable=False),  # API key id, "anonymous" or "start"
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("base", String(64), nullable=True),
+    Column("overlay", Text, nullable=True),
+)
+
+# Every change of policy: a version added, activated, put in or out of shadow. Append only.
+policy_audit = Table(
+    "policy_audit",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # add, activate, shadow, unshadow
+    Column("digest", String(64), nullable=True),
+    Column("previous", String(64), nullable=True),  # activate: the version in force before
+    Column("note", Text, nullable=False),
+)
+
+# One row (id = 1): the version in force, the one in shadow (and since when), and a counter bumped
+# by every change of either, first thing in its transaction: workers read it with the registry's
+# version per request (live_policy.py), and the row lock serialises activations.
+policy_state = Table(
+    "policy_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("active", String(64), nullable=True),
+    Column("shadow", String(64), nullable=True),
+    Column("shadow_since", DateTime(timezone=True), nullable=True),
+    Column("changed", BigInteger, nullable=False),
+)
+
+# Each state of the contract registry a decision was made with, by ContractBook.digest: a decision
+# is replayed with exactly the contracts it was decided with.
+contract_books = Table(
+    "contract_books",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("contracts", Text, nullable=False),  # JSON list of Contract.to_dict()
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+
+# A live decision the shadow version decided otherwise: what the shadow would have answered.
+shadow_disagreements = Table(
+    "shadow_disagreements",
+    metadata,
+    Column("decision_id", String(36), primary_key=True),
+    Column("shadow_version", String(64), nullable=False),
+    Column("decision", String(8), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("amount_ore", BigInteger, nullable=False),
+    Column("verdict", Text, nullable=False),  # the shadow's verdict JSON
 )

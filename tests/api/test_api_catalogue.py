@@ -7,9 +7,9 @@ from case_files import CASES_DIR, case_contacts
 
 import rules
 from api import examples
-from api.storage import LiveContracts
-from rules.loader import POLICY_DIR
-from rules.simulation.scenarios import build_policy
+from rules.loader import POLICY_DIR, read_policy_files
+from rules.policy_version import document_text, version_files
+from rules.simulation.scenarios import scenario_documents
 
 
 def test_reasons_follow_the_rule_order_with_titles_and_legal_basis(client, policy):
@@ -95,20 +95,28 @@ def _catalogue_citation(reason: dict, flags: dict, verdict, policy) -> list[str]
     return refs
 
 
-def _advisory_policy(tmp_path):
-    target = tmp_path / "advisory"
-    shutil.copytree(POLICY_DIR, target)
-    shutil.copytree(CASES_DIR / "policies" / "advisory", target, dirs_exist_ok=True)
-    return rules.load_policy(target, name="advisory")
+def _policy_files(tmp_path, which) -> dict[str, str]:
+    if which == "advisory":
+        target = tmp_path / "advisory"
+        shutil.copytree(POLICY_DIR, target)
+        shutil.copytree(CASES_DIR / "policies" / "advisory", target, dirs_exist_ok=True)
+        return read_policy_files(target)
+    return {rel: document_text(doc) for rel, doc in scenario_documents(which).items()}
+
+
+def _activate(app, files) -> rules.Policy:
+    """Store the files as a policy version and put it in force: the app decides with it."""
+    storage = app.extensions["utomlans.storage"]
+    version, _ = storage.versions.add(version_files(files), actor="test", note="test")
+    storage.versions.activate(version["digest"], actor="test", note="test")
+    return storage.live.current()
 
 
 @pytest.mark.parametrize("which", ["in_force", "advisory", "ds_2023_27", "stop_from_2020"])
 def test_every_verdict_cites_what_the_reasons_endpoint_says(app, tmp_path, which):
     """For every reason: the legal basis of each case contact's verdict is exactly what
     GET /v1/reasons lists for it on the contact's date and home region."""
-    policy = _advisory_policy(tmp_path) if which == "advisory" else build_policy(which)
-    storage = app.extensions["utomlans.storage"]
-    storage.live = LiveContracts(storage.contracts, policy)  # the app decides with this policy
+    policy = _activate(app, _policy_files(tmp_path, which))
     body = app.test_client().get("/v1/reasons").get_json()
     reasons = {r["code"]: r for r in body["reasons"]}
     flags = {f["code"]: f for f in body["flags"]}

@@ -50,12 +50,13 @@ def kry_contract(**changes) -> dict:
 
 
 def pending(data: dict, *, policy=None, client="test-client", at: datetime | None = None):
+    policy = policy or rules.default_policy()
     verdict = rules.evaluate(data, policy)
     at = at or datetime.now(UTC)
     body = {"decision_id": str(uuid.uuid4())}
     body.update(verdict.to_dict())
     body["evaluated_at"] = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return pending_from_verdict(verdict, data, body, at, client)
+    return pending_from_verdict(verdict, data, body, at, client, policy.contracts.digest)
 
 
 def record(storage, entries) -> list[dict]:

@@ -1,0 +1,70 @@
+"""The policy in force, as of the current request: the active version with the registry's contracts.
+
+Every request calls now(): one primary-key read of the registry's version and the policy state's
+change counter, and a rebuild only when either moved. So a contract change, an activation or a
+shadow put on or off through any worker or any instance on the same database applies from the next
+request on, without a restart. The contract book decided with is stored before it is used
+(contract_books.py), so every decision's book can be found again.
+"""
+
+import threading
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from rules.policy import Policy
+
+from .contract_books import ContractBooks
+from .contract_registry import ContractRegistry
+from .policy_versions import PolicyVersions
+from .tables import policy_state, registry_version
+
+_CHANGES = select(
+    select(registry_version.c.version).where(registry_version.c.id == 1).scalar_subquery(),
+    select(policy_state.c.changed).where(policy_state.c.id == 1).scalar_subquery(),
+)
+
+
+class Live(NamedTuple):
+    policy: Policy  # the active version, with the registry's contracts
+    shadow: Policy | None  # the version in shadow, with the same contracts; None: no shadow
+
+
+class LivePolicy:
+    def __init__(
+        self, engine: Engine, registry: ContractRegistry, versions: PolicyVersions, books: ContractBooks
+    ):
+        self.engine = engine
+        self.registry = registry
+        self.versions = versions
+        self.books = books
+        self._seen: tuple | None = None
+        self._live: Live | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> Policy:
+        return self.now().policy
+
+    def now(self) -> Live:
+        seen = self._changes()
+        if seen == self._seen:
+            return self._live
+        with self._lock:
+            if seen != self._seen:
+                state = self.versions.state()
+                registry_seen, book = self.registry.snapshot()
+                self.books.keep(book)
+                policy = self.versions.policy(state.active).with_contracts(book)
+                shadow = self.versions.policy(state.shadow).with_contracts(book) if state.shadow else None
+                self._live = Live(policy, shadow)
+                # What was read, not `seen`: a change committed in between only rebuilds once more.
+                self._seen = (registry_seen, state.changed)
+            return self._live
+
+    def _changes(self) -> tuple:
+        conn = self.engine.connect()
+        if self.engine.dialect.name == "postgresql":  # no BEGIN and ROLLBACK round trips around it
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        with conn:
+            return tuple(conn.execute(_CHANGES).one())

@@ -1,0 +1,204 @@
+"""Policy versions in the database: every policy the service has decided with, or may, by digest.
+
+The YAML files stay the way policy is written and reviewed; the database holds what the service
+has used and uses. A version is immutable (its digest is that of its files, rules/policy_version.py);
+only its status moves: candidate -> active -> retired (and back to active, for a rollback). Which
+version is in force is policy_state.active, read by every worker per request (live_policy.py), so
+an activation applies on every worker and instance from their next request. Every change is in
+policy_audit: who, when, what, from what, and why.
+"""
+
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+import orjson
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from rules import Policy
+from rules.loader import load_policy_files
+from rules.policy_version import version_digest
+
+from .stored_time import aware, iso
+from .tables import policy_audit, policy_state, policy_versions
+
+ACTIVE, CANDIDATE, RETIRED = "active", "candidate", "retired"
+START = "start"  # the actor of what the service does by itself when it starts
+_COMPILED_KEPT = 16  # compiled versions a worker keeps (the active one, a shadow, a few replays)
+
+
+class VersionNotFound(LookupError):
+    pass
+
+
+class State(NamedTuple):
+    active: str | None
+    shadow: str | None
+    shadow_since: datetime | None
+    changed: int
+
+
+class PolicyVersions:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._compiled: dict[str, Policy] = {}
+        self._lock = threading.Lock()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def state(self, conn: Connection | None = None) -> State:
+        if conn is None:
+            with self.engine.connect() as conn:
+                return self.state(conn)
+        row = conn.execute(select(policy_state).where(policy_state.c.id == 1)).one()
+        return State(row.active, row.shadow, aware(row.shadow_since), row.changed)
+
+    def all(self) -> list[dict]:
+        """Every version, newest first, without its files."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*(c for c in policy_versions.c if c.name != "files")).order_by(
+                    policy_versions.c.added_at.desc(), policy_versions.c.digest
+                )
+            ).all()
+        return [_record(row) for row in rows]
+
+    def get(self, digest: str) -> dict:
+        """The version with its files; raises VersionNotFound."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(policy_versions).where(policy_versions.c.digest == digest)).first()
+        if row is None:
+            raise VersionNotFound(digest)
+        record = _record(row)
+        record["files"] = orjson.loads(row.files)
+        return record
+
+    def policy(self, digest: str) -> Policy:
+        """The version compiled (PolicyError if today's engine cannot load it); kept per worker,
+        since a version never changes. Its contract book is empty: add one with with_contracts."""
+        compiled = self._compiled.get(digest)
+        if compiled is not None:
+            return compiled
+        files = self.get(digest)["files"]
+        compiled = load_policy_files(files, root=f"version {digest[:12]}")
+        with self._lock:
+            if len(self._compiled) >= _COMPILED_KEPT:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[digest] = compiled
+        return compiled
+
+    def audit(self) -> list[dict]:
+        """Every change of policy, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(policy_audit).order_by(policy_audit.c.seq)).all()
+        return [
+            {
+                "seq": row.seq,
+                "at": iso(row.at),
+                "actor": row.actor,
+                "action": row.action,
+                "digest": row.digest,
+                "previous": row.previous,
+                "note": row.note,
+            }
+            for row in rows
+        ]
+
+    # -- changing --------------------------------------------------------------------------
+
+    def add(
+        self,
+        files: Mapping[str, str],
+        *,
+        actor: str,
+        note: str,
+        base: str | None = None,
+        overlay: dict | None = None,
+    ) -> tuple[dict, bool]:
+        """Store checked files as a candidate. Returns (the version, whether it is new): identical
+        files are the same version, stored once, whoever adds them again."""
+        digest = version_digest(files)
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            added = conn.execute(
+                insert(policy_versions)
+                .values(
+                    digest=digest,
+                    files=orjson.dumps(dict(files)).decode(),
+                    status=CANDIDATE,
+                    note=note,
+                    added_by=actor,
+                    added_at=now,
+                    base=base,
+                    overlay=orjson.dumps(overlay).decode() if overlay is not None else None,
+                )
+                .on_conflict_do_nothing(index_elements=["digest"])
+            ).rowcount
+            if added:
+                _audit(conn, actor, "add", digest, None, note, now)
+        record = self.get(digest)
+        record.pop("files")
+        return record, bool(added)
+
+    def activate(self, digest: str, *, actor: str, note: str) -> dict:
+        """Put a stored version in force (the one before is retired); returns the audit entry.
+        Raises VersionNotFound. Compile it first (policy()) to refuse one that cannot load."""
+        with self.engine.begin() as conn:
+            return _activate(conn, digest, actor, note, _lock_state(conn).active)
+
+    def register_on_disk(self, policy: Policy, *, activate: bool) -> str:
+        """At start: store the on-disk policy if it is new; put it in force if no version is (an
+        empty database) or if `activate` (the deployment asks for it). Returns its digest."""
+        self.add(policy.files, actor=START, note="the policy files on disk at start")
+        with self.engine.begin() as conn:
+            active = _lock_state(conn).active
+            if active is None or (activate and active != policy.version):
+                why = "no version was in force" if active is None else "activated at start (setting)"
+                _activate(conn, policy.version, START, why, active)
+        return policy.version
+
+
+def _lock_state(conn: Connection) -> State:
+    """Bump the change counter first thing: the row lock serialises changes (PostgreSQL), and every
+    worker sees the change on its next request."""
+    conn.execute(
+        update(policy_state).where(policy_state.c.id == 1).values(changed=policy_state.c.changed + 1)
+    )
+    row = conn.execute(select(policy_state).where(policy_state.c.id == 1)).one()
+    return State(row.active, row.shadow, aware(row.shadow_since), row.changed)
+
+
+def _activate(conn: Connection, digest: str, actor: str, note: str, previous: str | None) -> dict:
+    """With the state row locked (_lock_state), `previous` the version it had in force."""
+    found = conn.execute(select(policy_versions.c.digest).where(policy_versions.c.digest == digest)).first()
+    if found is None:
+        raise VersionNotFound(digest)
+    if previous is not None and previous != digest:
+        conn.execute(
+            update(policy_versions).where(policy_versions.c.digest == previous).values(status=RETIRED)
+        )
+    conn.execute(update(policy_versions).where(policy_versions.c.digest == digest).values(status=ACTIVE))
+    conn.execute(update(policy_state).where(policy_state.c.id == 1).values(active=digest))
+    return _audit(conn, actor, "activate", digest, previous, note, datetime.now(UTC))
+
+
+def _audit(conn, actor, action, digest, previous, note, at) -> dict:
+    entry = {"at": at, "actor": actor, "action": action, "digest": digest, "previous": previous, "note": note}
+    seq = conn.execute(policy_audit.insert().values(**entry)).inserted_primary_key[0]
+    return {"seq": seq, **entry, "at": iso(at)}
+
+
+def _record(row) -> dict:
+    return {
+        "digest": row.digest,
+        "status": row.status,
+        "note": row.note,
+        "added_by": row.added_by,
+        "added_at": iso(row.added_at),
+        "base": row.base,
+        "overlay": orjson.loads(row.overlay) if row.overlay else None,
+    }
