@@ -17,6 +17,7 @@ from ..problem import PROBLEM_JSON, ProblemError
 from ..storage import VersionNotFound
 from ..storage.service import current_storage
 from .policy_versions_schemas import (
+    ACTIVE_ALIAS,
     DIGEST,
     ActivationSchema,
     PolicyAuditEntrySchema,
@@ -44,12 +45,25 @@ def _not_found_doc():
     )
 
 
+# Every {digest} in a path: a version's digest, or `active` for the one in force (so Swagger UI's
+# example works on any database).
+DIGEST_PARAMETER = {
+    "in": "path",
+    "name": "digest",
+    "description": "A policy version's digest (`policy.version` of a verdict), or `active`: the one in force",
+    "example": ACTIVE_ALIAS,
+}
+
+
 def version_or_404(digest: str) -> dict:
-    """The stored version (files included) named by a path's digest; 404 for any other string."""
-    if not re.fullmatch(DIGEST, digest):
+    """The stored version (files included) named by a path's digest or `active`; 404 for any other."""
+    storage = current_storage()
+    if digest == ACTIVE_ALIAS:
+        digest = storage.versions.state().active
+    if digest is None or not re.fullmatch(DIGEST, digest):
         raise _not_found()
     try:
-        return current_storage().versions.get(digest)
+        return storage.versions.get(digest)
     except VersionNotFound:
         raise _not_found() from None
 
@@ -73,14 +87,14 @@ def policy_audit():
     return json_response({"items": current_storage().versions.audit()})
 
 
-@blp.route("/<string:digest>", methods=["GET"])
+@blp.route("/<string:digest>", methods=["GET"], parameters=[DIGEST_PARAMETER])
 @blp.doc(summary="One policy version", description="Its files, its layers and whether it passes the checks.")
 @blp.response(200, PolicyVersionDetailSchema)
 @_not_found_doc()
 def get_version(digest):
     record = version_or_404(digest)
     try:
-        policy = current_storage().versions.policy(digest)
+        policy = current_storage().versions.policy(record["digest"])
     except PolicyError as exc:
         record.update(layers=[], check={"ok": False, "summary": str(exc)})
     else:
@@ -88,19 +102,19 @@ def get_version(digest):
     return json_response(record)
 
 
-@blp.route("/<string:digest>/activate", methods=["POST"])
+@blp.route("/<string:digest>/activate", methods=["POST"], parameters=[DIGEST_PARAMETER])
 @blp.doc(
     summary="Put a version in force",
     description="For new requests on every worker and instance, from their next request (no restart). The "
     "version in force before is retired; rolling back is activating it again. Audited: "
     "GET /v1/policy-versions/audit.",
 )
-@blp.arguments(ActivationSchema)
+@blp.arguments(ActivationSchema, example={"note": "Regionstyrelsen 2026-11-28 § 12: the stop is advisory"})
 @blp.response(200, PolicyAuditEntrySchema)
 @json_body_errors(blp, "No `note`, or the version fails today's checks (`errors.digest`).")
 @_not_found_doc()
 def activate_version(body, digest):
-    version_or_404(digest)
+    digest = version_or_404(digest)["digest"]
     storage = current_storage()
     try:
         storage.versions.policy(digest)  # refuse a version today's engine cannot load

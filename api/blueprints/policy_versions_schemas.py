@@ -5,6 +5,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from .text_field import Text
 
 DIGEST = r"^[0-9a-f]{64}$"
+ACTIVE_ALIAS = "active"  # names the version in force wherever a digest is asked for
 STATUSES = ("active", "candidate", "retired")
 
 

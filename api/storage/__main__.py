@@ -1,25 +1,69 @@
-"""`python -m api.storage upgrade|current`: run the migrations by hand, or see where the database
-is. gunicorn's master runs `upgrade` before it starts the workers (api/gunicorn.conf.py)."""
+"""`python -m api.storage upgrade|current|activate`: run the migrations by hand, see where the
+database is, or put a policy version in force. gunicorn's master runs `upgrade` before it starts
+the workers (api/gunicorn.conf.py).
+
+`activate on-disk --actor NAME --note TEXT` stores the policy files of this deployment
+(UTOMLANS_POLICY_DIR, or rules/policy) if new and puts them in force; `activate DIGEST ...` puts a
+stored version in force (a rollback). Audited as the API's activation is, under the actor given.
+"""
 
 import argparse
+import os
 import sys
+
+import rules
 
 from .engine import database_url, make_engine
 from .migrate import current_revision, upgrade
+from .policy_versions import PolicyVersions, VersionNotFound
+
+ON_DISK = "on-disk"
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.storage", description=__doc__)
-    parser.add_argument("command", choices=("upgrade", "current"))
+    parser = argparse.ArgumentParser(
+        prog="python -m api.storage",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=("upgrade", "current", "activate"))
+    parser.add_argument("version", nargs="?", help=f"activate: a version's digest, or {ON_DISK}")
+    parser.add_argument("--actor", help="activate: who puts it in force (recorded in the audit)")
+    parser.add_argument("--note", help="activate: why (recorded in the audit)")
     parser.add_argument("--url", help="database URL (default: DATABASE_URL or the SQLite file)")
     args = parser.parse_args(argv)
+    if args.command == "activate" and not (args.version and args.actor and args.note):
+        parser.error("activate needs a version (a digest or on-disk), --actor and --note")
     engine = make_engine(args.url or database_url())
     try:
-        if args.command == "upgrade":
+        if args.command in ("upgrade", "activate"):
             upgrade(engine)
+        if args.command == "activate":
+            return _activate(engine, args)
         print(f"{engine.url.render_as_string(hide_password=True)}: revision {current_revision(engine)}")
     finally:
         engine.dispose()
+    return 0
+
+
+def _activate(engine, args) -> int:
+    versions = PolicyVersions(engine)
+    digest = args.version
+    try:
+        if digest == ON_DISK:
+            directory = os.environ.get("UTOMLANS_POLICY_DIR")
+            policy = rules.load_policy(directory) if directory else rules.default_policy()
+            versions.add(policy.files, actor=args.actor, note=args.note)
+            digest = policy.version
+        versions.policy(digest)  # refuse a version this engine cannot load
+        entry = versions.activate(digest, actor=args.actor, note=args.note)
+    except VersionNotFound:
+        print(f"no policy version {digest}", file=sys.stderr)
+        return 1
+    except rules.PolicyError as exc:
+        print(f"policy check failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"version {entry['digest']} in force (was {entry['previous']}), audit entry {entry['seq']}")
     return 0
 
 

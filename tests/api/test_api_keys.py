@@ -89,9 +89,11 @@ def test_a_new_key_needs_regions_on_the_command_line():
     assert refused.returncode == 2 and "--regions" in refused.stderr
 
 
-def test_reading_the_access_log_is_a_national_role(tmp_path):
-    """Who read what, in every region: a key scoped to regions cannot hold audit:read."""
-    with pytest.raises(KeyConfigError, match='audit:read is for a national role: regions "\\*"'):
-        _file(tmp_path, [{"id": "a", "sha256": DIGEST, "scopes": ["audit:read"], "regions": ["25"]}])
-    [auditor] = parse_env(f"a:{DIGEST}:*:audit:read")
-    assert auditor.regions is None
+@pytest.mark.parametrize("scope", ["audit:read", "policy:admin"])
+def test_reading_the_access_log_and_changing_the_policy_are_national_roles(tmp_path, scope):
+    """Who read what, in every region, and the policy every region is decided by: a key scoped to
+    regions cannot hold audit:read or policy:admin."""
+    with pytest.raises(KeyConfigError, match=f'{scope} is for a national role: regions "\\*"'):
+        _file(tmp_path, [{"id": "a", "sha256": DIGEST, "scopes": [scope], "regions": ["25"]}])
+    [national] = parse_env(f"a:{DIGEST}:*:{scope}")
+    assert national.regions is None

@@ -8,6 +8,8 @@ import orjson
 import rules
 from api.decision_entry import pending_from_verdict
 from api.keys import hash_key
+from rules.loader import POLICY_DIR, read_policy_files
+from rules.policy_version import version_files
 
 
 def contact(contact_id="c-1", **changes) -> dict:
@@ -70,3 +72,12 @@ def api_keys(keys: dict[str, tuple]) -> str:
         f"{key_id}:{hash_key(secret)}:{regions[0] if regions else '*'}:{scopes}"
         for key_id, (secret, *regions, scopes) in keys.items()
     )
+
+
+def advisory_files() -> dict[str, str]:
+    """The on-disk policy version's files with Norrbotten's digital stop made advisory (from
+    2022): a second version that decides the contact() above differently (pay, flagged)."""
+    files = version_files(read_policy_files(POLICY_DIR))
+    norrbotten = "regions/25-norrbotten.yaml"
+    files[norrbotten] = files[norrbotten].replace("value: enforce", "value: advisory")
+    return files

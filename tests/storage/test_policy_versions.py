@@ -1,0 +1,175 @@
+"""Issue 17 items 1 and 5: the policies the service decides with are stored by digest; the database
+says which one is in force; activation (API or command) applies from the next request on every
+worker, is audited, and rolls back by activating an earlier version. SQLite and PostgreSQL."""
+
+import pytest
+
+import rules
+from api.storage import Storage
+from api.storage.__main__ import main as storage_command
+from rules.policy_version import version_digest
+
+from .helpers import advisory_files, api_keys, contact
+
+KEYS = {
+    "policy-admin": ("s3cret-policy", "*", "policy:admin"),
+    "billing": ("s3cret-billing", "*", "verdicts,decisions:read"),
+}
+API_KEYS = api_keys(KEYS)
+ON_DISK = rules.default_policy().version
+
+
+def bearer(name):
+    return {"Authorization": f"Bearer {KEYS[name][0]}"}
+
+
+def decide(client, contact_id="v-1"):
+    answer = client.post("/v1/verdicts", json=contact(contact_id), headers=bearer("billing"))
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def activate(client, digest, note="Regionstyrelsen 2026-11-28 § 12"):
+    return client.post(
+        f"/v1/policy-versions/{digest}/activate", json={"note": note}, headers=bearer("policy-admin")
+    )
+
+
+@pytest.fixture
+def two_workers(make_app):
+    """Two apps on one database: two workers (or instances) of one service."""
+    return make_app(API_KEYS=API_KEYS), make_app(API_KEYS=API_KEYS)
+
+
+def test_the_on_disk_policy_is_stored_and_in_force_on_an_empty_database(make_app):
+    client = make_app(API_KEYS=API_KEYS).test_client()
+    listed = client.get("/v1/policy-versions", headers=bearer("policy-admin")).json
+    assert listed["active"] == ON_DISK
+    assert [(v["digest"], v["status"], v["added_by"]) for v in listed["items"]] == [
+        (ON_DISK, "active", "start")
+    ]
+    assert decide(client)["policy"]["version"] == ON_DISK
+    version = client.get(f"/v1/policy-versions/{ON_DISK}", headers=bearer("policy-admin")).json
+    assert version["files"] == dict(rules.default_policy().files)
+    assert version_digest(version["files"]) == ON_DISK
+    assert version["check"]["ok"] is True
+    active = client.get(
+        "/v1/policy-versions/active", headers=bearer("policy-admin")
+    ).json  # Swagger's example
+    assert active["digest"] == ON_DISK
+    assert {"layer": "regional", "home_region": "25", "id": "region-25-2022-01-01"}.items() <= next(
+        layer for layer in version["layers"] if layer["id"] == "region-25-2022-01-01"
+    ).items()
+    audit = client.get("/v1/policy-versions/audit", headers=bearer("policy-admin")).json["items"]
+    assert [(e["action"], e["actor"], e["digest"], e["previous"]) for e in audit] == [
+        ("add", "start", ON_DISK, None),
+        ("activate", "start", ON_DISK, None),
+    ]
+
+
+def test_an_activation_applies_on_every_worker_from_its_next_request_and_rolls_back(two_workers):
+    one, other = (app.test_client() for app in two_workers)
+    storage = two_workers[0].extensions["utomlans.storage"]
+    advisory, created = storage.versions.add(advisory_files(), actor="test", note="advisory stop")
+    assert created and advisory["status"] == "candidate"
+    assert decide(other, "before")["reason"] == "DIGITAL_NOT_CONTRACTED"
+
+    answer = activate(one, advisory["digest"])
+    assert answer.status_code == 200, answer.json
+    assert (answer.json["actor"], answer.json["previous"]) == ("policy-admin", ON_DISK)
+    after = decide(other, "after")  # the other worker, its very next request
+    assert (after["decision"], after["policy"]["version"]) == ("pay", advisory["digest"])
+    assert "DIGITAL_STOP_ADVISORY" in after["flags"]
+    statuses = {v["digest"]: v["status"] for v in storage.versions.all()}
+    assert statuses == {ON_DISK: "retired", advisory["digest"]: "active"}
+
+    assert activate(other, ON_DISK, note="rollback").status_code == 200
+    assert decide(one, "rolled-back")["policy"]["version"] == ON_DISK
+    audit = other.get("/v1/policy-versions/audit", headers=bearer("policy-admin")).json["items"]
+    assert [(e["action"], e["digest"], e["previous"], e["note"]) for e in audit[-2:]] == [
+        ("activate", advisory["digest"], ON_DISK, "Regionstyrelsen 2026-11-28 § 12"),
+        ("activate", ON_DISK, advisory["digest"], "rollback"),
+    ]
+
+
+def test_a_deployment_with_new_policy_files_does_not_change_the_version_in_force(make_app, tmp_path):
+    """A new deployment's files are stored as a candidate; the database's version stays in force
+    until someone activates it (or the deployment asks: UTOMLANS_ACTIVATE_POLICY_ON_START)."""
+    make_app(API_KEYS=API_KEYS)
+    directory = _policy_dir(tmp_path, advisory_files())
+    deployed = make_app(API_KEYS=API_KEYS, POLICY_DIR=str(directory))
+    client = deployed.test_client()
+    assert decide(client)["policy"]["version"] == ON_DISK
+    new = version_digest(advisory_files())
+    assert {v["digest"]: v["status"] for v in deployed.extensions["utomlans.storage"].versions.all()} == {
+        ON_DISK: "active",
+        new: "candidate",
+    }
+    make_app(API_KEYS=API_KEYS, POLICY_DIR=str(directory), ACTIVATE_POLICY_ON_START=True)
+    assert decide(client, "v-2")["policy"]["version"] == new
+
+
+def test_the_activate_command_puts_the_on_disk_files_or_a_stored_version_in_force(
+    app_db_url, tmp_path, monkeypatch, capsys
+):
+    Storage.open(app_db_url).close()
+    monkeypatch.setenv("UTOMLANS_POLICY_DIR", str(_policy_dir(tmp_path, advisory_files())))
+    argv = ["activate", "on-disk", "--actor", "ops-anna", "--note", "release 2026.12", "--url", app_db_url]
+    assert storage_command(argv) == 0
+    assert (
+        storage_command(["activate", ON_DISK, "--actor", "ops-anna", "--note", "back", "--url", app_db_url])
+        == 0
+    )
+    assert storage_command(["activate", "0" * 64, "--actor", "a", "--note", "n", "--url", app_db_url]) == 1
+    assert "no policy version" in capsys.readouterr().err
+    storage = Storage.open(app_db_url, prepare=False)
+    try:
+        audit = [(e["actor"], e["action"], e["digest"]) for e in storage.versions.audit()]
+        new = version_digest(advisory_files())
+        assert audit[-3:] == [
+            ("ops-anna", "add", new),
+            ("ops-anna", "activate", new),
+            ("ops-anna", "activate", ON_DISK),
+        ]
+        assert storage.versions.state().active == ON_DISK
+    finally:
+        storage.close()
+
+
+def test_a_stored_version_this_engine_cannot_load_is_not_activated(make_app):
+    app = make_app(API_KEYS=API_KEYS)
+    broken = advisory_files()
+    broken["national.yaml"] = broken["national.yaml"].replace("layer: national", "layer: nationa1")
+    stored, _ = app.extensions["utomlans.storage"].versions.add(broken, actor="test", note="broken")
+    client = app.test_client()
+    answer = activate(client, stored["digest"])
+    assert answer.status_code == 422 and "layer" in answer.json["errors"]["digest"][0]
+    shown = client.get(f"/v1/policy-versions/{stored['digest']}", headers=bearer("policy-admin")).json
+    assert shown["check"]["ok"] is False and shown["layers"] == []
+    assert decide(client)["policy"]["version"] == ON_DISK
+
+
+@pytest.mark.parametrize("digest", ["0" * 64, "not-a-digest", "%00"])
+def test_an_unknown_version_is_a_404(make_app, digest):
+    client = make_app(API_KEYS=API_KEYS).test_client()
+    assert client.get(f"/v1/policy-versions/{digest}", headers=bearer("policy-admin")).status_code == 404
+    assert activate(client, digest).status_code == 404
+
+
+def test_activation_needs_a_note_and_the_policy_admin_scope(make_app):
+    client = make_app(API_KEYS=API_KEYS).test_client()
+    missing = client.post(f"/v1/policy-versions/{ON_DISK}/activate", json={}, headers=bearer("policy-admin"))
+    assert missing.status_code == 422 and "note" in missing.json["errors"]
+    refused = client.post(
+        f"/v1/policy-versions/{ON_DISK}/activate", json={"note": "x"}, headers=bearer("billing")
+    )
+    assert refused.status_code == 403 and "policy:admin" in refused.json["detail"]
+    assert client.get("/v1/policy-versions", headers=bearer("billing")).status_code == 403
+
+
+def _policy_dir(tmp_path, files):
+    directory = tmp_path / "policy"
+    for name, text in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory
