@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from rules import ContractBook
 from rules.loader import contract_from_dict
 
+from .engine import writing
 from .tables import contract_books
 
 
@@ -29,7 +30,7 @@ class ContractBooks:
             return
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         contracts = orjson.dumps([contract.to_dict() for contract in book.contracts]).decode()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(
                 insert(contract_books)
                 .values(digest=book.digest, contracts=contracts, stored_at=datetime.now(UTC))

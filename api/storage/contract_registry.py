@@ -50,14 +50,6 @@ class ContractRegistry:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def version(self) -> int:
-        """Bumped by every change: one primary-key read, done per request (live_contracts.py)."""
-        conn = self.engine.connect()
-        if self.engine.dialect.name == "postgresql":  # no BEGIN and ROLLBACK round trips around it
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        with conn:
-            return conn.execute(_VERSION).scalar_one()
-
     def snapshot(self) -> tuple[int, ContractBook]:
         """The version and the contracts. The version is read first: a change that commits in
         between only makes the next version check rebuild once more."""

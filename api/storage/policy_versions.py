@@ -22,6 +22,7 @@ from rules import Policy
 from rules.loader import load_policy_files
 from rules.policy_version import version_digest
 
+from .engine import writing
 from .stored_time import aware, iso
 from .tables import policy_audit, policy_state, policy_versions
 
@@ -123,7 +124,7 @@ class PolicyVersions:
         digest = version_digest(files)
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         now = datetime.now(UTC)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             added = conn.execute(
                 insert(policy_versions)
                 .values(
@@ -148,14 +149,14 @@ class PolicyVersions:
     def activate(self, digest: str, *, actor: str, note: str) -> dict:
         """Put a stored version in force (the one before is retired); returns the audit entry.
         Raises VersionNotFound. Compile it first (policy()) to refuse one that cannot load."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return _activate(conn, digest, actor, note, _lock_state(conn).active)
 
     def register_on_disk(self, policy: Policy, *, activate: bool) -> str:
         """At start: store the on-disk policy if it is new; put it in force if no version is (an
         empty database) or if `activate` (the deployment asks for it). Returns its digest."""
         self.add(policy.files, actor=START, note="the policy files on disk at start")
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             active = _lock_state(conn).active
             if active is None or (activate and active != policy.version):
                 why = "no version was in force" if active is None else "activated at start (setting)"

@@ -1,5 +1,5 @@
 """The contract registry: seeded from the sample, changed with overlap checks, every change audited,
-and seen by verdicts through LiveContracts without a restart."""
+and seen by verdicts through LivePolicy without a restart."""
 
 from datetime import date
 from types import MappingProxyType
