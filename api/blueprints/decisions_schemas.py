@@ -119,7 +119,7 @@ class FeedPageSchema(Schema):
     )
 
 
-class DifferenceSchema(Schema):
+class ReplayDifferenceSchema(Schema):
     class Meta:
         ordered = True
 
@@ -161,7 +161,7 @@ class ReplaySchema(Schema):
         },
     )
     differences = fields.List(
-        fields.Nested(DifferenceSchema),
+        fields.Nested(ReplayDifferenceSchema),
         required=True,
         metadata={
             "description": "Every member that differs, in the order of the stored verdict; empty "
