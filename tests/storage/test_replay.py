@@ -39,7 +39,8 @@ def contracted(contact_id):
 
 
 def physical(contact_id):
-    return contact(contact_id, mode="physical", care_region="01", claimed_amount_sek="1850.00")
+    """A free-choice visit, its amount a JSON number (stored as the number it is)."""
+    return contact(contact_id, mode="physical", care_region="01", claimed_amount_sek=1850.5)
 
 
 def decide(client, key, *lines) -> list[dict]:
@@ -85,7 +86,8 @@ def replayed(client, decision_id, key="national"):
 @pytest.fixture
 def history(make_app):
     """Decisions made under the on-disk version, then under an advisory version (activated through
-    the API), then after a contract change: (app, client, {step: verdicts})."""
+    the API), then after a contract change, then after rolling back to the first version (a second
+    activation): (app, client, {step: verdicts})."""
     app = make_app(API_KEYS=api_keys(KEYS))
     client = app.test_client()
     steps = {}
@@ -108,6 +110,13 @@ def history(make_app):
     assert changed.status_code == 200, changed.json
     steps["contract"] = decide(client, "norrbotten", contracted("c-3"), uncontracted("u-4"))
     steps["contract"] += decide(client, "national", dict(contracted("c-1"), claimed_amount_sek="520.00"))
+
+    first_version = steps["first"][0]["policy"]["version"]  # rolled back to: the second activation
+    activated = client.post(
+        f"/v1/policy-versions/{first_version}/activate", json={"note": "roll back"}, headers=bearer("admin")
+    )
+    assert activated.status_code == 200, activated.json
+    steps["rollback"] = decide(client, "norrbotten", uncontracted("u-5"), physical("p-2"))
     return app, client, steps
 
 
@@ -123,9 +132,14 @@ def test_every_decision_across_activations_and_a_contract_change_replays_identic
     contracted_after = next(v for v in contract if v["contact_id"] == "c-3")
     assert contracted_before["amount_sek"] == "450.00"
     assert contracted_after["amount_sek"] == "300.00"
+    rolled_back = steps["rollback"][0]
+    assert (rolled_back["decision"], rolled_back["policy"]["version"]) == (
+        "no_pay",
+        first[0]["policy"]["version"],
+    )
 
     stored = every_decision(client)
-    assert len(stored) == 10
+    assert len(stored) == 12
     assert len({d["policy"]["contract_book"] for d in stored}) == 2
     for decision in stored:
         answer = replayed(client, decision["decision_id"])
@@ -141,16 +155,17 @@ def test_every_decision_across_activations_and_a_contract_change_replays_identic
 
 def test_a_decision_of_a_retired_version_replays_under_it_not_the_one_in_force(history):
     app, client, steps = history
-    under_first = steps["first"][0]
+    under_advisory = steps["advisory"][0]  # u-1 corrected: paid under the advisory stop
     state = app.extensions["utomlans.storage"].versions.state()
-    assert under_first["policy"]["version"] != state.active  # retired since
-    result = replayed(client, under_first["decision_id"]).json
+    assert under_advisory["policy"]["version"] != state.active  # retired by the rollback
+    result = replayed(client, under_advisory["decision_id"]).json
     assert result["identical"] is True
     again = result["replayed"]
-    assert (again["decision"], again["reason"]) == ("no_pay", "DIGITAL_NOT_CONTRACTED")
-    # Decided now, the same contact is paid under the advisory stop.
+    assert (again["decision"], again["reason"]) == ("pay", "DIGITAL_TARIFF")
+    assert again["policy"]["version"] == under_advisory["policy"]["version"]
+    # Decided now, the same contact is refused: the stop is enforced again.
     now = client.post("/v1/verdicts", json=uncontracted("u-new"), headers=bearer("national")).json
-    assert now["decision"] == "pay"
+    assert (now["decision"], now["policy"]["version"]) == ("no_pay", state.active)
 
 
 def test_a_changed_stored_verdict_replays_with_its_differences(history):
@@ -237,7 +252,7 @@ def test_the_command_line_replays_an_export_from_the_database(history, app_db_ur
     assert lines == [
         {"line": n, "decision_id": d["decision_id"], "identical": True} for n, d in enumerate(stored, 1)
     ]
-    assert "10 decisions: 10 identical, 0 differ, 0 not replayed" in err
+    assert "12 decisions: 12 identical, 0 differ, 0 not replayed" in err
 
     # One decision altered in the file, one that names no version (stored before 0009).
     altered = [dict(d) for d in stored]
@@ -253,7 +268,7 @@ def test_the_command_line_replays_an_export_from_the_database(history, app_db_ur
         "differences": [{"path": "reason", "original": "SOMETHING_ELSE", "replayed": stored[2]["reason"]}],
     }
     assert lines[4]["decision_id"] == stored[4]["decision_id"] and "migration 0009" in lines[4]["error"]
-    assert "10 decisions: 8 identical, 1 differ, 1 not replayed" in err
+    assert "12 decisions: 10 identical, 1 differ, 1 not replayed" in err
 
     # Only the one that cannot be replayed: exit 2.
     export.write_text(json.dumps(altered[4]) + "\n")
