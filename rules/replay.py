@@ -45,7 +45,13 @@ def decided_with(record) -> tuple[str, str]:
             "Not a decision record: expected an object with contact, verdict, evaluated_at and "
             "policy, as GET /v1/decisions lists them."
         )
-    version, book = record["policy"].get("version"), record["policy"].get("contract_book")
+    policy = record["policy"]
+    if "version" not in policy or "contract_book" not in policy:
+        raise NotReplayable(
+            "The record does not name its policy.version and policy.contract_book: export it again "
+            "from GET /v1/decisions."
+        )
+    version, book = policy["version"], policy["contract_book"]
     if not version or not book:
         raise NotReplayable(
             "Decided before the service kept its policy versions and contract books (migration "

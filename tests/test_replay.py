@@ -77,6 +77,7 @@ def test_differences_name_the_path_and_both_values_and_a_member_on_one_side_only
     "changed, why",
     [
         ({"policy": {"digest": "x", "layers": [], "version": None, "contract_book": None}}, "migration 0009"),
+        ({"policy": {"digest": "x", "layers": []}}, "does not name its policy.version"),
         ({"verdict": None}, "Not a decision record"),
         ({"evaluated_at": None}, "Not a decision record"),
     ],

@@ -113,8 +113,8 @@ def get_decision(decision_id):
     "the service adds them when it issues a decision, and a replay issues nothing and stores nothing. "
     "Today's engine code runs on the stored version's files, so a difference means the engine or the "
     "stored data changed since. Read and recorded in the access log as `GET /v1/decisions/{decision_id}` "
-    "is (a 404 too); a key scoped to regions gets 404 for another region's decision. Try it out with the "
-    "`decision_id` of a verdict from `POST /v1/verdicts`.",
+    "is (a 404 too, and a 409 with the decision's id); a key scoped to regions gets 404 for another "
+    "region's decision. Try it out with the `decision_id` of a verdict from `POST /v1/verdicts`.",
 )
 @blp.response(200, ReplaySchema, example=examples.replay_example())
 @blp.alt_response(404, response="NOT_FOUND")
