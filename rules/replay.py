@@ -11,7 +11,7 @@ It runs today's engine code on the stored policy files: a difference means the e
 stored, changed since, which is what a replay is there to show.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 import orjson
 
@@ -51,6 +51,7 @@ def decided_with(record) -> tuple[str, str]:
             "The record does not name its policy.version and policy.contract_book: export it again "
             "from GET /v1/decisions."
         )
+    decided_on(record)
     version, book = policy["version"], policy["contract_book"]
     if not version or not book:
         raise NotReplayable(
@@ -60,12 +61,23 @@ def decided_with(record) -> tuple[str, str]:
     return version, book
 
 
+def decided_on(record: dict) -> date:
+    """The date in Stockholm of the decision's evaluated_at: the day it was judged on."""
+    try:
+        at = datetime.fromisoformat(record["evaluated_at"])
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise NotReplayable(f"evaluated_at is not a date-time with a zone: {record['evaluated_at']!r}.")
+    return stockholm_date(at.timestamp())
+
+
 def replay(record: dict, policy: Policy) -> dict:
     """`policy`: the version the record names, with its contract book. Returns {identical, original
     (the stored verdict), replayed (the verdict now, or {rejected, errors} if the contact is refused
     now), differences ([{path, original, replayed}], a side without the member has no key)}."""
     decided_with(record)
-    today = stockholm_date(datetime.fromisoformat(record["evaluated_at"]).timestamp())
+    today = decided_on(record)
     try:
         verdict = decide(parse_contact(decidable(record["contact"]), today), policy)
         replayed = orjson.loads(orjson.dumps(verdict.to_dict()))

@@ -80,6 +80,8 @@ def test_differences_name_the_path_and_both_values_and_a_member_on_one_side_only
         ({"policy": {"digest": "x", "layers": []}}, "does not name its policy.version"),
         ({"verdict": None}, "Not a decision record"),
         ({"evaluated_at": None}, "Not a decision record"),
+        ({"evaluated_at": "2022-04-02T08:00:00"}, "not a date-time with a zone"),
+        ({"evaluated_at": "yesterday"}, "not a date-time with a zone"),
     ],
 )
 def test_what_cannot_be_replayed_says_why(changed, why):
