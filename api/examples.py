@@ -8,7 +8,9 @@ import copy
 from functools import lru_cache
 
 import rules
+from rules.replay import replay
 
+from .decision_entry import stored_contact
 from .key_regions import REGION_ERROR, contact_refusal
 
 EXAMPLE_DECISION_ID = "3f1c9a52-7d4e-4b8a-9c61-2e5f0d8b7a14"
@@ -91,6 +93,22 @@ def _record(verdict) -> dict:
 @lru_cache(maxsize=1)
 def verdict_example() -> dict:
     return _record(rules.evaluate(NORRBOTTEN_VIDEO))
+
+
+@lru_cache(maxsize=1)
+def replay_example() -> dict:
+    """The example verdict's decision replayed: identical (computed, like the verdict). Decided on
+    the day after its invoice_date: a replay judges as of the day of the decision, and the contact
+    would have been refused before that day."""
+    policy = rules.default_policy()
+    evaluated_at = "2022-04-01T09:30:00.000000Z"
+    record = {
+        "contact": stored_contact(NORRBOTTEN_VIDEO),
+        "verdict": {**verdict_example(), "evaluated_at": evaluated_at},
+        "evaluated_at": evaluated_at,
+        "policy": {"version": policy.version, "contract_book": policy.contracts.digest},
+    }
+    return replay(record, policy)
 
 
 @lru_cache(maxsize=1)

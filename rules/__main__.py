@@ -12,6 +12,7 @@ COMMANDS = {
     "generate": "Write a synthetic, reproducible year of digital out-of-county contacts.",
     "simulate": "Cost of policy scenarios over a file of contacts.",
     "readjudicate": "Decide exported decisions again under a candidate policy; list what changes.",
+    "replay": "Replay exported decisions under the policy and contracts each was decided with.",
 }
 
 

@@ -5,13 +5,16 @@ Every answer that returns decisions is recorded (api/audited_reads.py) before it
 
 from flask_smorest import Blueprint
 
+from rules import Policy, PolicyError
+from rules.replay import NotReplayable, decided_with, replay
 from rules.text import has_control_characters
 
-from .. import audited_reads
+from .. import audited_reads, examples
 from ..json_io import json_response
 from ..openapi_security import forbidden_for_regions
-from ..problem import ProblemError
+from ..problem import PROBLEM_JSON, ProblemError
 from ..region_reads import regions_to_read
+from ..storage import VersionNotFound
 from ..storage.service import current_storage
 from .decisions_schemas import (
     DecisionPageSchema,
@@ -19,6 +22,7 @@ from .decisions_schemas import (
     DecisionRecordSchema,
     FeedPageSchema,
     FeedQuerySchema,
+    ReplaySchema,
 )
 
 blp = Blueprint(
@@ -96,6 +100,42 @@ def decision_feed(after=None, limit=100):
 @blp.response(200, DecisionRecordSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_decision(decision_id):
+    return json_response(_readable(decision_id))
+
+
+@blp.route("/<string:decision_id>/replay", methods=["POST"])
+@blp.doc(
+    summary="Replay a decision",
+    description="Decides the stored contact again under the exact policy version and contract-registry "
+    "state it was decided with (`policy.version`, `policy.contract_book` of the decision), judged as of "
+    "the day it was decided (the date in Stockholm of its `evaluated_at`), and compares the verdict with "
+    "the stored one member by member. `decision_id`, `evaluated_at` and `supersedes` are not compared: "
+    "the service adds them when it issues a decision, and a replay issues nothing and stores nothing. "
+    "Today's engine code runs on the stored version's files, so a difference means the engine or the "
+    "stored data changed since. Read and recorded in the access log as `GET /v1/decisions/{decision_id}` "
+    "is (a 404 too, and a 409 with the decision's id); a key scoped to regions gets 404 for another "
+    "region's decision. Try it out with the `decision_id` of a verdict from `POST /v1/verdicts`.",
+)
+@blp.response(200, ReplaySchema, example=examples.replay_example())
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(
+    409,
+    description="The decision cannot be replayed: decided before the service kept its policy versions "
+    "and contract books (migration 0009), or its version no longer loads; `detail` says which.",
+    schema="Problem",
+    content_type=PROBLEM_JSON,
+)
+def replay_decision(decision_id):
+    record = _readable(decision_id)
+    try:
+        policy = _decided_with(record)
+    except NotReplayable as exc:
+        raise ProblemError(409, str(exc)) from None
+    return json_response(replay(record, policy))
+
+
+def _readable(decision_id: str) -> dict:
+    """The stored decision, if the caller's key may read it, recorded as read; else a 404 problem."""
     # An id no decision can have (over 36 characters, control characters) is not looked up.
     possible = len(decision_id) <= 36 and not has_control_characters(decision_id)
     if not possible:
@@ -106,4 +146,20 @@ def get_decision(decision_id):
     audited_reads.record([] if record is None else [record["decision_id"]])
     if record is None:
         raise ProblemError(404, "No decision with this id (or not one the API key may read).")
-    return json_response(record)
+    return record
+
+
+def _decided_with(record: dict) -> Policy:
+    """The policy version the decision was made with, with its contract book; NotReplayable."""
+    version, book_digest = decided_with(record)
+    storage = current_storage()
+    try:
+        policy = storage.versions.policy(version)
+    except VersionNotFound:
+        raise NotReplayable(f"Policy version {version} is not stored.") from None
+    except PolicyError as exc:
+        raise NotReplayable(f"Policy version {version} does not load: {exc}") from None
+    book = storage.books.get(book_digest)
+    if book is None:
+        raise NotReplayable(f"Contract book {book_digest} is not stored.")
+    return policy.with_contracts(book)

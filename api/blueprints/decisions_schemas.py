@@ -56,6 +56,22 @@ class DecisionLayerSchema(Schema):
 class PolicyUsedSchema(Schema):
     digest = fields.String(required=True)
     layers = fields.List(fields.Nested(DecisionLayerSchema), required=True)
+    version = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The policy version decided with (GET /v1/policy-versions/{digest}); null "
+            "for a decision stored before versions were kept (migration 0009)"
+        },
+    )
+    contract_book = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Digest of the contract registry's state decided with; null for a decision "
+            "stored before migration 0009"
+        },
+    )
 
 
 class DecisionRecordSchema(Schema):
@@ -100,4 +116,55 @@ class FeedPageSchema(Schema):
     next = fields.String(
         required=True,
         metadata={"description": "Pass as `after` for the decisions committed since; given on every page"},
+    )
+
+
+class ReplayDifferenceSchema(Schema):
+    class Meta:
+        ordered = True
+
+    path = fields.String(
+        required=True,
+        metadata={
+            "description": "Where in the verdict: members joined by `.`, list items as `[i]`",
+            "example": "amount_sek",
+        },
+    )
+    original = fields.Raw(
+        metadata={"description": "The stored value; absent when the stored verdict has no such member"}
+    )
+    replayed = fields.Raw(
+        metadata={"description": "The value now; absent when the replayed verdict has no such member"}
+    )
+
+
+class ReplaySchema(Schema):
+    class Meta:
+        ordered = True
+
+    identical = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether the replayed verdict is the stored one, member for member "
+            "(decision_id, evaluated_at and supersedes aside)"
+        },
+    )
+    original = fields.Nested(
+        IssuedVerdictSchema, required=True, metadata={"description": "The verdict as it was answered"}
+    )
+    replayed = fields.Dict(
+        required=True,
+        metadata={
+            "description": "The verdict decided now under the same policy version and contract book, "
+            "as of the day of the decision (without decision_id, evaluated_at and supersedes: nothing is "
+            'issued or stored); `{"rejected": true, "errors": {...}}` if the stored contact is refused now'
+        },
+    )
+    differences = fields.List(
+        fields.Nested(ReplayDifferenceSchema),
+        required=True,
+        metadata={
+            "description": "Every member that differs, in the order of the stored verdict; empty "
+            "when identical"
+        },
     )

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from rules import ContractBook
-from rules.loader import contract_from_dict
+from rules.stored_policies import contract_book
 
 from .engine import writing
 from .tables import contract_books
@@ -47,12 +47,5 @@ class ContractBooks:
             ).scalar_one_or_none()
         if text is None:
             return None
-        book = self._cache[digest] = ContractBook(_contract(body) for body in orjson.loads(text))
+        book = self._cache[digest] = contract_book(text)
         return book
-
-
-def _contract(body: dict):
-    def fail(key, message):
-        raise ValueError(f"stored contract book: {body.get('id')}: {key}: {message}")
-
-    return contract_from_dict(body, fail)

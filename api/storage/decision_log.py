@@ -489,7 +489,12 @@ def record_of(row) -> dict:
         "evaluated_at": iso(row.evaluated_at),
         "client": row.client,
         "supersedes": row.supersedes,
-        "policy": {"digest": row.policy_digest, "layers": orjson.loads(row.layers)},
+        "policy": {
+            "digest": row.policy_digest,
+            "layers": orjson.loads(row.layers),
+            "version": row.policy_version,
+            "contract_book": row.contract_book,
+        },
         "contact": orjson.loads(row.contact),
         "verdict": orjson.loads(row.verdict),
     }

@@ -27,8 +27,9 @@ from .simulate import signed_sek
 LISTED = 1000
 
 
-def _decidable(contact):
-    """The stored contact as a contact the validator accepts (age group label set aside)."""
+def decidable(contact):
+    """The stored contact as a contact the validator accepts (age group label set aside). Replay
+    (rules/replay.py) reads stored contacts the same way."""
     if not isinstance(contact, dict):
         return contact
     patient = contact.get("patient")
@@ -58,7 +59,7 @@ def readjudicate(records: Iterable[dict], policy: Policy, listed: int = LISTED) 
                 detail = f" ({record})" if isinstance(record, str) else ""
                 raise InvalidContact({"_record": [f"Expected an object with contact and verdict{detail}."]})
             before = _stored(record.get("verdict"))
-            contact = parse_contact(_decidable(record.get("contact")), LAST_DAY)
+            contact = parse_contact(decidable(record.get("contact")), LAST_DAY)
             verdict = decide(contact, policy)
         except InvalidContact as exc:
             rejected_count += 1
