@@ -12,6 +12,8 @@ COMMANDS = {
     "generate": "Write a synthetic, reproducible year of digital out-of-county contacts.",
     "simulate": "Cost of policy scenarios over a file of contacts.",
     "readjudicate": "Decide exported decisions again under a candidate policy; list what changes.",
+    "diff": "What changes from one policy directory to another (parameters, periods, rules, texts), as JSON.",
+    "export": "Write a policy version stored in the service's database into a directory.",
 }
 
 

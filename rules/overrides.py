@@ -48,11 +48,18 @@ class OverrideError(ValueError):
 def apply_overrides(
     docs: dict, overrides: dict, where: str, *, label: str, source: str | None = None
 ) -> None:
-    """Apply `overrides` to the documents in place. Errors are keyed `{where}.{key}`."""
+    """Apply `overrides` to the documents in place. Raises OverrideError naming every key that
+    cannot be applied, keyed `{where}.{key}`."""
+    errors = {}
     for key in sorted(overrides, key=_override_order):
         value = overrides[key]
         mark = _Mark(f"{label}: {key} set to {value}.", source)
-        _override(docs, key, value, mark, f"{where}.{key}")
+        try:
+            _override(docs, key, value, mark, f"{where}.{key}")
+        except OverrideError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise OverrideError(errors)
 
 
 class _Mark:
