@@ -137,12 +137,14 @@ class PolicyVersions:
                     overlay=orjson.dumps(overlay).decode() if overlay is not None else None,
                 )
                 .on_conflict_do_nothing(index_elements=["digest"])
-            ).rowcount
+                # rowcount is -1 here on PostgreSQL (psycopg): the row returned says it was added
+                .returning(policy_versions.c.digest)
+            ).first()
             if added:
                 _audit(conn, actor, "add", digest, None, note, now)
         record = self.get(digest)
         record.pop("files")
-        return record, bool(added)
+        return record, added is not None
 
     def activate(self, digest: str, *, actor: str, note: str) -> dict:
         """Put a stored version in force (the one before is retired); returns the audit entry.
