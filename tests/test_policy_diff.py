@@ -26,7 +26,8 @@ def test_a_rule_taken_out_of_its_place_is_moved_and_the_others_are_not():
     reasons = [r["reason"] for r in rules_list]
     first, second = rules_list[1], rules_list[2]  # time-barred, contracted: independent of each other
     rules_list[1], rules_list[2] = second, first
-    moved = diff(load_policy_documents(read_policy_documents()), load_policy_documents(docs))["rules"]["moved"]
+    shipped = load_policy_documents(read_policy_documents())
+    moved = diff(shipped, load_policy_documents(docs))["rules"]["moved"]
     assert len(moved) == 1 and moved[0]["reason"] in reasons[1:3]
     assert abs(moved[0]["old_number"] - moved[0]["new_number"]) == 1
 
