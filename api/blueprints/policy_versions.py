@@ -151,7 +151,19 @@ def _base(base: str) -> str:
     return digest
 
 
-@blp.route("/<string:digest>/diff", methods=["GET"])
+@blp.route(
+    "/<string:digest>/diff",
+    methods=["GET"],
+    parameters=[
+        {
+            "in": "path",
+            "name": "digest",
+            "description": "The version compared (the new side). Example: the digest the overlay example of "
+            "POST /v1/policy-versions gets on a new database",
+            "example": examples.candidate_policy().version,
+        }
+    ],
+)
 @blp.doc(
     summary="What a version changes",
     description="The structured difference from `against` (the old side; default `active`) to this version: "
