@@ -127,3 +127,11 @@ def test_export_refuses_an_unknown_version_and_a_used_directory(stored, tmp_path
     assert cli(["export", "--database", url, digest, str(used)]) == 2
     assert "not an empty directory" in capsys.readouterr().err
     assert cli(["export", "--database", url, "%", str(tmp_path / "x")]) == 2
+
+
+def test_check_names_the_file_of_a_yaml_date_that_is_no_day(tmp_path, capsys):
+    policy = _copy(tmp_path, "policy")
+    region = policy / "regions" / "25-norrbotten.yaml"
+    region.write_text(region.read_text().replace("valid_from: 2022-01-01", "valid_from: 2022-02-30"))
+    assert cli(["check", str(policy)]) == 1
+    assert "regions/25-norrbotten.yaml: -: not valid YAML: a date that is no day" in capsys.readouterr().err

@@ -246,3 +246,11 @@ def test_nothing_is_stored_for_a_refused_candidate(client):
         "add",
         "activate",
     ]
+
+
+def test_a_yaml_date_that_is_no_day_is_named_by_file_not_a_server_error(client, shipped):
+    files = dict(shipped)
+    files[SHIPPED_REGION] = files[SHIPPED_REGION].replace("valid_from: 2022-01-01", "valid_from: 2022-02-30")
+    errors = _problem(client.post(VERSIONS, json={"files": files, "note": "broken"}))
+    assert list(errors) == [f"files.{SHIPPED_REGION}"]
+    assert "no day" in errors[f"files.{SHIPPED_REGION}"][0]
