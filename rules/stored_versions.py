@@ -6,8 +6,9 @@ reads: adding and activating versions is the service's (audited) business.
 """
 
 import json
+from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 
 def driver_url(url: str) -> str:
@@ -28,7 +29,10 @@ class StoredVersionNotFound(LookupError):
 def stored_files(url: str, digest: str) -> tuple[str, dict[str, str]]:
     """(digest, files) of the version whose digest is or starts with `digest` (8 or more hex
     digits; it must name one version). Raises StoredVersionNotFound."""
-    engine = create_engine(driver_url(url))
+    location = make_url(driver_url(url))
+    if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
+        raise StoredVersionNotFound(f"no SQLite database at {location.database!r}")  # not made one
+    engine = create_engine(location)
     try:
         with engine.connect() as conn:
             rows = conn.execute(

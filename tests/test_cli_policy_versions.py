@@ -135,3 +135,10 @@ def test_check_names_the_file_of_a_yaml_date_that_is_no_day(tmp_path, capsys):
     region.write_text(region.read_text().replace("valid_from: 2022-01-01", "valid_from: 2022-02-30"))
     assert cli(["check", str(policy)]) == 1
     assert "regions/25-norrbotten.yaml: -: not valid YAML: a date that is no day" in capsys.readouterr().err
+
+
+def test_export_from_a_sqlite_file_that_does_not_exist_makes_none(tmp_path, capsys):
+    missing = tmp_path / "none.sqlite3"
+    assert cli(["export", "--database", f"sqlite:///{missing}", "0" * 8, str(tmp_path / "out")]) == 1
+    assert "no SQLite database" in capsys.readouterr().err
+    assert not missing.exists()
