@@ -106,32 +106,24 @@ def add_version():
         raise ProblemError(422, CANDIDATE_INVALID, errors=flatten_errors(exc.messages)) from None
     storage = current_storage()
     base = overlay = None
-    if "files" in body:
-        files = body["files"]
-    else:
+    if "overrides" in body:
         base = _base(body.get("base", "active"))
         overlay = {"overrides": body["overrides"], "source": body.get("source")}
-        files = _candidate(
-            overlay_files,
-            storage.versions.get(base)["files"],
-            body["overrides"],
-            base=base,
-            source=body.get("source"),
-        )
-    _candidate(check_files, files)
+    try:
+        if overlay is None:
+            files = body["files"]
+        else:
+            base_files = storage.versions.get(base)["files"]
+            files = overlay_files(base_files, body["overrides"], base=base, source=body.get("source"))
+        check_files(files)
+    except CandidateError as exc:
+        raise ProblemError(422, CANDIDATE_INVALID, errors=exc.errors) from None
     record, added = storage.versions.add(
         files, actor=current_client(), note=body["note"], base=base, overlay=overlay
     )
     response = json_response(record, 201 if added else 200)
     response.headers["Location"] = url_for(".get_version", digest=record["digest"])
     return response
-
-
-def _candidate(build, *args, **kwargs):
-    try:
-        return build(*args, **kwargs)
-    except CandidateError as exc:
-        raise ProblemError(422, CANDIDATE_INVALID, errors=exc.errors) from None
 
 
 def _base(base: str) -> str:
