@@ -8,6 +8,7 @@ import pytest
 import rules
 from api import examples
 from rules.policy_candidate import source_id
+from tests.storage.helpers import api_keys
 
 VERSIONS = "/v1/policy-versions"
 STOP_ADVISORY = {"regions.25.digital_stop.enforcement": "advisory"}
@@ -254,3 +255,17 @@ def test_a_yaml_date_that_is_no_day_is_named_by_file_not_a_server_error(client, 
     errors = _problem(client.post(VERSIONS, json={"files": files, "note": "broken"}))
     assert list(errors) == [f"files.{SHIPPED_REGION}"]
     assert "no day" in errors[f"files.{SHIPPED_REGION}"][0]
+
+
+def test_proposing_needs_policy_admin_and_names_the_key_as_the_one_who_added(make_app):
+    keys = {"board": ("board-secret", "policy:admin"), "biller": ("biller-secret", "verdicts")}
+    client = make_app(API_KEYS=api_keys(keys)).test_client()
+    body = {"overrides": STOP_ADVISORY, "note": "advisory"}
+    refused = client.post(VERSIONS, json=body, headers={"Authorization": "Bearer biller-secret"})
+    assert refused.status_code == 403
+    created = client.post(VERSIONS, json=body, headers={"Authorization": "Bearer board-secret"})
+    assert created.status_code == 201
+    assert created.get_json()["added_by"] == "board"
+    digest = created.get_json()["digest"]
+    diffed = client.get(f"{VERSIONS}/{digest}/diff", headers={"Authorization": "Bearer biller-secret"})
+    assert diffed.status_code == 403
