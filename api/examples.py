@@ -8,6 +8,8 @@ import copy
 from functools import lru_cache
 
 import rules
+from rules.policy_candidate import check_files, overlay_files
+from rules.policy_diff import diff
 from rules.replay import replay
 
 from .decision_entry import stored_contact
@@ -179,3 +181,51 @@ def contract_replacement_example() -> dict:
     del body["id"]
     body["tariff_sek"] = {"physician": "475.00", "nurse": "260.00"}
     return body
+
+
+# A candidate policy: Norrbotten's digital stop made advisory (pay, but flag it), as a board might
+# decide after a legal review; the decision named here is an example, not a real one.
+CANDIDATE_OVERLAY = {
+    "base": "active",
+    "overrides": {"regions.25.digital_stop.enforcement": "advisory"},
+    "source": {
+        "ref": "Region Norrbotten, regionstyrelsen: the digital stop as advisory (example decision)",
+        "url": "https://www.norrbotten.se/",
+    },
+    "note": "Proposal: Norrbotten's digital stop as advisory, after the legal review",
+}
+
+
+def candidate_examples() -> dict:
+    """POST /v1/policy-versions: an overlay on the version in force, and a whole policy (the
+    shipped files: the same content as the version registered at start, so 200 with it)."""
+    shipped = rules.default_policy()
+    return {
+        "overlay": {
+            "summary": "Overlay: Norrbotten's stop as advisory, citing the decision",
+            "value": CANDIDATE_OVERLAY,
+        },
+        "files": {
+            "summary": "A whole policy: the shipped files (identical content: 200 with that version)",
+            "value": {"files": dict(shipped.files), "note": "The shipped policy files"},
+        },
+    }
+
+
+@lru_cache(maxsize=1)
+def candidate_policy() -> rules.Policy:
+    """The example overlay laid on the shipped policy (the version in force on a new database)."""
+    shipped = rules.default_policy()
+    files = overlay_files(
+        shipped.files,
+        CANDIDATE_OVERLAY["overrides"],
+        base=shipped.version,
+        source=CANDIDATE_OVERLAY["source"],
+    )
+    return check_files(files)
+
+
+@lru_cache(maxsize=1)
+def policy_diff_example() -> dict:
+    """GET /v1/policy-versions/{digest}/diff of the example candidate against the shipped policy."""
+    return diff(rules.default_policy(), candidate_policy())

@@ -13,6 +13,8 @@ COMMANDS = {
     "simulate": "Cost of policy scenarios over a file of contacts.",
     "readjudicate": "Decide exported decisions again under a candidate policy; list what changes.",
     "replay": "Replay exported decisions under the policy and contracts each was decided with.",
+    "diff": "What changes from one policy directory to another (parameters, periods, rules, texts), as JSON.",
+    "export": "Write a policy version stored in the service's database into a directory.",
 }
 
 

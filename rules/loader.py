@@ -53,6 +53,8 @@ class _Doc:
             return yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise PolicyError(name, "-", f"not valid YAML: {exc}") from None
+        except ValueError as exc:  # PyYAML's own date parsing: 2020-13-01 is not a day
+            raise PolicyError(name, "-", f"not valid YAML: a date that is no day ({exc})") from None
 
     def fail(self, key: str, message: str):
         raise PolicyError(self.name, key, message)

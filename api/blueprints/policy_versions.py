@@ -7,12 +7,18 @@ audited; rolling back is activating an earlier version. Scope `policy:admin` (a 
 
 import re
 
+from flask import url_for
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
 
 from rules import Policy, PolicyError
+from rules.policy_candidate import CandidateError, check_files, overlay_files
+from rules.policy_diff import diff
+from rules.schema import flatten_errors
 
+from .. import examples
 from ..auth import current_client
-from ..json_io import json_body_errors, json_response
+from ..json_io import json_body_errors, json_response, read_json
 from ..problem import PROBLEM_JSON, ProblemError
 from ..storage import VersionNotFound
 from ..storage.service import current_storage
@@ -20,10 +26,14 @@ from .policy_versions_schemas import (
     ACTIVE_ALIAS,
     DIGEST,
     ActivationSchema,
+    CandidateSchema,
+    DiffQuerySchema,
     PolicyAuditEntrySchema,
     PolicyAuditSchema,
+    PolicyDiffSchema,
     PolicyVersionDetailSchema,
     PolicyVersionListSchema,
+    PolicyVersionSchema,
 )
 
 blp = Blueprint(
@@ -74,6 +84,122 @@ def version_or_404(digest: str) -> dict:
 def list_versions():
     storage = current_storage()
     return json_response({"active": storage.versions.state().active, "items": storage.versions.all()})
+
+
+CANDIDATE_INVALID = "The candidate policy is not valid: see errors."
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(
+    summary="Propose a candidate version",
+    description="Either a whole policy (`files`: name -> YAML text) or an overlay (`overrides` on the `base` "
+    "version's files, in the syntax of what-if scenarios). An overlay may name the decision behind it "
+    "(`source`): it is added to sources.yaml and every value the overrides change cites it, so verdicts "
+    "resting on them cite the decision; without one those values are assumptions. The resulting files "
+    "(an overlay's unchanged files byte for byte) pass every check of `python -m rules check` or the "
+    "answer is a 422 whose `errors` are keyed `files.<file>` (unknown, missing, not YAML: all found), "
+    "`files.<file>.<key>` (the loader's first problem, once every file parses) or `overrides.<key>`. "
+    "Stored as a `candidate` (audited): 201 with Location; content stored before: 200 with that version, "
+    "whatever its status.",
+    requestBody={
+        "required": True,
+        "content": {
+            "application/json": {"schema": CandidateSchema, "examples": examples.candidate_examples()}
+        },
+    },
+)
+@blp.response(201, PolicyVersionSchema)
+@blp.alt_response(
+    200, schema=PolicyVersionSchema, description="The same files are stored already: that version."
+)
+@json_body_errors(blp, "The body or the policy it makes is not valid; `errors` by field, file and key.")
+def add_version():
+    try:
+        body = CandidateSchema().load(read_json())
+    except ValidationError as exc:
+        raise ProblemError(422, CANDIDATE_INVALID, errors=flatten_errors(exc.messages)) from None
+    storage = current_storage()
+    base = overlay = None
+    if "overrides" in body:
+        base = _base(body.get("base", "active"))
+        overlay = {"overrides": body["overrides"], "source": body.get("source")}
+    try:
+        if overlay is None:
+            files = body["files"]
+        else:
+            base_files = storage.versions.get(base)["files"]
+            files = overlay_files(base_files, body["overrides"], base=base, source=body.get("source"))
+        check_files(files)
+    except CandidateError as exc:
+        raise ProblemError(422, CANDIDATE_INVALID, errors=exc.errors) from None
+    record, added = storage.versions.add(
+        files, actor=current_client(), note=body["note"], base=base, overlay=overlay
+    )
+    response = json_response(record, 201 if added else 200)
+    response.headers["Location"] = url_for(".get_version", digest=record["digest"])
+    return response
+
+
+def _base(base: str) -> str:
+    """An overlay's base version: stored, and loadable by today's engine (else 422 on `base`)."""
+    versions = current_storage().versions
+    digest = versions.state().active if base == "active" else base
+    try:
+        versions.policy(digest)
+    except VersionNotFound:
+        raise ProblemError(
+            422, CANDIDATE_INVALID, errors={"base": ["No stored version with this digest."]}
+        ) from None
+    except PolicyError as exc:
+        raise ProblemError(
+            422, CANDIDATE_INVALID, errors={"base": [f"The base version does not pass today's checks: {exc}"]}
+        ) from None
+    return digest
+
+
+@blp.route(
+    "/<string:digest>/diff",
+    methods=["GET"],
+    parameters=[
+        {
+            "in": "path",
+            "name": "digest",
+            "description": "The version compared (the new side). Example: the digest the overlay example of "
+            "POST /v1/policy-versions gets on a new database",
+            "example": examples.candidate_policy().version,
+        }
+    ],
+)
+@blp.doc(
+    summary="What a version changes",
+    description="The structured difference from `against` (the old side; default `active`) to this version: "
+    "parameters per period (old and new value, each with its source), periods added, removed or with "
+    "other dates, rules added, removed, moved or changed, catalogue texts, sources. The same as "
+    "`python -m rules diff DIR_A DIR_B`.",
+)
+@blp.arguments(DiffQuerySchema, location="query", as_kwargs=True, unknown=None)  # None: the schema RAISEs
+@blp.response(200, PolicyDiffSchema, example=examples.policy_diff_example())
+@_not_found_doc()
+@blp.alt_response(
+    422,
+    description="`against` is neither `active` nor a digest, or a version fails today's checks.",
+    schema="Problem",
+    content_type=PROBLEM_JSON,
+)
+def diff_versions(digest, against):
+    versions = current_storage().versions
+    version_or_404(digest)
+    old = version_or_404((versions.state().active or "") if against == "active" else against)["digest"]
+    return json_response(diff(_compiled(old, "against"), _compiled(digest, "digest")))
+
+
+def _compiled(digest: str, field: str) -> Policy:
+    try:
+        return current_storage().versions.policy(digest)
+    except PolicyError as exc:
+        raise ProblemError(
+            422, "The version does not pass today's checks.", errors={field: [str(exc)]}
+        ) from None
 
 
 @blp.route("/audit", methods=["GET"])

@@ -19,6 +19,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
+from rules.stored_versions import driver_url
+
 from . import time_limit
 
 DEFAULT_SQLITE_PATH = Path("instance") / "utomlans.sqlite3"
@@ -35,11 +37,7 @@ def database_url(environ=os.environ) -> str:
         path = Path(environ.get("DATABASE_PATH") or DEFAULT_SQLITE_PATH)
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path.resolve()}"
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return url
+    return driver_url(url)
 
 
 def make_engine(url: str | None = None, *, statement_timeout_ms: int | None = None) -> Engine:

@@ -138,6 +138,7 @@ class PolicyVersions:
                     overlay=orjson.dumps(overlay).decode() if overlay is not None else None,
                 )
                 .on_conflict_do_nothing(index_elements=["digest"])
+                # rowcount is -1 here on PostgreSQL (psycopg): the row returned says it was added
                 .returning(policy_versions.c.digest)
             ).first()
             if added:
