@@ -22,17 +22,17 @@ import time
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import bindparam, literal, select, tuple_
 
 from rules.simulation.impact import Impact
 
-from .stored_time import aware, utc
+from .stored_time import utc
 from .tables import decisions
 
 PAGE = 5000
 PROGRESS_EVERY = 100_000  # decisions between two progress lines in the log
 log = logging.getLogger("api.storage.policy_impact")
-_READ = ("seq", "evaluated_at", "contact", "decision", "reason", "amount_ore", "contract_book")
+_READ = ("seq", "contact", "decision", "reason", "amount_ore", "contract_book")
 
 
 class Selection(NamedTuple):
@@ -108,15 +108,17 @@ def newest_decisions(engine, selection: Selection, *, page: int = PAGE):
         .order_by(d.evaluated_at, d.seq)
         .limit(page)
     )
-    paged = query
+    # The next page: after the last row, by its (evaluated_at, seq) read by its seq (the primary key).
+    last = decisions.alias("last").c
+    after = select(last.evaluated_at, last.seq).where(last.seq == bindparam("last")).subquery()
+    paged = query.where(tuple_(d.evaluated_at, d.seq) > select(after).scalar_subquery())
+    rows = []
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(paged).all()
+            rows = conn.execute(paged, {"last": rows[-1].seq}).all() if rows else conn.execute(query).all()
         yield from rows
         if len(rows) < page:
             return
-        last = rows[-1]
-        paged = query.where(tuple_(d.evaluated_at, d.seq) > (utc(aware(last.evaluated_at)), last.seq))
 
 
 def _selected(c, selection: Selection) -> list:

@@ -12,24 +12,10 @@ import rules
 from api.auth import scope_for
 from api.storage.policy_impact import Selection, impact
 from api.storage.tables import decisions
-from rules.loader import parse_policy_files, read_policy_files
-from rules.policy_version import document_text
 from rules.vocabulary import age_group
-from tests.storage.helpers import contact, kry_contract
+from tests.storage.helpers import advisory_files, contact, kry_contract
 
-NORRBOTTEN = "regions/25-norrbotten.yaml"
-STOP_PERIOD = "region-25-2022-01-01"
 UNCONTRACTED = "SE2321000065-E0001"  # a digital provider no region has a contract with
-
-
-def advisory_files() -> dict[str, str]:
-    """The on-disk policy with Norrbotten's stop made advisory (pay, flag DIGITAL_STOP_ADVISORY)."""
-    files = read_policy_files()
-    doc = parse_policy_files(files)[NORRBOTTEN]
-    (period,) = [p for p in doc["periods"] if p["id"] == STOP_PERIOD]
-    assert period["parameters"]["digital_stop"]["value"] == "enforce"
-    period["parameters"]["digital_stop"]["value"] = "advisory"
-    return {**files, NORRBOTTEN: document_text(doc)}
 
 
 @pytest.fixture

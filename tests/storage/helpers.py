@@ -8,6 +8,8 @@ import orjson
 import rules
 from api.decision_entry import pending_from_verdict
 from api.keys import hash_key
+from rules.loader import parse_policy_files, read_policy_files
+from rules.policy_version import document_text
 
 
 def contact(contact_id="c-1", **changes) -> dict:
@@ -70,3 +72,16 @@ def api_keys(keys: dict[str, tuple]) -> str:
         f"{key_id}:{hash_key(secret)}:{regions[0] if regions else '*'}:{scopes}"
         for key_id, (secret, *regions, scopes) in keys.items()
     )
+
+
+def advisory_files() -> dict[str, str]:
+    """The on-disk policy files with Norrbotten's stop (Dnr 347-2021) made advisory: pay, and flag
+    DIGITAL_STOP_ADVISORY. A candidate version, as POST /v1/policy-versions would take it."""
+    name = "regions/25-norrbotten.yaml"
+    files = read_policy_files()
+    doc = parse_policy_files(files)[name]
+    (period,) = [p for p in doc["periods"] if p["id"] == "region-25-2022-01-01"]
+    if period["parameters"]["digital_stop"]["value"] != "enforce":
+        raise AssertionError("the on-disk stop is no longer enforced: change this helper")
+    period["parameters"]["digital_stop"]["value"] = "advisory"
+    return {**files, name: document_text(doc)}
