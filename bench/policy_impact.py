@@ -79,7 +79,7 @@ def templates(policy) -> list[dict]:
 def fill_sql(dialect: str, contacts: int) -> str:
     """One INSERT ... SELECT of rows i = :first .. :last, row i a copy of template i % TEMPLATES."""
     if dialect == "sqlite":
-        series = "WITH RECURSIVE s(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM s WHERE i < :last)"
+        series = "WITH RECURSIVE s(i) AS (SELECT @first@ UNION ALL SELECT i + 1 FROM s WHERE i < @last@)"
         source = "s"
         decision_id = "printf('%08x-0000-4000-8000-%012x', i, i)"
         idem_key = "printf('%064x', i)"
@@ -88,23 +88,27 @@ def fill_sql(dialect: str, contacts: int) -> str:
         contact_date = "t.contact_date"
     else:
         series = ""
-        source = "generate_series(%(first)s::bigint, %(last)s::bigint) AS s(i)"
+        source = "generate_series(@first@::bigint, @last@::bigint) AS s(i)"
         decision_id = "lpad(to_hex(i), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(i), 12, '0')"
         idem_key = "lpad(to_hex(i), 64, '0')"
         evaluated_at = f"(timestamptz '{START.isoformat()}' + i * interval '{STEP_SECONDS} seconds')"
         contact_date = "t.contact_date::date"
-    book = ":book" if dialect == "sqlite" else "%(book)s"
-    version = ":version" if dialect == "sqlite" else "%(version)s"
-    return f"""{series}
+    sql = f"""{series}
     INSERT INTO decisions (decision_id, idem_key, contact_id, home_region, care_region, revision,
         contact_date, decision, reason, amount_ore, contact, verdict, policy_digest, layers,
         evaluated_at, client, supersedes, policy_version, contract_book, tx)
     SELECT {decision_id}, {idem_key}, 'C' || (i % {contacts}), t.home_region, t.care_region,
         i / {contacts} + 1, {contact_date}, t.decision, t.reason, t.amount_ore, t.contact, t.verdict,
-        {version}, '[]', {evaluated_at}, 'bench', NULL, {version},
-        CASE WHEN i % 10 = 0 THEN NULL ELSE {book} END, 'bench'
+        @version@, '[]', {evaluated_at}, 'bench', NULL, @version@,
+        CASE WHEN i % 10 = 0 THEN NULL ELSE @book@ END, 'bench'
     FROM {source} JOIN bench_templates t ON t.k = i % {TEMPLATES}
     """
+    if dialect == "postgresql":
+        sql = sql.replace("%", "%%")  # psycopg's placeholders start with %
+    placeholder = ":{}" if dialect == "sqlite" else "%({})s"
+    for name in ("first", "last", "book", "version"):
+        sql = sql.replace(f"@{name}@", placeholder.format(name))
+    return sql
 
 
 def fill(storage: Storage, rows: int) -> float:

@@ -39,8 +39,8 @@ SHAPE = "The body is not a valid impact request: see errors."
     "the policy versions (migration 0009) do not name their contracts: they are decided with the registry as "
     "it is now, and counted in `without_contract_book`. Amounts are exact decimal strings. `format: html` "
     "(or Accept: text/html) answers the simulation report's page. Progress is written to the service log; "
-    "a large log takes a while (a million decisions: about a minute), so raise the client's and "
-    "GUNICORN_TIMEOUT's limits for one.",
+    "a million decisions take under a minute (bench/policy_impact.py): give a larger log's client, and "
+    "GUNICORN_TIMEOUT, room.",
     requestBody={
         "required": False,
         "content": {"application/json": {"schema": ImpactRequestSchema, "example": IMPACT_EXAMPLE}},

@@ -13,7 +13,7 @@ import orjson
 from ..errors import InvalidContact
 from ..money import format_sek
 from ..policy import Policy
-from .readjudicate import Brief, Tally, stored_contact
+from .readjudicate import Brief, Tally, parse_stored_contact
 from .report import render_report
 from .simulate import _dimension_order, outcome, signed_sek
 
@@ -31,7 +31,7 @@ class Impact:
         """One stored decision: its contact as the log keeps it (JSON), its verdict (decision,
         reason, amount in öre) and the candidate with the contracts it was decided with."""
         try:
-            contact, age_group = stored_contact(orjson.loads(contact_text))
+            contact, age_group = parse_stored_contact(orjson.loads(contact_text))
             rule, amount = outcome(contact, policy)
         except InvalidContact as exc:
             self._reject(exc.errors)

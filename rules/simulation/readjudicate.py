@@ -12,6 +12,9 @@ A contact decided more than once (same home_region and contact_id, e.g. correcte
 counts once, with its latest decision (latest evaluated_at, else latest in the input): money is
 not counted twice. Output: the changed verdicts (first `listed`, all counted) and, per home region,
 the number of decisions, how many changed and the money before, after and the difference.
+
+parse_stored_contact and Tally are shared with the impact of a policy version on the stored log
+(impact.py), which reads the log itself, newest per contact, and so needs no memory per contact.
 """
 
 from collections.abc import Iterable
@@ -29,7 +32,7 @@ LISTED = 1000
 Brief = tuple[str, str, int]  # (decision, reason, amount_ore) of a verdict
 
 
-def stored_contact(data) -> tuple[Contact, str]:
+def parse_stored_contact(data) -> tuple[Contact, str]:
     """The stored contact validated, and its patient's age group: the log keeps the group label in
     patient.age (SPEC section 8), which the validator (ages only) does not take, so it is set aside.
     Raises InvalidContact."""
@@ -146,7 +149,7 @@ def readjudicate(records: Iterable[dict], policy: Policy, listed: int = LISTED) 
                 detail = f" ({record})" if isinstance(record, str) else ""
                 raise InvalidContact({"_record": [f"Expected an object with contact and verdict{detail}."]})
             before = _stored(record.get("verdict"))
-            contact, age_group = stored_contact(record.get("contact"))
+            contact, age_group = parse_stored_contact(record.get("contact"))
             verdict = decide(contact, policy)
         except InvalidContact as exc:
             rejected_count += 1
