@@ -12,6 +12,7 @@ import rules
 from api.auth import scope_for
 from api.storage.policy_impact import Selection, impact
 from api.storage.tables import decisions
+from rules.loader import read_policy_files
 from rules.vocabulary import age_group
 from tests.storage.helpers import advisory_files, contact, kry_contract
 
@@ -289,3 +290,12 @@ def test_bad_filters_are_422(client, candidate, body, key):
 
 def test_scope():
     assert scope_for("/v1/policy-versions/" + "a" * 64 + "/impact") == "policy:admin"
+
+
+def test_a_version_that_fails_the_checks_is_422(client, storage):
+    files = read_policy_files()
+    files["national.yaml"] = files["national.yaml"].replace("layer: national", "layer: nationwide", 1)
+    digest = storage.versions.add(files, actor="test", note="broken")[0]["digest"]
+    response = client.post(f"/v1/policy-versions/{digest}/impact")
+    assert response.status_code == 422
+    assert "national.yaml" in response.get_json()["errors"]["digest"][0]
