@@ -66,19 +66,22 @@ def impact(storage, digest: str, selection: Selection = EVERY, *, page: int = PA
     or PolicyError for a version today's engine cannot load)."""
     candidate = storage.versions.policy(digest)
     result = Impact(digest[:12])
-    with_book: dict[str | None, object] = {}  # contract book digest -> the candidate with it
+    # contract book digest -> (the candidate with those contracts, whether they are today's instead)
+    with_book: dict[str | None, tuple] = {}
     without_book = read = 0
     began = time.monotonic()
     log.info("impact of version %s: started (%s)", digest[:12], _shown(selection))
     for row in newest_decisions(storage.engine, selection, page=page):
-        policy = with_book.get(row.contract_book)
-        if policy is None:
+        held = with_book.get(row.contract_book)
+        if held is None:
             book = storage.books.get(row.contract_book) if row.contract_book is not None else None
-            if book is None:  # decided before migration 0009: the registry as it is now
-                book = storage.contracts.snapshot()[1]
-            policy = with_book[row.contract_book] = candidate.with_contracts(book)
-        if row.contract_book is None:
-            without_book += 1
+            if book is None:  # decided before migration 0009 (no book named): the registry as it is now
+                held = (candidate.with_contracts(storage.contracts.snapshot()[1]), True)
+            else:
+                held = (candidate.with_contracts(book), False)
+            with_book[row.contract_book] = held
+        policy, as_now = held
+        without_book += as_now
         result.add(row.contact, (row.decision, row.reason, row.amount_ore), policy)
         read += 1
         if read % PROGRESS_EVERY == 0:
