@@ -14,7 +14,7 @@ from api.storage.policy_impact import Selection, impact
 from api.storage.tables import decisions
 from rules.loader import read_policy_files
 from rules.vocabulary import age_group
-from tests.storage.helpers import advisory_files, contact, kry_contract
+from tests.storage.helpers import advisory_files, api_keys, contact, kry_contract
 
 UNCONTRACTED = "SE2321000065-E0001"  # a digital provider no region has a contract with
 
@@ -288,8 +288,19 @@ def test_bad_filters_are_422(client, candidate, body, key):
     assert key in response.get_json()["errors"]
 
 
-def test_scope():
+def test_scope(make_app):
     assert scope_for("/v1/policy-versions/" + "a" * 64 + "/impact") == "policy:admin"
+    keys = {
+        "analyst": ("analyst-secret", "verdicts,decisions:read"),
+        "admin": ("admin-secret", "policy:admin"),
+    }
+    app = make_app(API_KEYS=api_keys(keys))
+    client = app.test_client()
+    active = app.extensions["utomlans.storage"].versions.state().active
+    url = f"/v1/policy-versions/{active}/impact"
+    assert client.post(url).status_code == 401
+    assert client.post(url, headers={"Authorization": "Bearer analyst-secret"}).status_code == 403
+    assert client.post(url, headers={"Authorization": "Bearer admin-secret"}).status_code == 200
 
 
 def test_a_version_that_fails_the_checks_is_422(client, storage):
