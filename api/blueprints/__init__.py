@@ -14,6 +14,7 @@ from . import (
     docs,
     health,
     metrics,
+    policy_impact,
     policy_versions,
     simulations,
     verdicts,
@@ -29,6 +30,7 @@ DOCUMENTED = (
     simulations.blp,
     access_log.blp,
     policy_versions.blp,
+    policy_impact.blp,
 )
 UNDOCUMENTED = (docs.blp,)
 

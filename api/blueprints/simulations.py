@@ -102,7 +102,7 @@ def _data(body):
     return generate(spec), {"source": "generated", "label": describe(spec)}
 
 
-def _wants_html(body) -> bool:
+def wants_html(body) -> bool:
     if "format" in body:
         return body["format"] == "html"
     return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
@@ -145,7 +145,7 @@ def post_simulation():
     except ScenarioError as exc:
         raise ProblemError(422, SHAPE, errors=exc.errors) from None
     result["data"] = data
-    if _wants_html(body):
+    if wants_html(body):
         return Response(render_report(result, data_label=data["label"]), mimetype="text/html")
     return json_response(result)
 

@@ -8,8 +8,8 @@ import orjson
 import rules
 from api.decision_entry import pending_from_verdict
 from api.keys import hash_key
-from rules.loader import POLICY_DIR, read_policy_files
-from rules.policy_version import version_files
+from rules.loader import parse_policy_files, read_policy_files
+from rules.policy_version import document_text, version_files
 
 
 def contact(contact_id="c-1", **changes) -> dict:
@@ -75,9 +75,13 @@ def api_keys(keys: dict[str, tuple]) -> str:
 
 
 def advisory_files() -> dict[str, str]:
-    """The on-disk policy version's files with Norrbotten's digital stop made advisory (from
-    2022): a second version that decides the contact() above differently (pay, flagged)."""
-    files = version_files(read_policy_files(POLICY_DIR))
-    norrbotten = "regions/25-norrbotten.yaml"
-    files[norrbotten] = files[norrbotten].replace("value: enforce", "value: advisory")
-    return files
+    """The on-disk policy files with Norrbotten's stop (Dnr 347-2021) made advisory: pay, and flag
+    DIGITAL_STOP_ADVISORY. A candidate version (contracts/ left out), as POST /v1/policy-versions would take it."""
+    name = "regions/25-norrbotten.yaml"
+    files = read_policy_files()
+    doc = parse_policy_files(files)[name]
+    (period,) = [p for p in doc["periods"] if p["id"] == "region-25-2022-01-01"]
+    if period["parameters"]["digital_stop"]["value"] != "enforce":
+        raise AssertionError("the on-disk stop is no longer enforced: change this helper")
+    period["parameters"]["digital_stop"]["value"] = "advisory"
+    return version_files({**files, name: document_text(doc)})
