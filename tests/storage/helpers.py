@@ -76,7 +76,8 @@ def api_keys(keys: dict[str, tuple]) -> str:
 
 def advisory_files() -> dict[str, str]:
     """The on-disk policy files with Norrbotten's stop (Dnr 347-2021) made advisory: pay, and flag
-    DIGITAL_STOP_ADVISORY. A candidate version (contracts/ left out), as POST /v1/policy-versions would take it."""
+    DIGITAL_STOP_ADVISORY. A candidate version (contracts/ left out), as POST /v1/policy-versions
+    would take it."""
     name = "regions/25-norrbotten.yaml"
     files = read_policy_files()
     doc = parse_policy_files(files)[name]
