@@ -1,5 +1,6 @@
 """Policy versions and contract books as the service's database keeps them, read by digest for
-`python -m rules replay`.
+`python -m rules replay` and `python -m rules export`. Only read: adding and activating versions is
+the service's (audited) business.
 
 rules/ knows nothing of the service (no Flask, no api/), so this names just the two columns of
 the two tables it reads (api/storage/tables.py declares them); versions and books are immutable,
@@ -35,15 +36,28 @@ def _contract(body: dict):
     return contract_from_dict(body, fail)
 
 
+def driver_url(url: str) -> str:
+    """A database URL as SQLAlchemy takes it: a plain postgres:// or postgresql:// URL is pointed
+    at psycopg 3, the driver this project installs (the service reads DATABASE_URL the same way)."""
+    url = url.strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class StoredVersionNotFound(LookupError):
+    pass
+
+
 class StoredPolicies:
     """The policies decisions were made with, from the database at `url` (read only)."""
 
     def __init__(self, url: str):
-        url = make_url(url)
-        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
-            raise FileNotFoundError(f"no SQLite database at {url.database}")  # rather than make one
-        if url.drivername in ("postgres", "postgresql"):  # as the service: psycopg 3, the driver installed
-            url = url.set(drivername="postgresql+psycopg")
+        url = make_url(driver_url(url))
+        if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+            raise FileNotFoundError(f"no SQLite database at {url.database!r}")  # rather than make one
         self.engine = create_engine(url)
         self._versions: dict[str, Policy] = {}
         self._books: dict[str, ContractBook] = {}
@@ -52,6 +66,20 @@ class StoredPolicies:
         """The version compiled, with the contract book; NotReplayable if either is not stored or
         the version does not load with today's engine."""
         return self._version(version).with_contracts(self._book(book))
+
+    def files(self, prefix: str) -> tuple[str, dict[str, str]]:
+        """(digest, files) of the version whose digest is or starts with `prefix` (it must name
+        one version). Raises StoredVersionNotFound."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_VERSIONS.c.digest, _VERSIONS.c.files)
+                .where(_VERSIONS.c.digest.startswith(prefix, autoescape=True))
+                .order_by(_VERSIONS.c.digest)
+            ).all()
+        if len(rows) != 1:
+            found = "no version" if not rows else f"{len(rows)} versions"
+            raise StoredVersionNotFound(f"{found} with a digest starting {prefix!r}")
+        return rows[0].digest, orjson.loads(rows[0].files)
 
     def close(self) -> None:
         self.engine.dispose()

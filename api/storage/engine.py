@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
-from rules.stored_versions import driver_url
+from rules.stored_policies import driver_url
 
 from . import time_limit
 

@@ -1,7 +1,7 @@
 """`python -m rules export [--database URL] DIGEST DIR`: write a stored policy version's files
 into DIR, as they were stored, to read, check (`python -m rules check DIR`), diff or edit them.
 
-The database is the service's (DATABASE_URL by default); only read (rules/stored_versions.py).
+The database is the service's (DATABASE_URL by default); only read (rules/stored_policies.py).
 DIGEST may be the first 8 or more hex digits of the digest when they name one version.
 """
 
@@ -37,16 +37,23 @@ def run(args) -> int:
     # Imported here: SQLAlchemy takes 0.2 s to import, which every other command would pay.
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..stored_versions import StoredVersionNotFound, stored_files
+    from ..stored_policies import StoredPolicies, StoredVersionNotFound
 
     try:
-        digest, files = stored_files(args.database, args.digest)
+        stored = StoredPolicies(args.database)
+    except FileNotFoundError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 1
+    try:
+        digest, files = stored.files(args.digest)
     except StoredVersionNotFound as exc:
         print(f"export: {exc}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
         print(f"export: cannot read the database: {exc}", file=sys.stderr)
         return 2
+    finally:
+        stored.close()
     root = target.resolve()
     for name, text in files.items():
         path = (root / name).resolve()
