@@ -13,7 +13,7 @@ from ..problem import PROBLEM_JSON, ProblemError
 from ..storage.policy_impact import Selection, impact
 from ..storage.service import current_storage
 from .policy_impact_schemas import ImpactRequestSchema, ImpactResultSchema
-from .policy_versions import version_or_404
+from .policy_versions import DIGEST_PARAMETER, version_or_404
 from .simulations import wants_html
 
 blp = Blueprint(
@@ -27,7 +27,7 @@ IMPACT_EXAMPLE = {"home_region": "25", "contact_date_from": "2022-01-01", "conta
 SHAPE = "The body is not a valid impact request: see errors."
 
 
-@blp.route("/<string:digest>/impact", methods=["POST"])
+@blp.route("/<string:digest>/impact", methods=["POST"], parameters=[DIGEST_PARAMETER])
 @blp.doc(
     summary="What a version would change in the stored decisions",
     description="Decides the newest stored decision of each contact (contact_id and home_region, whichever "
