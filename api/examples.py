@@ -7,7 +7,12 @@ decision_id and evaluated_at), so the documentation can never drift from what th
 import copy
 from functools import lru_cache
 
+import yaml
+
 import rules
+from rules.loader import POLICY_DIR, read_policy_files
+from rules.policy_version import document_text, version_digest, version_files
+from rules.simulation.scenarios import scenario_documents
 
 from .key_regions import REGION_ERROR, contact_refusal
 
@@ -161,3 +166,48 @@ def contract_replacement_example() -> dict:
     del body["id"]
     body["tariff_sek"] = {"physician": "475.00", "nurse": "260.00"}
     return body
+
+
+# The example candidate of /v1/shadow: the policy in force with Norrbotten's digital stop advisory
+# (the overlay {"base": "active", "overrides": SHADOW_OVERRIDES}), stored as its changed files.
+SHADOW_OVERRIDES = {"regions.25.digital_stop.enforcement": "advisory"}
+SHADOW_SINCE = "2026-11-23T08:00:00.000000Z"
+
+
+@lru_cache(maxsize=1)
+def shadow_candidate_digest() -> str:
+    shipped = version_files(read_policy_files(POLICY_DIR))
+    docs = scenario_documents({"name": "advisory", "overrides": SHADOW_OVERRIDES})
+    files = {
+        name: text if docs[name] == yaml.safe_load(text) else document_text(docs[name])
+        for name, text in shipped.items()
+    }
+    return version_digest(files)
+
+
+def shadow_request_example() -> dict:
+    return {
+        "digest": shadow_candidate_digest(),
+        "note": "Region Norrbotten: what would advisory cost? (RS 2026-11)",
+    }
+
+
+def shadow_example(verdicts: int = 18_240) -> dict:
+    """GET /v1/shadow a week on (PUT: the same, just begun): each disagreement an uncontracted
+    Norrbotten video contact the candidate pays at the national tariff."""
+    disagreements = verdicts * 2113 // 18_240
+    changed = [
+        {
+            "from": "DIGITAL_NOT_CONTRACTED",
+            "to": "DIGITAL_TARIFF",
+            "count": disagreements,
+            "amount_sek": f"+{disagreements * 500}.00",
+        }
+    ]
+    return {
+        "digest": shadow_candidate_digest(),
+        "since": SHADOW_SINCE,
+        "verdicts": verdicts,
+        "disagreements": disagreements,
+        "changed": changed if disagreements else [],
+    }

@@ -15,6 +15,7 @@ from . import (
     health,
     metrics,
     policy_versions,
+    shadow,
     simulations,
     verdicts,
 )
@@ -29,6 +30,7 @@ DOCUMENTED = (
     simulations.blp,
     access_log.blp,
     policy_versions.blp,
+    shadow.blp,
 )
 UNDOCUMENTED = (docs.blp,)
 
