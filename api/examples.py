@@ -174,15 +174,18 @@ SHADOW_OVERRIDES = {"regions.25.digital_stop.enforcement": "advisory"}
 SHADOW_SINCE = "2026-11-23T08:00:00.000000Z"
 
 
-@lru_cache(maxsize=1)
-def shadow_candidate_digest() -> str:
+def shadow_candidate_files() -> dict[str, str]:
     shipped = version_files(read_policy_files(POLICY_DIR))
     docs = scenario_documents({"name": "advisory", "overrides": SHADOW_OVERRIDES})
-    files = {
+    return {
         name: text if docs[name] == yaml.safe_load(text) else document_text(docs[name])
         for name, text in shipped.items()
     }
-    return version_digest(files)
+
+
+@lru_cache(maxsize=1)
+def shadow_candidate_digest() -> str:
+    return version_digest(shadow_candidate_files())
 
 
 def shadow_request_example() -> dict:
