@@ -30,6 +30,7 @@ BENCHMARKS = {
         ["--database", "postgresql", "--duration", "1", "--rounds", "1", "--workers", "2"],
     ),
     "decision_filters": ("decision_filters", [], ["--rows", "20000"]),
+    "shadow_overhead": ("shadow_overhead", [], ["--requests", "50", "--warm-up", "10"]),
 }
 
 
