@@ -34,26 +34,20 @@ class ShadowReport:
                 return None
             verdicts = conn.execute(_count(state.shadow, state.shadow_since)).scalar_one()
             groups = conn.execute(_changes(state.shadow, state.shadow_since)).all()
-        changed = sorted(
-            (
-                {"from": row.before, "to": row.after, "count": row.count, "amount_ore": int(row.delta)}
-                for row in groups
-            ),
-            key=lambda change: (-abs(change["amount_ore"]), change["from"], change["to"]),
-        )
+        groups.sort(key=lambda row: (-abs(row.delta), row.before, row.after))
         return {
             "digest": state.shadow,
             "since": iso(state.shadow_since),
             "verdicts": verdicts,
-            "disagreements": sum(change["count"] for change in changed),
+            "disagreements": sum(row.count for row in groups),
             "changed": [
                 {
-                    "from": change["from"],
-                    "to": change["to"],
-                    "count": change["count"],
-                    "amount_sek": signed_sek(change["amount_ore"]),
+                    "from": row.before,
+                    "to": row.after,
+                    "count": row.count,
+                    "amount_sek": signed_sek(int(row.delta)),
                 }
-                for change in changed
+                for row in groups
             ],
         }
 
