@@ -3,15 +3,16 @@ the answers stay as they were, the decision log counts where it would have decid
 Every test runs on SQLite and PostgreSQL (make_app)."""
 
 import re
+from datetime import UTC, datetime
 
 import orjson
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import rules
 from api import examples
-from api.storage.tables import decisions, shadow_disagreements
+from api.storage.tables import decisions, policy_state, shadow_disagreements
 from rules.loader import POLICY_DIR, read_policy_files
 from rules.policy_version import document_text, version_files
 from rules.simulation.scenarios import scenario_documents
@@ -319,3 +320,19 @@ def test_the_swagger_examples_work_once_their_candidate_is_stored(app, client):
     report = client.get("/v1/shadow", headers=bearer("admin")).json
     [change] = examples.shadow_example()["changed"]
     assert report["changed"] == [dict(change, count=1, amount_sek="+500.00")]
+
+
+def test_a_shadow_the_engine_cannot_load_never_fails_a_live_request(app, client, caplog):
+    """PUT refuses such a version; a later release of the engine may no longer load one in shadow."""
+    broken = _store(app, {"national.yaml": "layer: national\n"})
+    with _storage(app).engine.begin() as conn:
+        conn.execute(
+            update(policy_state).values(
+                shadow=broken, shadow_since=datetime.now(UTC), changed=policy_state.c.changed + 1
+            )
+        )
+    response = client.post("/v1/verdicts", json=VIDEO, headers=bearer("shadowed"))
+    assert response.status_code == 200
+    [row] = _rows(app, decisions, decisions.c.decision_id == response.json["decision_id"])
+    assert row.shadow_version is None
+    assert f"the version in shadow, {broken[:12]}, cannot be loaded" in caplog.text
