@@ -33,17 +33,18 @@ def decided_chunks(
     evaluated_at: str,
     client: str,
     regions: frozenset[str] | None,
+    shadow: Policy | None = None,
 ) -> Iterator[DecidedChunk]:
     """The batch's chunks of `size` lines, decided, in input order. Each chunk's lines are removed
     from `contacts` as it is decided. Every line is judged on the date (in Stockholm) of the
     batch's evaluated_at, however long the batch takes. `regions`: the client's key's (None: every
-    region)."""
+    region). `shadow`: the version in shadow, each line also decided under it (api/issuing.py)."""
     today = stockholm_date(datetime.fromisoformat(evaluated_at).timestamp())
     start = 0
     while contacts:
         items = contacts[:size]
         del contacts[:size]
-        yield decide_chunk(items, start, policy, evaluated_at, client, today, regions)
+        yield decide_chunk(items, start, policy, evaluated_at, client, today, regions, shadow)
         start += len(items)
 
 
@@ -55,6 +56,7 @@ def decide_chunk(
     client: str,
     today: date,
     regions: frozenset[str] | None,
+    shadow: Policy | None = None,
 ) -> DecidedChunk:
     """Decide `items` (lines `start`... of a batch, as the client sent them) with `policy`. A
     valid line outside `regions` is rejected under the errors key REGION_ERROR, as the single
@@ -79,7 +81,8 @@ def decide_chunk(
         summary.add(verdict)
         verdicts.append(verdict)
         received.append(item)
-    return DecidedChunk(rejected, summary, entries_for(verdicts, received, evaluated_at, client, policy))
+    entries = entries_for(verdicts, received, evaluated_at, client, policy, shadow)
+    return DecidedChunk(rejected, summary, entries)
 
 
 def answered_summary(chunk: DecidedChunk, answers: list[bytes]) -> rules.Summary:

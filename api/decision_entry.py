@@ -50,6 +50,17 @@ def idempotency_key(contact_id: str, home_region: str, contact_text: bytes) -> s
     return hashlib.sha256(keyed).hexdigest()
 
 
+class Disagreement(NamedTuple):
+    """How the version in shadow decided a live contact otherwise: its decision, reason, amount and
+    the verdict it would have answered (JSON). Decision "rejected" (reason INVALID_CONTACT): it would
+    have refused the contact, the verdict then holds its `errors`."""
+
+    decision: str
+    reason: str
+    amount_ore: int
+    verdict: bytes
+
+
 class Pending(NamedTuple):
     """One verdict about to be issued, with what the log keeps about it (a NamedTuple: one is built
     per verdict, and it is cheaper to build than a dataclass)."""
@@ -72,10 +83,18 @@ class Pending(NamedTuple):
     policy_version: str | None  # the stored version decided with (None: a policy not from files)
     contract_book: str  # the digest of the contract book decided with
     shadow_version: str | None = None  # the version in shadow when it was decided, if one was
+    disagreement: Disagreement | None = None  # the shadow's other outcome (None: agreed, or no shadow)
 
 
 def pending_from_verdict(
-    verdict, received: dict, body: dict, evaluated_at: datetime, client: str, contract_book: str
+    verdict,
+    received: dict,
+    body: dict,
+    evaluated_at: datetime,
+    client: str,
+    contract_book: str,
+    shadow_version: str | None = None,
+    disagreement: Disagreement | None = None,
 ) -> Pending:
     """A Pending entry for a rules.Verdict, the contact as received and the response body."""
     c = verdict.contact
@@ -99,6 +118,8 @@ def pending_from_verdict(
         idempotency_key(c.contact_id, c.home_region, contact_text),
         policy.get("version"),
         contract_book,
+        shadow_version,
+        disagreement,
     )
 
 

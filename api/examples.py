@@ -212,6 +212,9 @@ def candidate_examples() -> dict:
     }
 
 
+SHADOW_SINCE = "2026-11-23T08:00:00.000000Z"
+
+
 @lru_cache(maxsize=1)
 def candidate_policy() -> rules.Policy:
     """The example overlay laid on the shipped policy (the version in force on a new database)."""
@@ -229,3 +232,31 @@ def candidate_policy() -> rules.Policy:
 def policy_diff_example() -> dict:
     """GET /v1/policy-versions/{digest}/diff of the example candidate against the shipped policy."""
     return diff(rules.default_policy(), candidate_policy())
+
+
+def shadow_request_example() -> dict:
+    return {
+        "digest": candidate_policy().version,
+        "note": "Region Norrbotten: what would advisory cost? (RS 2026-11)",
+    }
+
+
+def shadow_example(verdicts: int = 18_240) -> dict:
+    """GET /v1/shadow a week on (PUT: the same, just begun): each disagreement an uncontracted
+    Norrbotten video contact the candidate pays at the national tariff."""
+    disagreements = verdicts * 2113 // 18_240
+    changed = [
+        {
+            "from": "DIGITAL_NOT_CONTRACTED",
+            "to": "DIGITAL_TARIFF",
+            "count": disagreements,
+            "amount_sek": f"+{disagreements * 500}.00",
+        }
+    ]
+    return {
+        "digest": candidate_policy().version,
+        "since": SHADOW_SINCE,
+        "verdicts": verdicts,
+        "disagreements": disagreements,
+        "changed": changed if disagreements else [],
+    }

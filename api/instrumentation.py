@@ -1,5 +1,6 @@
 """Prometheus metrics: requests by endpoint and status, latency, decisions made by reason and
-decision, identical resubmissions answered with a stored decision, rejected contacts.
+decision, identical resubmissions answered with a stored decision, rejected contacts, decisions
+also decided under the version in shadow and those it decided otherwise.
 
 Under gunicorn the metrics live in files shared by all workers (prometheus_client multiprocess
 mode): api/gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR before any worker imports this module.
@@ -45,6 +46,14 @@ REPLAYED = Counter(
     "utomlans_replayed_verdicts",
     "Submissions identical to a stored decision, answered with that decision: no decision made.",
 )
+SHADOWED = Counter(
+    "utomlans_shadow_verdicts",
+    "Decisions made while a version ran in shadow, also decided under it (GET /v1/shadow).",
+)
+SHADOW_DISAGREEMENTS = Counter(
+    "utomlans_shadow_disagreements",
+    "Decisions the version in shadow decided otherwise (decision, reason or amount).",
+)
 REJECTED = Counter(
     "utomlans_rejected_contacts",
     "Contacts refused (single or in a batch): invalid, or outside the API key's regions.",
@@ -69,24 +78,35 @@ def init_app(app: Flask) -> None:
     app.after_request(_finish)
 
 
-_REPLAY = "replay"
+_REPLAY, _SHADOWED, _DISAGREED = "replay", "shadowed", "disagreed"
 
 
 def outcomes(entries: Sequence[Pending], answers: Sequence[bytes]) -> collections.Counter:
-    """How the decision log answered these entries: (reason, decision) -> decisions made now, and
-    "replay" -> identical resubmissions answered with their stored decision. Tallies add up (a
-    batch's chunks), to be counted once the transaction has committed."""
-    return collections.Counter(
-        (entry.reason, entry.decision) if made_now(entry, answer) else _REPLAY
-        for entry, answer in zip(entries, answers, strict=True)
-    )
+    """How the decision log answered these entries: (reason, decision) -> decisions made now,
+    "replay" -> identical resubmissions answered with their stored decision, and of the decisions
+    made now, "shadowed" -> those also decided in shadow, "disagreed" -> those it decided
+    otherwise. Tallies add up (a batch's chunks), to be counted once the transaction has committed."""
+    tally = collections.Counter()
+    for entry, answer in zip(entries, answers, strict=True):
+        if not made_now(entry, answer):
+            tally[_REPLAY] += 1
+            continue
+        tally[entry.reason, entry.decision] += 1
+        if entry.shadow_version is not None:
+            tally[_SHADOWED] += 1
+            if entry.disagreement is not None:
+                tally[_DISAGREED] += 1
+    return tally
+
+
+_SINGLE = {_REPLAY: REPLAYED, _SHADOWED: SHADOWED, _DISAGREED: SHADOW_DISAGREEMENTS}
 
 
 def count_outcomes(tally: collections.Counter) -> None:
     """Add a tally of outcomes() to the counters: one update per reason."""
     for key, count in tally.items():
-        if key == _REPLAY:
-            REPLAYED.inc(count)
+        if key in _SINGLE:
+            _SINGLE[key].inc(count)
         else:
             VERDICTS.labels(*key).inc(count)
 

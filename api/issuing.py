@@ -1,14 +1,22 @@
 """Where verdicts become decisions: decision_id and evaluated_at are assigned here and nowhere
-else, and each decision is paired with what the decision log keeps about it (a Pending entry)."""
+else, and each decision is paired with what the decision log keeps about it (a Pending entry).
+While a version runs in shadow, each contact is decided under it here too, next to the verdict
+answered, and a disagreement travels with the entry into the decision's transaction."""
 
 import os
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from rules import Policy, Verdict
+import orjson
 
-from .decision_entry import Pending, pending_from_verdict
+from rules import InvalidContact, Policy, Verdict
+from rules.evaluator import decide
+
+from .decision_entry import Disagreement, Pending, pending_from_verdict
+
+# A contact the version in shadow would have refused (a 422): its "decision" and "reason".
+SHADOW_REFUSED = ("rejected", "INVALID_CONTACT")
 
 
 def evaluated_at_now() -> str:
@@ -33,13 +41,21 @@ def new_decision_ids(count: int) -> list[str]:
 
 
 def entries_for(
-    verdicts: Sequence[Verdict], received: Sequence[dict], evaluated_at: str, client: str, policy: Policy
+    verdicts: Sequence[Verdict],
+    received: Sequence[dict],
+    evaluated_at: str,
+    client: str,
+    policy: Policy,
+    shadow: Policy | None = None,
 ) -> list[Pending]:
     """The decisions for `verdicts` (`received[i]`: the contact of `verdicts[i]` as the client sent
     it), each with a new decision_id, all with one evaluated_at (a batch is decided at one moment),
     all decided with `policy` (whose version and contract book each names). Each entry's `verdict`
-    is the SPEC section 6 response record as JSON."""
+    is the SPEC section 6 response record as JSON. With `shadow` (the version in shadow), each
+    contact is also decided under it: the entry names it, and carries its disagreement."""
     at = datetime.fromisoformat(evaluated_at)
+    book = policy.contracts.digest
+    shadow_version = shadow.version if shadow is not None else None
     entries = []
     for decision_id, verdict, contact in zip(
         new_decision_ids(len(verdicts)), verdicts, received, strict=True
@@ -47,8 +63,37 @@ def entries_for(
         record = {"decision_id": decision_id}
         record.update(verdict.to_dict())
         record["evaluated_at"] = evaluated_at
-        entries.append(pending_from_verdict(verdict, contact, record, at, client, policy.contracts.digest))
+        disagreement = shadow_disagreement(verdict, shadow, record) if shadow is not None else None
+        entries.append(
+            pending_from_verdict(verdict, contact, record, at, client, book, shadow_version, disagreement)
+        )
     return entries
+
+
+def shadow_disagreement(verdict: Verdict, shadow: Policy, record: dict) -> Disagreement | None:
+    """How `shadow` decides the contact of `verdict` when that differs in decision, reason or
+    amount; None when it agrees. The shadow's verdict is written out only on a disagreement, so
+    agreeing costs one decide(). `record`: the verdict answered (its decision_id and evaluated_at
+    name the shadow's verdict too)."""
+    try:
+        other = decide(verdict.contact, shadow)
+    except InvalidContact as exc:  # e.g. a version whose national policy starts later
+        body = {
+            "decision_id": record["decision_id"],
+            "errors": exc.errors,
+            "evaluated_at": record["evaluated_at"],
+        }
+        return Disagreement(*SHADOW_REFUSED, 0, orjson.dumps(body))
+    if (other.decision, other.reason, other.amount_ore) == (
+        verdict.decision,
+        verdict.reason,
+        verdict.amount_ore,
+    ):
+        return None
+    body = {"decision_id": record["decision_id"]}
+    body.update(other.to_dict())
+    body["evaluated_at"] = record["evaluated_at"]
+    return Disagreement(other.decision, other.reason, other.amount_ore, orjson.dumps(body))
 
 
 def made_now(entry: Pending, answer: bytes) -> bool:

@@ -31,6 +31,7 @@ BENCHMARKS = {
     ),
     "decision_filters": ("decision_filters", [], ["--rows", "20000"]),
     "policy_impact": ("policy_impact", [], ["--rows", "20000"]),
+    "shadow_overhead": ("shadow_overhead", [], ["--requests", "50", "--warm-up", "10"]),
 }
 
 

@@ -16,6 +16,7 @@ from . import (
     metrics,
     policy_impact,
     policy_versions,
+    shadow,
     simulations,
     verdicts,
 )
@@ -31,6 +32,7 @@ DOCUMENTED = (
     access_log.blp,
     policy_versions.blp,
     policy_impact.blp,
+    shadow.blp,
 )
 UNDOCUMENTED = (docs.blp,)
 

@@ -83,7 +83,11 @@ class PolicyAuditEntrySchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(("add", "activate", "shadow", "unshadow")))
     digest = fields.String(allow_none=True, required=True)
     previous = fields.String(
-        allow_none=True, required=True, metadata={"description": "activate: the version in force before"}
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "activate: the version in force before; shadow: the one it replaced in shadow"
+        },
     )
     note = fields.String(required=True)
 

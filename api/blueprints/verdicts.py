@@ -1,8 +1,9 @@
 """POST /v1/verdicts and /v1/verdicts/batch: contacts in, verdicts out.
 
 A request: read the JSON body → rules.evaluate (which validates) → the decisions
-(api/issuing.py) → stored in the decision log in one transaction → the response, which is the
-JSON text the log stored (for a repeat, the decision stored before). A batch is decided and
+(api/issuing.py; with a version in shadow, each also decided under it there) → stored in the
+decision log in one transaction → the response, which is the JSON text the log stored (for a
+repeat, the decision stored before). A batch is decided and
 stored a chunk at a time (api/batch_chunks.py, DecisionLog's record_chunks) in its one
 transaction.
 """
@@ -28,7 +29,6 @@ from ..issuing import entries_for, evaluated_at_now
 from ..json_io import json_body_errors, read_json
 from ..key_regions import REGION_ERROR, contact_refusal
 from ..openapi_security import forbidden_for_regions
-from ..policy_source import current_policy
 from ..problem import ProblemError
 from ..storage.service import current_storage
 from .verdicts_schemas import BatchRequestSchema, BatchResponseSchema, ContactSchema, IssuedVerdictSchema
@@ -79,9 +79,9 @@ def _request_body(schema, examples_or_example):
 )
 def post_verdict():
     data = read_json()
-    policy = current_policy()
+    live = current_storage().live.now()
     try:
-        verdict = rules.evaluate(data, policy)
+        verdict = rules.evaluate(data, live.policy)
     except rules.InvalidContact:
         REJECTED.inc()
         raise
@@ -89,7 +89,7 @@ def post_verdict():
     if refusal is not None:
         REJECTED.inc()
         raise ProblemError(403, refusal, errors={REGION_ERROR: [refusal]})
-    entries = entries_for([verdict], [data], evaluated_at_now(), current_client(), policy)
+    entries = entries_for([verdict], [data], evaluated_at_now(), current_client(), live.policy, live.shadow)
     (stored,) = current_storage().decisions.record(entries)
     count_outcomes(outcomes(entries, [stored]))
     return Response(stored, mimetype="application/json")
@@ -114,7 +114,7 @@ def post_verdict():
 @json_body_errors(blp, "The body is not an object with a `contacts` list.")
 def post_batch():
     contacts = _contacts_of(read_json())
-    policy = current_policy()
+    live = current_storage().live.now()
     size = current_app.config["BATCH_CHUNK_LINES"]
     summary = rules.Summary()
     rejected = []
@@ -124,7 +124,7 @@ def post_batch():
     # The whole batch or none of it: committed when the response body is complete.
     with current_storage().decisions.transaction() as log:
         chunks = decided_chunks(
-            contacts, size, policy, evaluated_at_now(), current_client(), current_regions()
+            contacts, size, live.policy, evaluated_at_now(), current_client(), current_regions(), live.shadow
         )
         with closing(log.record_chunks(chunks)) as stored_chunks:  # done storing before the commit
             for chunk, stored in stored_chunks:

@@ -6,6 +6,7 @@ storage.feed.page(after, limit)   # every committed decision once, in commit ord
 storage.reads.record(...)         # who was sent which decisions (audited reads)
 storage.live.current()            # the active policy version with the registry's contracts, as of now
 storage.versions                  # the policy versions: stored, activated, audited
+storage.shadow.now()              # what the version in shadow has seen (GET /v1/shadow)
 """
 
 import logging
@@ -22,8 +23,9 @@ from .decision_log import DecisionLog
 from .engine import database_url, make_engine
 from .live_policy import LivePolicy
 from .migrate import upgrade
-from .policy_versions import PolicyVersions, VersionNotFound
+from .policy_versions import PolicyVersions, VersionInForce, VersionNotFound
 from .read_audit import ReadAudit
+from .shadow_report import ShadowReport
 
 __all__ = [
     "ContractConflict",
@@ -36,7 +38,9 @@ __all__ = [
     "LivePolicy",
     "PolicyVersions",
     "ReadAudit",
+    "ShadowReport",
     "Storage",
+    "VersionInForce",
     "VersionNotFound",
     "database_url",
     "make_engine",
@@ -55,6 +59,7 @@ class Storage:
         self.versions = PolicyVersions(engine)
         self.books = ContractBooks(engine)
         self.live = LivePolicy(engine, self.contracts, self.versions, self.books)
+        self.shadow = ShadowReport(engine, self.versions)
         # The policy files on disk (rules/policy or UTOMLANS_POLICY_DIR): registered as a version at
         # start; their contracts seed an empty registry.
         self.on_disk = on_disk or rules.default_policy()

@@ -50,11 +50,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ..decision_entry import Pending, with_supersedes
-from ..issuing import new_decision_ids
+from ..issuing import made_now, new_decision_ids
 from . import page_cursor
 from .engine import writing
 from .stored_time import aware, iso, utc
-from .tables import CHAIN_REVISION, OUT_OF_REGION, decision_commits, decisions
+from .tables import CHAIN_REVISION, OUT_OF_REGION, decision_commits, decisions, shadow_disagreements
 
 MAX_PAGE = 1000
 # PostgreSQL advisory lock taken by the last step of every transaction that stored decisions (an
@@ -219,7 +219,8 @@ class Transaction:
 
         Entries are stored in rounds in which each chain occurs once (nearly always a single round),
         so each entry is compared with the newest decision of its chain after the entry before it in
-        the same chain is in the log."""
+        the same chain is in the log. The shadow's disagreements with the decisions stored now (not
+        with a resubmission answered with its stored decision) are stored with them."""
         answers: list[bytes] = [b""] * len(entries)
         remaining = list(range(len(entries)))
         while remaining:
@@ -231,6 +232,13 @@ class Transaction:
             for i, answer in self._record_round([(i, entries[i]) for i in this_round]):
                 answers[i] = answer
             remaining = later
+        disagreements = [
+            _disagreement_row(entry)
+            for entry, answer in zip(entries, answers, strict=True)
+            if entry.disagreement is not None and made_now(entry, answer)
+        ]
+        if disagreements:
+            self._conn.execute(insert(shadow_disagreements), disagreements)
         return answers
 
     def _record_round(self, todo: list[tuple[int, Pending]]) -> Iterator[tuple[int, bytes]]:
@@ -457,6 +465,18 @@ def _row(entry: Pending, supersedes: str | None, verdict_text: bytes, revision: 
         "contract_book": entry.contract_book,
         "shadow_version": entry.shadow_version,
         "tx": tx,
+    }
+
+
+def _disagreement_row(entry: Pending) -> dict:
+    shadow = entry.disagreement
+    return {
+        "decision_id": entry.decision_id,
+        "shadow_version": entry.shadow_version,
+        "decision": shadow.decision,
+        "reason": shadow.reason,
+        "amount_ore": shadow.amount_ore,
+        "verdict": shadow.verdict.decode(),
     }
 
 

@@ -7,12 +7,14 @@ request on, without a restart. The contract book decided with is stored before i
 (contract_books.py), so every decision's book can be found again.
 """
 
+import logging
 import threading
 from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from rules.errors import PolicyError
 from rules.policy import Policy
 
 from .contract_books import ContractBooks
@@ -20,6 +22,7 @@ from .contract_registry import ContractRegistry
 from .policy_versions import PolicyVersions
 from .tables import policy_state, registry_version
 
+log = logging.getLogger(__name__)
 _CHANGES = select(
     select(registry_version.c.version).where(registry_version.c.id == 1).scalar_subquery(),
     select(policy_state.c.changed).where(policy_state.c.id == 1).scalar_subquery(),
@@ -56,11 +59,22 @@ class LivePolicy:
                 registry_seen, book = self.registry.snapshot()
                 self.books.keep(book)
                 policy = self.versions.policy(state.active).with_contracts(book)
-                shadow = self.versions.policy(state.shadow).with_contracts(book) if state.shadow else None
+                shadow = self._shadow(state.shadow, book) if state.shadow else None
                 self._live = Live(policy, shadow)
                 # What was read, not `seen`: a change committed in between only rebuilds once more.
                 self._seen = (registry_seen, state.changed)
             return self._live
+
+    def _shadow(self, digest: str, book) -> Policy | None:
+        """The version in shadow, or None when today's engine cannot load it (PUT /v1/shadow checks
+        it, a later release of the engine may not): a shadow never fails a live request."""
+        try:
+            return self.versions.policy(digest).with_contracts(book)
+        except PolicyError as exc:
+            log.error(
+                "the version in shadow, %s, cannot be loaded; deciding without it: %s", digest[:12], exc
+            )
+            return None
 
     def _changes(self) -> tuple:
         conn = self.engine.connect()

@@ -35,6 +35,10 @@ class VersionNotFound(LookupError):
     pass
 
 
+class VersionInForce(ValueError):
+    """The version in force cannot also run in shadow: it would only agree with itself."""
+
+
 class State(NamedTuple):
     active: str | None
     shadow: str | None
@@ -163,6 +167,44 @@ class PolicyVersions:
                 why = "no version was in force" if active is None else "activated at start (setting)"
                 _activate(conn, policy.version, START, why, active)
         return policy.version
+
+    def shadow(self, digest: str, *, actor: str, note: str) -> State:
+        """Put a stored version in shadow (in place of any other) from every worker's next request;
+        audited, with the version it replaced as `previous`. The version already in shadow stays as
+        it is (its `since` too, so its counts go on), unaudited. Raises VersionNotFound, or
+        VersionInForce for the active version. Compile it first (policy()) to refuse one that
+        cannot load."""
+        with self.engine.begin() as conn:
+            state = _lock_state(conn)
+            if not _stored(conn, digest):
+                raise VersionNotFound(digest)
+            if digest == state.active:
+                raise VersionInForce(digest)
+            if digest == state.shadow:
+                return state
+            now = datetime.now(UTC)
+            conn.execute(
+                update(policy_state).where(policy_state.c.id == 1).values(shadow=digest, shadow_since=now)
+            )
+            _audit(conn, actor, "shadow", digest, state.shadow, note, now)
+            return state._replace(shadow=digest, shadow_since=now)
+
+    def unshadow(self, *, actor: str, note: str) -> str | None:
+        """End the shadow, from every worker's next request; audited. Returns the version that was
+        in shadow (None: none was, nothing changed). Its disagreements stay stored."""
+        with self.engine.begin() as conn:
+            shadow = _lock_state(conn).shadow
+            if shadow is not None:
+                conn.execute(
+                    update(policy_state).where(policy_state.c.id == 1).values(shadow=None, shadow_since=None)
+                )
+                _audit(conn, actor, "unshadow", shadow, None, note, datetime.now(UTC))
+            return shadow
+
+
+def _stored(conn: Connection, digest: str) -> bool:
+    found = conn.execute(select(policy_versions.c.digest).where(policy_versions.c.digest == digest)).first()
+    return found is not None
 
 
 def _lock_state(conn: Connection) -> State:

@@ -1,0 +1,71 @@
+"""Schemas of /v1/shadow: a stored version decided beside the one in force, and what it has seen."""
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from .policy_versions_schemas import DIGEST
+from .text_field import Text
+
+NOTE = "Why: what the shadow is meant to show"
+
+
+class ShadowRequestSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    digest = fields.String(
+        required=True,
+        validate=validate.Regexp(DIGEST, error="A version's digest: 64 lowercase hexadecimal digits."),
+        metadata={"description": "A stored version other than the one in force (GET /v1/policy-versions)"},
+    )
+    note = Text(required=True, validate=validate.Length(1, 2000), metadata={"description": NOTE})
+
+
+class ShadowEndQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    note = Text(
+        load_default="",
+        validate=validate.Length(0, 2000),
+        metadata={"description": "Why it ends (kept in the audit)"},
+    )
+
+
+class ShadowChangeSchema(Schema):
+    class Meta:
+        ordered = True
+
+    from_ = fields.String(
+        data_key="from", required=True, metadata={"description": "The reason of the decision answered"}
+    )
+    to = fields.String(
+        required=True,
+        metadata={
+            "description": "The shadow's reason (INVALID_CONTACT: it would have refused the contact, a 422)"
+        },
+    )
+    count = fields.Integer(required=True)
+    amount_sek = fields.String(
+        required=True,
+        metadata={"description": "What the shadow would have paid more (signed; negative: less)"},
+    )
+
+
+class ShadowSchema(Schema):
+    class Meta:
+        ordered = True
+
+    digest = fields.String(required=True, metadata={"description": "The version in shadow"})
+    since = fields.DateTime(required=True, metadata={"description": "When it was put in shadow"})
+    verdicts = fields.Integer(
+        required=True, metadata={"description": "Decisions stored since, also decided under it"}
+    )
+    disagreements = fields.Integer(
+        required=True,
+        metadata={"description": "Of those, the ones it decided otherwise (decision, reason or amount)"},
+    )
+    changed = fields.List(
+        fields.Nested(ShadowChangeSchema),
+        required=True,
+        metadata={"description": "The disagreements by (from, to) reason, largest money change first"},
+    )
