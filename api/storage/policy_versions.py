@@ -155,17 +155,17 @@ class PolicyVersions:
         """Put a stored version in force (the one before is retired); returns the audit entry.
         Raises VersionNotFound. Compile it first (policy()) to refuse one that cannot load."""
         with writing(self.engine) as conn:
-            return _activate(conn, digest, actor, note, _lock_state(conn).active)
+            return _activate(conn, digest, actor, note, _lock_state(conn))
 
     def register_on_disk(self, policy: Policy, *, activate: bool) -> str:
         """At start: store the on-disk policy if it is new; put it in force if no version is (an
         empty database) or if `activate` (the deployment asks for it). Returns its digest."""
         self.add(policy.files, actor=START, note="the policy files on disk at start")
         with writing(self.engine) as conn:
-            active = _lock_state(conn).active
-            if active is None or (activate and active != policy.version):
-                why = "no version was in force" if active is None else "activated at start (setting)"
-                _activate(conn, policy.version, START, why, active)
+            state = _lock_state(conn)
+            if state.active is None or (activate and state.active != policy.version):
+                why = "no version was in force" if state.active is None else "activated at start (setting)"
+                _activate(conn, policy.version, START, why, state)
         return policy.version
 
     def shadow(self, digest: str, *, actor: str, note: str) -> State:
@@ -174,7 +174,7 @@ class PolicyVersions:
         it is (its `since` too, so its counts go on), unaudited. Raises VersionNotFound, or
         VersionInForce for the active version. Compile it first (policy()) to refuse one that
         cannot load."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             state = _lock_state(conn)
             if not _stored(conn, digest):
                 raise VersionNotFound(digest)
@@ -183,21 +183,17 @@ class PolicyVersions:
             if digest == state.shadow:
                 return state
             now = datetime.now(UTC)
-            conn.execute(
-                update(policy_state).where(policy_state.c.id == 1).values(shadow=digest, shadow_since=now)
-            )
+            _set_state(conn, shadow=digest, shadow_since=now)
             _audit(conn, actor, "shadow", digest, state.shadow, note, now)
             return state._replace(shadow=digest, shadow_since=now)
 
     def unshadow(self, *, actor: str, note: str) -> str | None:
         """End the shadow, from every worker's next request; audited. Returns the version that was
         in shadow (None: none was, nothing changed). Its disagreements stay stored."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             shadow = _lock_state(conn).shadow
             if shadow is not None:
-                conn.execute(
-                    update(policy_state).where(policy_state.c.id == 1).values(shadow=None, shadow_since=None)
-                )
+                _set_state(conn, shadow=None, shadow_since=None)
                 _audit(conn, actor, "unshadow", shadow, None, note, datetime.now(UTC))
             return shadow
 
@@ -207,28 +203,35 @@ def _stored(conn: Connection, digest: str) -> bool:
     return found is not None
 
 
+def _set_state(conn: Connection, **values) -> None:
+    conn.execute(update(policy_state).where(policy_state.c.id == 1).values(**values))
+
+
 def _lock_state(conn: Connection) -> State:
     """Bump the change counter first thing: the row lock serialises changes (PostgreSQL), and every
     worker sees the change on its next request."""
-    conn.execute(
-        update(policy_state).where(policy_state.c.id == 1).values(changed=policy_state.c.changed + 1)
-    )
+    _set_state(conn, changed=policy_state.c.changed + 1)
     row = conn.execute(select(policy_state).where(policy_state.c.id == 1)).one()
     return State(row.active, row.shadow, aware(row.shadow_since), row.changed)
 
 
-def _activate(conn: Connection, digest: str, actor: str, note: str, previous: str | None) -> dict:
-    """With the state row locked (_lock_state), `previous` the version it had in force."""
-    found = conn.execute(select(policy_versions.c.digest).where(policy_versions.c.digest == digest)).first()
-    if found is None:
+def _activate(conn: Connection, digest: str, actor: str, note: str, state: State) -> dict:
+    """With the state row locked (_lock_state returned `state`). A version put in force leaves the
+    shadow if it was there: decided twice under one policy, it could never disagree."""
+    if not _stored(conn, digest):
         raise VersionNotFound(digest)
+    previous = state.active
+    now = datetime.now(UTC)
+    if state.shadow == digest:
+        _set_state(conn, shadow=None, shadow_since=None)
+        _audit(conn, actor, "unshadow", digest, None, "activated: " + note, now)
     if previous is not None and previous != digest:
         conn.execute(
             update(policy_versions).where(policy_versions.c.digest == previous).values(status=RETIRED)
         )
     conn.execute(update(policy_versions).where(policy_versions.c.digest == digest).values(status=ACTIVE))
-    conn.execute(update(policy_state).where(policy_state.c.id == 1).values(active=digest))
-    return _audit(conn, actor, "activate", digest, previous, note, datetime.now(UTC))
+    _set_state(conn, active=digest)
+    return _audit(conn, actor, "activate", digest, previous, note, now)
 
 
 def _audit(conn, actor, action, digest, previous, note, at) -> dict:

@@ -16,7 +16,7 @@ from api.storage.tables import decisions, policy_state, shadow_disagreements
 from rules.loader import POLICY_DIR, read_policy_files
 from rules.policy_version import document_text, version_files
 from rules.simulation.scenarios import scenario_documents
-from tests.storage.helpers import api_keys
+from tests.storage.helpers import advisory_files, api_keys
 
 KEYS = {
     "admin": ("s3cret-admin", "policy:admin"),
@@ -338,3 +338,19 @@ def test_a_shadow_the_engine_cannot_load_never_fails_a_live_request(app, client,
     [row] = _rows(app, decisions, decisions.c.decision_id == response.json["decision_id"])
     assert row.shadow_version is None
     assert f"the version in shadow, {broken[:12]}, cannot be loaded" in caplog.text
+
+
+def test_activating_the_version_in_shadow_ends_the_shadow(app, client):
+    """Decided twice under one policy, a shadow of the version in force could never disagree."""
+    candidate = _store(app, advisory_files())
+    assert _put(client, candidate).status_code == 200
+    activated = client.post(
+        f"/v1/policy-versions/{candidate}/activate", json={"note": "RS 2026-12-01"}, headers=bearer("admin")
+    )
+    assert activated.status_code == 200
+    assert client.get("/v1/shadow", headers=bearer("admin")).status_code == 404
+    audit = client.get("/v1/policy-versions/audit", headers=bearer("admin")).json["items"]
+    assert [(e["action"], e["digest"], e["note"]) for e in audit[-2:]] == [
+        ("unshadow", candidate, "activated: RS 2026-12-01"),
+        ("activate", candidate, "RS 2026-12-01"),
+    ]
