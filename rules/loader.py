@@ -18,6 +18,8 @@ from .digest import digest_of
 from .errors import PolicyError
 from .explain import PLACEHOLDERS
 from .facts import FACTS, PARAMETERS
+from .field_kinds import Slug
+from .identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
 from .money import parse_sek
 from .policy import (
     Catalogue,
@@ -31,6 +33,7 @@ from .policy import (
 )
 from .policy_version import version_digest, version_files
 from .regions import REGIONS
+from .text import has_control_characters
 from .vocabulary import DECISIONS, DIGITAL_REQUIREMENTS, PROFESSIONS
 
 POLICY_DIR = Path(__file__).parent / "policy"
@@ -50,11 +53,15 @@ class _Doc:
     @staticmethod
     def parse(text: str, name: str):
         try:
-            return yaml.safe_load(text)
+            data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise PolicyError(name, "-", f"not valid YAML: {exc}") from None
         except ValueError as exc:  # PyYAML's own date parsing: 2020-13-01 is not a day
             raise PolicyError(name, "-", f"not valid YAML: a date that is no day ({exc})") from None
+        _plain_text(data, name, "")
+        if holds_identity_number(text):  # a comment: stored with the version, exported with it
+            raise PolicyError(name, "-", IDENTITY_NUMBER_MESSAGE)
+        return data
 
     def fail(self, key: str, message: str):
         raise PolicyError(self.name, key, message)
@@ -98,6 +105,30 @@ class _Doc:
             except ValueError as exc:
                 self.fail(path, f"not an amount ({exc}): {value!r}")
         self.fail(path, f"not an amount: {value!r}")
+
+
+def _plain_text(value, name: str, path: str) -> None:
+    """Policy text is text from clients too (a candidate version's files, POST /v1/policy-versions):
+    it is stored, and verdicts quote it. So the contact's rules hold for every string, keys as well:
+    no control characters (a line break aside: YAML's block texts end with one), no escape that is
+    no character (a lone surrogate, which no store can encode), no identity number."""
+    if isinstance(value, str):
+        where = path or "-"
+        if has_control_characters(value.replace("\n", "")):
+            raise PolicyError(name, where, "a control character (other than a line break) in the text")
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise PolicyError(name, where, "an escape that is no character (a lone surrogate)") from None
+        if holds_identity_number(value):
+            raise PolicyError(name, where, IDENTITY_NUMBER_MESSAGE)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _plain_text(key, name, path)
+            _plain_text(item, name, f"{path}.{key}".lstrip("."))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _plain_text(item, name, f"{path}[{i}]")
 
 
 def _load_sources(doc: _Doc) -> dict[str, Source]:
@@ -242,8 +273,13 @@ def _load_regional(doc, sources) -> tuple[str, tuple[RegionalPeriod, ...]]:
         params = _parameters(doc, body, path, sources, allowed)
         specialties = params["referral_required_specialties"].value
         spath = f"{path}.parameters.referral_required_specialties.value"
-        if not isinstance(specialties, list) or not all(isinstance(s, str) for s in specialties):
+        if not isinstance(specialties, list):
             doc.fail(spath, "expected a list of specialty slugs")
+        for j, specialty in enumerate(specialties):
+            try:  # a contact's specialty is a slug: anything else would never apply
+                Slug.check(specialty)
+            except ValueError as exc:
+                doc.fail(f"{spath}[{j}]", str(exc))
         stop = params["digital_stop"].value
         if stop not in DIGITAL_STOPS:
             doc.fail(f"{path}.parameters.digital_stop.value", f"expected one of {DIGITAL_STOPS}")

@@ -4,7 +4,8 @@ The result is always files (what a version is, rules/policy_version.py), checked
 `python -m rules check` runs. Problems are keyed by where they are, so a client fixes what it can
 at once:
   files.<file>          the file as a whole: unknown name, missing, not valid YAML
-  files.<file>.<key>    a key inside it, named as the loader names it (e.g. periods[0].valid_from)
+  files.<file>.<key>    a key inside it, named as the loader names it (e.g. periods[0].valid_from);
+                        a text that breaks the rules for text from clients, in every file at once
   overrides.<key>       an override that cannot be applied (rules/overrides.py)
 Names, presence and YAML syntax are checked for every file; the loader stops at its first problem,
 so at most one `files.<file>.<key>` is reported, once every file is known, present and parses.
@@ -51,7 +52,7 @@ def check_files(files: Mapping[str, str]) -> Policy:
             try:
                 parse_policy_files({name: text}, FILES)
             except PolicyError as exc:
-                errors[f"{FILES}.{name}"] = [exc.message]
+                errors[file_key(exc)] = [exc.message]
     if errors:
         raise CandidateError(errors)
     try:

@@ -382,6 +382,33 @@ MUTATIONS = [
         "contract-25-sample1",
         "duplicate contract id",
     ),
+    # Policy text is stored with its version and quoted in verdicts: the rules for text from clients.
+    (
+        "control-character-in-a-text",
+        CATALOGUE,
+        lambda d: d["reasons"]["IN_REGION"]["title"].update(en="In\x07region"),
+        CATALOGUE,
+        "reasons.IN_REGION.title.en",
+        "control character",
+    ),
+    (
+        "identity-number-in-a-source",
+        "sources.yaml",
+        lambda d: d["sources"]["patientlagen-9-1"].update(ref="Ärende 19121212-1212"),
+        "sources.yaml",
+        "sources.patientlagen-9-1.ref",
+        "Identity numbers",
+    ),
+    (
+        "a-specialty-that-is-no-slug",
+        NORRBOTTEN,
+        lambda d: d["periods"][1]["parameters"]["referral_required_specialties"].update(
+            value=["neuropsychiatric_assessment", "Neuropsychiatric assessment"]
+        ),
+        NORRBOTTEN,
+        "periods[1].parameters.referral_required_specialties.value[1]",
+        "Not a valid slug",
+    ),
 ]
 
 # id, overlay under tests/broken_policies, file named, key named, words in the message
@@ -480,6 +507,21 @@ def test_missing_file_is_rejected(tmp_path, capsys, rel):
         rules.load_policy(directory)
     assert caught.value.file.endswith(rel) and "missing" in caught.value.message
     assert cli(["check", str(directory)]) != 0
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('title: "a \\uD800 b"', "lone surrogate"),  # an escape YAML reads, no store can encode
+        ("# a note: patient 19121212-1212", "Identity numbers"),  # a comment is stored too
+    ],
+)
+def test_text_no_store_keeps_is_named_by_file(tmp_path, capsys, text, words):
+    directory = copy_policy(tmp_path)
+    path = directory / CATALOGUE
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{text}\n", encoding="utf-8")
+    file, key = CATALOGUE, "title" if text.startswith("title") else "-"
+    assert_rejected(directory, file, key, words, capsys)
 
 
 def test_check_command_exit_code_in_a_real_process(tmp_path):

@@ -185,6 +185,44 @@ def test_the_loaders_problem_is_named_by_file_and_key(client, shipped):
     assert list(errors) == [f"files.{SHIPPED_REGION}.periods[1].parameters.digital_stop.value"]
 
 
+def test_text_in_the_files_is_held_to_the_rules_for_text_from_clients(client, shipped):
+    """Stored with the version and quoted in verdicts: no control character, no escape that is no
+    character (it answered 500), no identity number; every file's first problem, by file and key."""
+    files = dict(shipped)
+    files["catalogue.yaml"] += '\ntitle: "a \\uD800 b"\n'
+    files["sources.yaml"] = shipped["sources.yaml"].replace(
+        'ref: "Patientlagen (2014:821) 9 kap. 1 §"', 'ref: "Patientlagen\\x07 9 kap. 1 §"'
+    )
+    files["national.yaml"] += "# checked with the patient 19121212-1212\n"
+    errors = _problem(client.post(VERSIONS, json={"files": files, "note": "texts"}))
+    assert set(errors) == {
+        "files.catalogue.yaml.title",
+        "files.sources.yaml.sources.patientlagen-9-1.ref",
+        "files.national.yaml",
+    }
+    assert "Identity numbers" in errors["files.national.yaml"][0]
+    assert [item["digest"] for item in client.get(VERSIONS).get_json()["items"]] == [
+        rules.default_policy().version
+    ]
+
+
+def test_specialties_are_slugs_as_a_contacts_are(client):
+    """A specialty no contact can have never applies; and the value is stored with the version."""
+    for value in (["Neuropsychiatric assessment"], ["19121212-1212"], ["a\u0000"], [1]):
+        body = {"overrides": {"regions.25.referral_required_specialties": value}, "note": "n"}
+        errors = _problem(client.post(VERSIONS, json=body))
+        assert list(errors) == ["overrides.regions.25.referral_required_specialties"], errors
+        assert "19121212" not in str(errors)
+    files = dict(rules.default_policy().files)
+    files[SHIPPED_REGION] = files[SHIPPED_REGION].replace(
+        "value: [neuropsychiatric_assessment]", "value: [neuropsychiatric assessment]", 1
+    )
+    errors = _problem(client.post(VERSIONS, json={"files": files, "note": "n"}))
+    assert list(errors) == [
+        f"files.{SHIPPED_REGION}.periods[0].parameters.referral_required_specialties.value[0]"
+    ]
+
+
 def test_bad_overrides_are_named_by_key(client):
     body = {
         "overrides": {
