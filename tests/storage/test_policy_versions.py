@@ -2,6 +2,8 @@
 says which one is in force; activation (API or command) applies from the next request on every
 worker, is audited, and rolls back by activating an earlier version. SQLite and PostgreSQL."""
 
+import threading
+
 import pytest
 
 import rules
@@ -173,3 +175,70 @@ def _policy_dir(tmp_path, files):
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
         (directory / name).write_text(text, encoding="utf-8")
     return directory
+
+
+def _at_once(count: int, work) -> list:
+    """Run work(i) in `count` threads released together; the results (or exceptions) by i."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:  # the test says which
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_workers_starting_at_once_on_an_empty_database_register_and_activate_once(db_url):
+    """gunicorn starts every worker at once, each preparing the storage: the on-disk version is
+    added once and put in force once, by whichever came first."""
+    opened = _at_once(4, lambda _: Storage.open(db_url))
+    try:
+        assert not [result for result in opened if isinstance(result, Exception)], opened
+        storage = opened[0]
+        assert [(e["action"], e["actor"], e["digest"]) for e in storage.versions.audit()] == [
+            ("add", "start", ON_DISK),
+            ("activate", "start", ON_DISK),
+        ]
+        assert storage.versions.state().active == ON_DISK
+    finally:
+        for storage in opened:
+            if isinstance(storage, Storage):
+                storage.close()
+
+
+def test_activations_at_once_leave_one_version_in_force_and_an_unbroken_audit(app_db_url):
+    """Each activation reads the version in force under the state row's lock: whatever the order,
+    one version is active, every other retired, and each audit entry's `previous` is the version the
+    one before put in force."""
+    storage = Storage.open(app_db_url)
+    try:
+        digests = []
+        for months in (3, 4, 5, 7):
+            files = dict(rules.default_policy().files)
+            files["national.yaml"] = files["national.yaml"].replace("value: 6", f"value: {months}")
+            digests.append(storage.versions.add(files, actor="test", note=f"{months} months")[0]["digest"])
+        results = _at_once(
+            len(digests), lambda i: storage.versions.activate(digests[i], actor=f"admin-{i}", note="at once")
+        )
+        assert not [result for result in results if isinstance(result, Exception)], results
+        chain = [(e["previous"], e["digest"]) for e in storage.versions.audit() if e["action"] == "activate"]
+        chain = chain[1:]  # the start's
+        assert sorted(digest for _, digest in chain) == sorted(digests)
+        assert [previous for previous, _ in chain] == [ON_DISK] + [digest for _, digest in chain[:-1]]
+        statuses = {v["digest"]: v["status"] for v in storage.versions.all()}
+        assert statuses == {
+            **{digest: "retired" for digest in [ON_DISK, *digests]},
+            chain[-1][1]: "active",
+        }
+        assert storage.versions.state().active == chain[-1][1]
+    finally:
+        storage.close()
