@@ -41,6 +41,19 @@ AMOUNT_KINDS = ("contract", "standard")
 DIGITAL_STOPS = FACTS["digital_stop"].domain
 
 
+class _PlainLoader(yaml.SafeLoader):
+    """safe_load without aliases: policy files never need them, and a few lines of nested aliases
+    stand for billions of values once read (a candidate's files come from clients)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"an alias (*{event.anchor}): write the value out", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 class _Doc:
     """A YAML document that knows its file name, for error messages."""
 
@@ -53,11 +66,13 @@ class _Doc:
     @staticmethod
     def parse(text: str, name: str):
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_PlainLoader)
         except yaml.YAMLError as exc:
             raise PolicyError(name, "-", f"not valid YAML: {exc}") from None
         except ValueError as exc:  # PyYAML's own date parsing: 2020-13-01 is not a day
             raise PolicyError(name, "-", f"not valid YAML: a date that is no day ({exc})") from None
+        except RecursionError:
+            raise PolicyError(name, "-", "nested too deeply for a policy file") from None
         _plain_text(data, name, "")
         if holds_identity_number(text):  # a comment: stored with the version, exported with it
             raise PolicyError(name, "-", IDENTITY_NUMBER_MESSAGE)

@@ -206,6 +206,21 @@ def test_text_in_the_files_is_held_to_the_rules_for_text_from_clients(client, sh
     ]
 
 
+def test_yaml_that_would_take_the_server_down_is_refused_by_file(client, shipped):
+    """Aliases that multiply (each level ten times the one before) and nesting past Python's
+    recursion limit (a 500) are refused as YAML that is not valid for a policy."""
+    files = dict(shipped)
+    levels = ["lol0: &l0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 9)
+    ]
+    files["catalogue.yaml"] += "\n" + "\n".join(levels) + "\n"
+    files["national.yaml"] += "\ndeep: " + "[" * 5000 + "]" * 5000 + "\n"
+    errors = _problem(client.post(VERSIONS, json={"files": files, "note": "large"}))
+    assert set(errors) == {"files.catalogue.yaml", "files.national.yaml"}
+    assert "alias" in errors["files.catalogue.yaml"][0]
+    assert "nested too deeply" in errors["files.national.yaml"][0]
+
+
 def test_specialties_are_slugs_as_a_contacts_are(client):
     """A specialty no contact can have never applies; and the value is stored with the version."""
     for value in (["Neuropsychiatric assessment"], ["19121212-1212"], ["a\u0000"], [1]):
