@@ -90,10 +90,10 @@ class Storage:
         active = self.versions.state().active
         if active != digest:
             log.warning(
-                "the policy files on disk are version %s, stored as a candidate; version %s stays in "
-                "force (activate it with POST /v1/policy-versions/%s/activate, or `python -m "
-                "api.storage activate`)",
+                "the policy files on disk are version %s (%s); version %s stays in force (activate "
+                "it with POST /v1/policy-versions/%s/activate, or `python -m api.storage activate`)",
                 digest[:12],
+                self.versions.get(digest)["status"],  # a candidate, or retired since it was in force
                 active[:12],
                 digest,
             )

@@ -2,6 +2,7 @@
 says which one is in force; activation (API or command) applies from the next request on every
 worker, is audited, and rolls back by activating an earlier version. SQLite and PostgreSQL."""
 
+import logging
 import threading
 
 import pytest
@@ -109,6 +110,17 @@ def test_a_deployment_with_new_policy_files_does_not_change_the_version_in_force
     }
     make_app(API_KEYS=API_KEYS, POLICY_DIR=str(directory), ACTIVATE_POLICY_ON_START=True)
     assert decide(client, "v-2")["policy"]["version"] == new
+
+
+def test_a_start_says_whether_the_files_on_disk_wait_as_a_candidate_or_were_retired(make_app, caplog):
+    app = make_app(API_KEYS=API_KEYS)
+    storage = app.extensions["utomlans.storage"]
+    advisory, _ = storage.versions.add(advisory_files(), actor="test", note="advisory stop")
+    storage.versions.activate(advisory["digest"], actor="test", note="advisory from today")
+    with caplog.at_level(logging.WARNING, logger="api.storage"):
+        make_app(API_KEYS=API_KEYS)  # a worker of the release whose files were in force before
+    (warning,) = [r.getMessage() for r in caplog.records if "files on disk" in r.getMessage()]
+    assert f"version {ON_DISK[:12]} (retired); version {advisory['digest'][:12]} stays in force" in warning
 
 
 def test_the_activate_command_puts_the_on_disk_files_or_a_stored_version_in_force(
