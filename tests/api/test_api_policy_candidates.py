@@ -143,6 +143,17 @@ def test_the_swagger_examples_work(client):
         assert client.post(VERSIONS, json=example["value"]).status_code == 200
 
 
+def test_active_names_the_version_in_force_on_either_side_of_a_diff(client):
+    body = {"overrides": STOP_ADVISORY, "source": DECISION, "note": "advisory"}
+    candidate = client.post(VERSIONS, json=body).get_json()["digest"]
+    active = rules.default_policy().version
+    backwards = client.get(f"{VERSIONS}/active/diff", query_string={"against": candidate})
+    assert backwards.status_code == 200, backwards.get_json()  # it answered 500
+    assert (backwards.get_json()["from"], backwards.get_json()["to"]) == (candidate, active)
+    itself = client.get(f"{VERSIONS}/active/diff").get_json()
+    assert (itself["from"], itself["to"], itself["identical"]) == (active, active, True)
+
+
 def test_diff_refuses_an_unknown_version_on_either_side_and_a_malformed_against(client):
     active = rules.default_policy().version
     unknown = "0" * 64
