@@ -123,6 +123,16 @@ def test_a_start_says_whether_the_files_on_disk_wait_as_a_candidate_or_were_reti
     assert f"version {ON_DISK[:12]} (retired); version {advisory['digest'][:12]} stays in force" in warning
 
 
+def test_a_start_with_nothing_to_change_leaves_the_policy_state_as_it_was(make_app):
+    """Every worker of every instance prepares the storage when it starts; only a change of the
+    version in force may make the others rebuild their policy."""
+    storage = make_app(API_KEYS=API_KEYS).extensions["utomlans.storage"]
+    before = storage.versions.state()
+    make_app(API_KEYS=API_KEYS)
+    make_app(API_KEYS=API_KEYS, ACTIVATE_POLICY_ON_START=True)  # in force already
+    assert storage.versions.state() == before
+
+
 def test_the_activate_command_puts_the_on_disk_files_or_a_stored_version_in_force(
     app_db_url, tmp_path, monkeypatch, capsys
 ):
