@@ -143,6 +143,33 @@ def test_the_swagger_examples_work(client):
         assert client.post(VERSIONS, json=example["value"]).status_code == 200
 
 
+def test_every_policy_version_call_works_with_its_swagger_example(client):
+    """Swagger UI's "Try it out", call by call in the order of the README's story, with the
+    examples the OpenAPI document gives (path parameters, bodies; a query parameter's default)."""
+    document = client.get("/openapi.json").get_json()
+    order = ["post", "get", "get /diff", "post /impact", "post /activate", "get /audit"]
+    calls = []
+    for path, item in document["paths"].items():
+        if not path.startswith(VERSIONS):
+            continue
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+            url = path
+            for parameter in parameters:
+                if parameter["in"] == "path":
+                    url = url.replace(f"{{{parameter['name']}}}", parameter["example"])
+            content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            bodies = [e["value"] for e in content.get("examples", {}).values()] or [content.get("example")]
+            rest = path.removeprefix(VERSIONS).replace("/{digest}", "")
+            calls += [(order.index(f"{method} {rest}".strip()), method, url, body) for body in bodies]
+    assert len(calls) == 8  # two examples to propose, list, one, diff, impact, activate, audit
+    for _, method, url, body in sorted(calls, key=lambda call: call[0]):
+        answer = client.open(url, method=method.upper(), json=body)
+        assert answer.status_code in (200, 201), (method, url, answer.get_json())
+
+
 def test_active_names_the_version_in_force_on_either_side_of_a_diff(client):
     body = {"overrides": STOP_ADVISORY, "source": DECISION, "note": "advisory"}
     candidate = client.post(VERSIONS, json=body).get_json()["digest"]
