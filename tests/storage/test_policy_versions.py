@@ -160,6 +160,31 @@ def test_the_activate_command_puts_the_on_disk_files_or_a_stored_version_in_forc
         storage.close()
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--actor", "o" * 65, "at most 64"),  # PostgreSQL refused it with a traceback
+        ("--note", "Ärende för 19121212-1212", "Identity numbers"),
+        ("--note", "release\n2026.12", "control characters"),
+    ],
+)
+def test_the_activate_command_holds_its_actor_and_note_to_the_apis_rules(
+    app_db_url, capsys, option, value, words
+):
+    Storage.open(app_db_url).close()
+    argv = {"--actor": "ops-anna", "--note": "release 2026.12", option: value}
+    with pytest.raises(SystemExit) as exited:
+        storage_command(
+            ["activate", ON_DISK, *(x for pair in argv.items() for x in pair), "--url", app_db_url]
+        )
+    assert exited.value.code == 2 and words in capsys.readouterr().err
+    storage = Storage.open(app_db_url, prepare=False)
+    try:
+        assert [e["actor"] for e in storage.versions.audit()] == ["start", "start"]  # nothing stored
+    finally:
+        storage.close()
+
+
 def test_a_stored_version_this_engine_cannot_load_is_not_activated(make_app):
     app = make_app(API_KEYS=API_KEYS)
     broken = advisory_files()
