@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 
 from .errors import PolicyError
+from .identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
 from .loader import REQUIRED_DOCUMENTS, load_policy_files, parse_policy_files
 from .overrides import OverrideError, apply_overrides
 from .policy import Policy
@@ -44,6 +45,8 @@ def check_files(files: Mapping[str, str]) -> Policy:
     for name in files:
         if name not in REQUIRED_DOCUMENTS and not REGION_FILE.fullmatch(name):
             errors[f"{FILES}.{name}"] = [UNKNOWN_FILE]
+        elif holds_identity_number(name):  # stored, listed and exported with the version
+            errors[f"{FILES}.{name}"] = [IDENTITY_NUMBER_MESSAGE]
     for name in REQUIRED_DOCUMENTS:
         if name not in files:
             errors[f"{FILES}.{name}"] = ["Missing: every policy has this file."]

@@ -232,12 +232,15 @@ def test_text_in_the_files_is_held_to_the_rules_for_text_from_clients(client, sh
         'ref: "Patientlagen (2014:821) 9 kap. 1 §"', 'ref: "Patientlagen\\x07 9 kap. 1 §"'
     )
     files["national.yaml"] += "# checked with the patient 19121212-1212\n"
+    files["regions/19121212-1212.yaml"] = files.pop(SHIPPED_REGION)  # a file name is stored too
     errors = _problem(client.post(VERSIONS, json={"files": files, "note": "texts"}))
     assert set(errors) == {
         "files.catalogue.yaml.title",
         "files.sources.yaml.sources.patientlagen-9-1.ref",
         "files.national.yaml",
+        "files.regions/19121212-1212.yaml",
     }
+    assert "Identity numbers" in errors["files.regions/19121212-1212.yaml"][0]
     assert "Identity numbers" in errors["files.national.yaml"][0]
     assert [item["digest"] for item in client.get(VERSIONS).get_json()["items"]] == [
         rules.default_policy().version
