@@ -185,6 +185,22 @@ def test_the_activate_command_holds_its_actor_and_note_to_the_apis_rules(
         storage.close()
 
 
+def test_a_release_that_cannot_load_the_version_in_force_does_not_start(make_app, app_db_url, capsys):
+    """A version in force that today's engine refuses (stored under an engine with fewer checks)
+    stops the start, as broken files on disk do, instead of answering 500 to every request; the
+    command line puts another version in force, and the release starts."""
+    storage = make_app(API_KEYS=API_KEYS).extensions["utomlans.storage"]
+    broken = advisory_files()
+    broken["national.yaml"] = broken["national.yaml"].replace("layer: national", "layer: nationa1")
+    digest = storage.versions.add(broken, actor="test", note="an older engine's")[0]["digest"]
+    storage.versions.activate(digest, actor="test", note="stored before today's checks")
+    with pytest.raises(rules.PolicyError, match=f"version {digest}, in force in the database"):
+        make_app(API_KEYS=API_KEYS)
+    argv = ["activate", ON_DISK, "--actor", "ops-anna", "--note", "back", "--url", app_db_url]
+    assert storage_command(argv) == 0
+    assert decide(make_app(API_KEYS=API_KEYS).test_client())["policy"]["version"] == ON_DISK
+
+
 def test_a_stored_version_this_engine_cannot_load_is_not_activated(make_app):
     app = make_app(API_KEYS=API_KEYS)
     broken = advisory_files()
