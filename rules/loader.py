@@ -3,6 +3,7 @@
 A broken policy never loads: every problem raises PolicyError naming the file and the key.
 """
 
+import re
 import string
 from datetime import date
 from pathlib import Path
@@ -509,6 +510,8 @@ def _load_catalogue(doc, sources) -> Catalogue:
 
 
 REQUIRED_DOCUMENTS = ("sources.yaml", "catalogue.yaml", "national.yaml", "eligibility.yaml")
+# A regional layer's file: the name a policy version stores it under, on disk or from a client.
+REGION_FILE = re.compile(r"regions/[a-z0-9][a-z0-9_-]{0,63}\.yaml")
 
 
 def read_policy_files(directory: Path | str = POLICY_DIR) -> dict[str, str]:
@@ -523,7 +526,11 @@ def read_policy_files(directory: Path | str = POLICY_DIR) -> dict[str, str]:
         files[rel] = path.read_text(encoding="utf-8")
     for folder in ("regions", "contracts"):
         for path in sorted((root / folder).glob("*.yaml")):
-            files[f"{folder}/{path.name}"] = path.read_text(encoding="utf-8")
+            rel = f"{folder}/{path.name}"
+            if folder == "regions" and not REGION_FILE.fullmatch(rel):
+                # Stored as a version under this name: a candidate laid on it must be able to keep it.
+                raise PolicyError(str(path), "-", "name it with lower-case letters, digits, - and _")
+            files[rel] = path.read_text(encoding="utf-8")
     return files
 
 

@@ -13,18 +13,16 @@ so at most one `files.<file>.<key>` is reported, once every file is known, prese
 
 import copy
 import hashlib
-import re
 from collections.abc import Mapping
 
 from .errors import PolicyError
 from .identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
-from .loader import REQUIRED_DOCUMENTS, load_policy_files, parse_policy_files
+from .loader import REGION_FILE, REQUIRED_DOCUMENTS, load_policy_files, parse_policy_files
 from .overrides import OverrideError, apply_overrides
 from .policy import Policy
 from .policy_version import document_text
 
 FILES = "files"
-REGION_FILE = re.compile(r"regions/[a-z0-9][a-z0-9_-]{0,63}\.yaml")
 UNKNOWN_FILE = (
     f"Unknown file: a policy is {', '.join(REQUIRED_DOCUMENTS)} and regions/<name>.yaml "
     "(contracts are in the contract registry, /v1/contracts)."

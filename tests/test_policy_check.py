@@ -537,6 +537,18 @@ def test_a_document_written_back_has_no_aliases_the_loader_would_refuse(tmp_path
         rules.load_policy(directory)
 
 
+def test_a_region_file_is_named_as_a_candidate_version_may_name_it(tmp_path, capsys):
+    """The files on disk are stored as a version at start; an overlay on it keeps their names, so
+    they follow the rule for a candidate's files (POST /v1/policy-versions), or every overlay on
+    the version in force would be refused for an unknown file."""
+    directory = copy_policy(tmp_path)
+    (directory / NORRBOTTEN).rename(directory / "regions" / "25 Norrbotten.yaml")
+    with pytest.raises(rules.PolicyError, match="lower-case letters, digits, - and _") as caught:
+        rules.load_policy(directory)
+    assert caught.value.file.endswith("regions/25 Norrbotten.yaml")
+    assert cli(["check", str(directory)]) != 0
+
+
 def test_check_command_exit_code_in_a_real_process(tmp_path):
     directory = copy_policy(tmp_path)
     edit(directory, RULES, lambda data: data["rules"].pop())
