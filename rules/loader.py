@@ -3,6 +3,7 @@
 A broken policy never loads: every problem raises PolicyError naming the file and the key.
 """
 
+import re
 import string
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,8 @@ from .digest import digest_of
 from .errors import PolicyError
 from .explain import PLACEHOLDERS
 from .facts import FACTS, PARAMETERS
+from .field_kinds import Slug
+from .identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
 from .money import parse_sek
 from .policy import (
     Catalogue,
@@ -31,11 +34,25 @@ from .policy import (
 )
 from .policy_version import version_digest, version_files
 from .regions import REGIONS
+from .text import has_control_characters
 from .vocabulary import DECISIONS, DIGITAL_REQUIREMENTS, PROFESSIONS
 
 POLICY_DIR = Path(__file__).parent / "policy"
 AMOUNT_KINDS = ("contract", "standard")
 DIGITAL_STOPS = FACTS["digital_stop"].domain
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """safe_load without aliases: policy files never need them, and a few lines of nested aliases
+    stand for billions of values once read (a candidate's files come from clients)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"an alias (*{event.anchor}): write the value out", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 class _Doc:
@@ -50,11 +67,17 @@ class _Doc:
     @staticmethod
     def parse(text: str, name: str):
         try:
-            return yaml.safe_load(text)
+            data = yaml.load(text, Loader=_PlainLoader)
         except yaml.YAMLError as exc:
             raise PolicyError(name, "-", f"not valid YAML: {exc}") from None
         except ValueError as exc:  # PyYAML's own date parsing: 2020-13-01 is not a day
             raise PolicyError(name, "-", f"not valid YAML: a date that is no day ({exc})") from None
+        except RecursionError:
+            raise PolicyError(name, "-", "nested too deeply for a policy file") from None
+        _plain_text(data, name, "")
+        if holds_identity_number(text):  # a comment: stored with the version, exported with it
+            raise PolicyError(name, "-", IDENTITY_NUMBER_MESSAGE)
+        return data
 
     def fail(self, key: str, message: str):
         raise PolicyError(self.name, key, message)
@@ -98,6 +121,30 @@ class _Doc:
             except ValueError as exc:
                 self.fail(path, f"not an amount ({exc}): {value!r}")
         self.fail(path, f"not an amount: {value!r}")
+
+
+def _plain_text(value, name: str, path: str) -> None:
+    """Policy text is text from clients too (a candidate version's files, POST /v1/policy-versions):
+    it is stored, and verdicts quote it. So the contact's rules hold for every string, keys as well:
+    no control characters (a line break aside: YAML's block texts end with one), no escape that is
+    no character (a lone surrogate, which no store can encode), no identity number."""
+    if isinstance(value, str):
+        where = path or "-"
+        if has_control_characters(value.replace("\n", "")):
+            raise PolicyError(name, where, "a control character (other than a line break) in the text")
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise PolicyError(name, where, "an escape that is no character (a lone surrogate)") from None
+        if holds_identity_number(value):
+            raise PolicyError(name, where, IDENTITY_NUMBER_MESSAGE)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _plain_text(key, name, path)
+            _plain_text(item, name, f"{path}.{key}".lstrip("."))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _plain_text(item, name, f"{path}[{i}]")
 
 
 def _load_sources(doc: _Doc) -> dict[str, Source]:
@@ -242,8 +289,13 @@ def _load_regional(doc, sources) -> tuple[str, tuple[RegionalPeriod, ...]]:
         params = _parameters(doc, body, path, sources, allowed)
         specialties = params["referral_required_specialties"].value
         spath = f"{path}.parameters.referral_required_specialties.value"
-        if not isinstance(specialties, list) or not all(isinstance(s, str) for s in specialties):
+        if not isinstance(specialties, list):
             doc.fail(spath, "expected a list of specialty slugs")
+        for j, specialty in enumerate(specialties):
+            try:  # a contact's specialty is a slug: anything else would never apply
+                Slug.check(specialty)
+            except ValueError as exc:
+                doc.fail(f"{spath}[{j}]", str(exc))
         stop = params["digital_stop"].value
         if stop not in DIGITAL_STOPS:
             doc.fail(f"{path}.parameters.digital_stop.value", f"expected one of {DIGITAL_STOPS}")
@@ -458,6 +510,8 @@ def _load_catalogue(doc, sources) -> Catalogue:
 
 
 REQUIRED_DOCUMENTS = ("sources.yaml", "catalogue.yaml", "national.yaml", "eligibility.yaml")
+# A regional layer's file: the name a policy version stores it under, on disk or from a client.
+REGION_FILE = re.compile(r"regions/[a-z0-9][a-z0-9_-]{0,63}\.yaml")
 
 
 def read_policy_files(directory: Path | str = POLICY_DIR) -> dict[str, str]:
@@ -472,7 +526,11 @@ def read_policy_files(directory: Path | str = POLICY_DIR) -> dict[str, str]:
         files[rel] = path.read_text(encoding="utf-8")
     for folder in ("regions", "contracts"):
         for path in sorted((root / folder).glob("*.yaml")):
-            files[f"{folder}/{path.name}"] = path.read_text(encoding="utf-8")
+            rel = f"{folder}/{path.name}"
+            if folder == "regions" and not REGION_FILE.fullmatch(rel):
+                # Stored as a version under this name: a candidate laid on it must be able to keep it.
+                raise PolicyError(str(path), "-", "name it with lower-case letters, digits, - and _")
+            files[rel] = path.read_text(encoding="utf-8")
     return files
 
 

@@ -27,6 +27,7 @@ from datetime import date, timedelta
 
 from .calendar import parse_iso_date
 from .facts import DIGITAL_STOPS
+from .field_kinds import Slug
 from .regions import REGIONS
 from .vocabulary import PROFESSIONS
 
@@ -108,8 +109,13 @@ def _override(docs: dict, key: str, value, mark: _Mark, where: str) -> None:
                 mark.set(period["parameters"]["digital_stop"], value)
             return
         if rest == ["referral_required_specialties"]:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            if not isinstance(value, list):
                 _fail(where, "Expected a list of specialty slugs.")
+            for i, specialty in enumerate(value):
+                try:
+                    Slug.check(specialty)
+                except ValueError as exc:  # not echoed: it may be what the message refuses
+                    _fail(where, f"Item {i}: {exc}")
             for period in region_doc["periods"]:
                 mark.set(period["parameters"]["referral_required_specialties"], list(value))
             return

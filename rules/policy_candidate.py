@@ -4,7 +4,8 @@ The result is always files (what a version is, rules/policy_version.py), checked
 `python -m rules check` runs. Problems are keyed by where they are, so a client fixes what it can
 at once:
   files.<file>          the file as a whole: unknown name, missing, not valid YAML
-  files.<file>.<key>    a key inside it, named as the loader names it (e.g. periods[0].valid_from)
+  files.<file>.<key>    a key inside it, named as the loader names it (e.g. periods[0].valid_from);
+                        a text that breaks the rules for text from clients, in every file at once
   overrides.<key>       an override that cannot be applied (rules/overrides.py)
 Names, presence and YAML syntax are checked for every file; the loader stops at its first problem,
 so at most one `files.<file>.<key>` is reported, once every file is known, present and parses.
@@ -12,17 +13,16 @@ so at most one `files.<file>.<key>` is reported, once every file is known, prese
 
 import copy
 import hashlib
-import re
 from collections.abc import Mapping
 
 from .errors import PolicyError
-from .loader import REQUIRED_DOCUMENTS, load_policy_files, parse_policy_files
+from .identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
+from .loader import REGION_FILE, REQUIRED_DOCUMENTS, load_policy_files, parse_policy_files
 from .overrides import OverrideError, apply_overrides
 from .policy import Policy
 from .policy_version import document_text
 
 FILES = "files"
-REGION_FILE = re.compile(r"regions/[a-z0-9][a-z0-9_-]{0,63}\.yaml")
 UNKNOWN_FILE = (
     f"Unknown file: a policy is {', '.join(REQUIRED_DOCUMENTS)} and regions/<name>.yaml "
     "(contracts are in the contract registry, /v1/contracts)."
@@ -43,6 +43,8 @@ def check_files(files: Mapping[str, str]) -> Policy:
     for name in files:
         if name not in REQUIRED_DOCUMENTS and not REGION_FILE.fullmatch(name):
             errors[f"{FILES}.{name}"] = [UNKNOWN_FILE]
+        elif holds_identity_number(name):  # stored, listed and exported with the version
+            errors[f"{FILES}.{name}"] = [IDENTITY_NUMBER_MESSAGE]
     for name in REQUIRED_DOCUMENTS:
         if name not in files:
             errors[f"{FILES}.{name}"] = ["Missing: every policy has this file."]
@@ -51,7 +53,7 @@ def check_files(files: Mapping[str, str]) -> Policy:
             try:
                 parse_policy_files({name: text}, FILES)
             except PolicyError as exc:
-                errors[f"{FILES}.{name}"] = [exc.message]
+                errors[file_key(exc)] = [exc.message]
     if errors:
         raise CandidateError(errors)
     try:

@@ -26,6 +26,13 @@ def version_digest(files: Mapping[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Every value written out where it stands: the loader refuses aliases (rules/loader.py)."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def document_text(data) -> str:
     """A policy document (parsed YAML, e.g. after an overlay) written back as YAML text."""
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100)

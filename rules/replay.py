@@ -11,6 +11,7 @@ It runs today's engine code on the stored policy files: a difference means the e
 stored, changed since, which is what a replay is there to show.
 """
 
+import re
 from datetime import date, datetime
 
 import orjson
@@ -26,6 +27,7 @@ from .validation import parse_contact
 # Members of a stored verdict that the service adds when it issues a decision, not the rules: a
 # replay issues nothing, so they are not compared (and the replayed verdict has none).
 ISSUED = ("decision_id", "evaluated_at", "supersedes")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 _ABSENT = object()
 
 
@@ -57,6 +59,11 @@ def decided_with(record) -> tuple[str, str]:
         raise NotReplayable(
             "Decided before the service kept its policy versions and contract books (migration "
             "0009): the policy it was decided with is not known, so it cannot be replayed."
+        )
+    if not all(isinstance(digest, str) and _DIGEST.fullmatch(digest) for digest in (version, book)):
+        raise NotReplayable(
+            "policy.version and policy.contract_book are not digests (64 hex digits): export the "
+            "decision again from GET /v1/decisions."
         )
     return version, book
 

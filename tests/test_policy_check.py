@@ -19,6 +19,7 @@ from rules.__main__ import main as cli
 from rules.citations import rule_cites_a_parameter
 from rules.facts import FACTS
 from rules.loader import POLICY_DIR
+from rules.policy_version import document_text
 
 BROKEN_DIR = Path(__file__).parent / "broken_policies"
 NATIONAL = "national.yaml"
@@ -40,7 +41,7 @@ def edit(directory: Path, rel: str, change) -> None:
     path = directory / rel
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(document_text(data), encoding="utf-8")
 
 
 def _rule(data, reason):
@@ -382,6 +383,33 @@ MUTATIONS = [
         "contract-25-sample1",
         "duplicate contract id",
     ),
+    # Policy text is stored with its version and quoted in verdicts: the rules for text from clients.
+    (
+        "control-character-in-a-text",
+        CATALOGUE,
+        lambda d: d["reasons"]["IN_REGION"]["title"].update(en="In\x07region"),
+        CATALOGUE,
+        "reasons.IN_REGION.title.en",
+        "control character",
+    ),
+    (
+        "identity-number-in-a-source",
+        "sources.yaml",
+        lambda d: d["sources"]["patientlagen-9-1"].update(ref="Ärende 19121212-1212"),
+        "sources.yaml",
+        "sources.patientlagen-9-1.ref",
+        "Identity numbers",
+    ),
+    (
+        "a-specialty-that-is-no-slug",
+        NORRBOTTEN,
+        lambda d: d["periods"][1]["parameters"]["referral_required_specialties"].update(
+            value=["neuropsychiatric_assessment", "Neuropsychiatric assessment"]
+        ),
+        NORRBOTTEN,
+        "periods[1].parameters.referral_required_specialties.value[1]",
+        "Not a valid slug",
+    ),
 ]
 
 # id, overlay under tests/broken_policies, file named, key named, words in the message
@@ -479,6 +507,45 @@ def test_missing_file_is_rejected(tmp_path, capsys, rel):
     with pytest.raises(rules.PolicyError) as caught:
         rules.load_policy(directory)
     assert caught.value.file.endswith(rel) and "missing" in caught.value.message
+    assert cli(["check", str(directory)]) != 0
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('title: "a \\uD800 b"', "lone surrogate"),  # an escape YAML reads, no store can encode
+        ("# a note: patient 19121212-1212", "Identity numbers"),  # a comment is stored too
+        # A few lines of nested aliases stand for billions of values once read.
+        ("lol0: &l0 [x, x]\nlol1: [*l0, *l0]", "an alias (*l0)"),
+        ("deep: " + "[" * 2000 + "]" * 2000, "nested too deeply"),  # it was a RecursionError
+    ],
+)
+def test_a_file_no_store_or_server_can_keep_is_named(tmp_path, capsys, text, words):
+    directory = copy_policy(tmp_path)
+    path = directory / CATALOGUE
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{text}\n", encoding="utf-8")
+    file, key = CATALOGUE, "title" if text.startswith("title") else "-"
+    assert_rejected(directory, file, key, words, capsys)
+
+
+def test_a_document_written_back_has_no_aliases_the_loader_would_refuse(tmp_path):
+    """An overlay may leave one value in two places (document_text writes its changed files)."""
+    directory = copy_policy(tmp_path)
+    edit(directory, CONTRACTS, lambda d: d["contracts"].append(d["contracts"][0]))
+    assert "*" not in (directory / CONTRACTS).read_text(encoding="utf-8")
+    with pytest.raises(rules.PolicyError, match="duplicate contract id"):  # not "an alias"
+        rules.load_policy(directory)
+
+
+def test_a_region_file_is_named_as_a_candidate_version_may_name_it(tmp_path, capsys):
+    """The files on disk are stored as a version at start; an overlay on it keeps their names, so
+    they follow the rule for a candidate's files (POST /v1/policy-versions), or every overlay on
+    the version in force would be refused for an unknown file."""
+    directory = copy_policy(tmp_path)
+    (directory / NORRBOTTEN).rename(directory / "regions" / "25 Norrbotten.yaml")
+    with pytest.raises(rules.PolicyError, match="lower-case letters, digits, - and _") as caught:
+        rules.load_policy(directory)
+    assert caught.value.file.endswith("regions/25 Norrbotten.yaml")
     assert cli(["check", str(directory)]) != 0
 
 

@@ -82,6 +82,10 @@ def test_differences_name_the_path_and_both_values_and_a_member_on_one_side_only
         ({"evaluated_at": None}, "Not a decision record"),
         ({"evaluated_at": "2022-04-02T08:00:00"}, "not a date-time with a zone"),
         ({"evaluated_at": "yesterday"}, "not a date-time with a zone"),
+        # An edited export: the command line stopped with a traceback (a list is no key to look up).
+        ({"policy": {"version": ["x"], "contract_book": {"a": 1}}}, "not digests"),
+        ({"policy": {"version": 5, "contract_book": "b" * 64}}, "not digests"),
+        ({"policy": {"version": "a" * 64, "contract_book": "B" * 64}}, "not digests"),
     ],
 )
 def test_what_cannot_be_replayed_says_why(changed, why):

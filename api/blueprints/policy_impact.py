@@ -59,7 +59,7 @@ SHAPE = "The body is not a valid impact request: see errors."
     404, description="No policy version with this digest.", schema="Problem", content_type=PROBLEM_JSON
 )
 def post_impact(digest):
-    version_or_404(digest)
+    digest = version_or_404(digest)["digest"]  # `active` names the version in force
     body = read_json() if request.content_length or request.mimetype else {}
     if not isinstance(body, dict):
         raise ProblemError(422, SHAPE, errors={"_schema": ["Expected a JSON object."]})

@@ -187,10 +187,9 @@ def _base(base: str) -> str:
     content_type=PROBLEM_JSON,
 )
 def diff_versions(digest, against):
-    versions = current_storage().versions
-    version_or_404(digest)
-    old = version_or_404((versions.state().active or "") if against == "active" else against)["digest"]
-    return json_response(diff(_compiled(old, "against"), _compiled(digest, "digest")))
+    new = version_or_404(digest)["digest"]  # either side may be `active`
+    old = version_or_404(against)["digest"]
+    return json_response(diff(_compiled(old, "against"), _compiled(new, "digest")))
 
 
 def _compiled(digest: str, field: str) -> Policy:

@@ -20,7 +20,11 @@ class PolicyVersionSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     note = fields.String(required=True)
     added_by = fields.String(
-        required=True, metadata={"description": 'API key id, or "start" (the files on disk)'}
+        required=True,
+        metadata={
+            "description": 'Who added it: an API key id ("anonymous" when the service runs without keys), '
+            '"start" (the files on disk, at start) or the --actor of `python -m api.storage activate on-disk`'
+        },
     )
     added_at = fields.DateTime(required=True)
     base = fields.String(

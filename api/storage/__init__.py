@@ -86,19 +86,29 @@ class Storage:
     def prepare(self, activate_on_disk: bool = False) -> None:
         """Migrate, seed, and store the on-disk policy as a version if it is new. It is put in force
         on an empty database, or with activate_on_disk; otherwise the database's active version
-        stays in force (a deployment puts a new version in force explicitly: README)."""
+        stays in force (a deployment puts a new version in force explicitly: README). Raises
+        PolicyError if the version in force does not load with this engine."""
         upgrade(self.engine)
         seeded = self.contracts.seed_if_new(self.on_disk.contracts.contracts)
         if seeded:
             log.info("contract registry was empty: seeded %d contract(s) from rules/policy/contracts", seeded)
         digest = self.versions.register_on_disk(self.on_disk, activate=activate_on_disk)
         active = self.versions.state().active
+        try:  # as a broken on-disk policy does: the start stops, before anything is served
+            self.versions.policy(active)
+        except rules.PolicyError as exc:
+            raise rules.PolicyError(
+                exc.file,
+                exc.key,
+                f"{exc.message} (version {active}, in force in the database, does not load with this "
+                "release: put another in force with `python -m api.storage activate DIGEST`)",
+            ) from None
         if active != digest:
             log.warning(
-                "the policy files on disk are version %s, stored as a candidate; version %s stays in "
-                "force (activate it with POST /v1/policy-versions/%s/activate, or `python -m "
-                "api.storage activate`)",
+                "the policy files on disk are version %s (%s); version %s stays in force (activate "
+                "it with POST /v1/policy-versions/%s/activate, or `python -m api.storage activate`)",
                 digest[:12],
+                self.versions.get(digest)["status"],  # a candidate, or retired since it was in force
                 active[:12],
                 digest,
             )

@@ -12,12 +12,16 @@ import os
 import sys
 
 import rules
+from rules.identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
+from rules.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 
 from .engine import database_url, make_engine
 from .migrate import current_revision, upgrade
 from .policy_versions import PolicyVersions, VersionNotFound
+from .tables import policy_audit
 
 ON_DISK = "on-disk"
+ACTOR_LONGEST = policy_audit.c.actor.type.length  # as an API key id is
 
 
 def main(argv=None) -> int:
@@ -32,8 +36,13 @@ def main(argv=None) -> int:
     parser.add_argument("--note", help="activate: why (recorded in the audit)")
     parser.add_argument("--url", help="database URL (default: DATABASE_URL or the SQLite file)")
     args = parser.parse_args(argv)
-    if args.command == "activate" and not (args.version and args.actor and args.note):
-        parser.error("activate needs a version (a digest or on-disk), --actor and --note")
+    if args.command == "activate":
+        if not (args.version and args.actor and args.note):
+            parser.error("activate needs a version (a digest or on-disk), --actor and --note")
+        for option, text, longest in (("--actor", args.actor, ACTOR_LONGEST), ("--note", args.note, 2000)):
+            problem = _text_problem(text, longest)
+            if problem:
+                parser.error(f"{option}: {problem}")
     engine = make_engine(args.url or database_url())
     try:
         if args.command in ("upgrade", "activate"):
@@ -44,6 +53,18 @@ def main(argv=None) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def _text_problem(text: str, longest: int) -> str | None:
+    """The rules the API's activation holds its note to (text from clients), for what the audit
+    keeps from the command line."""
+    if len(text) > longest:
+        return f"at most {longest} characters"
+    if has_control_characters(text):
+        return CONTROL_CHARACTERS_MESSAGE
+    if holds_identity_number(text):
+        return IDENTITY_NUMBER_MESSAGE
+    return None
 
 
 def _activate(engine, args) -> int:

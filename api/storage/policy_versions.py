@@ -161,9 +161,17 @@ class PolicyVersions:
         """At start: store the on-disk policy if it is new; put it in force if no version is (an
         empty database) or if `activate` (the deployment asks for it). Returns its digest."""
         self.add(policy.files, actor=START, note="the policy files on disk at start")
+
+        def to_activate(active: str | None) -> bool:
+            return active is None or (activate and active != policy.version)
+
+        # Looked at before the lock is taken: a start with nothing to change changes nothing (the
+        # lock bumps the counter, and every worker would rebuild its policy for no change).
+        if not to_activate(self.state().active):
+            return policy.version
         with writing(self.engine) as conn:
             state = _lock_state(conn)
-            if state.active is None or (activate and state.active != policy.version):
+            if to_activate(state.active):
                 why = "no version was in force" if state.active is None else "activated at start (setting)"
                 _activate(conn, policy.version, START, why, state)
         return policy.version

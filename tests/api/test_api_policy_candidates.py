@@ -143,6 +143,44 @@ def test_the_swagger_examples_work(client):
         assert client.post(VERSIONS, json=example["value"]).status_code == 200
 
 
+def test_every_policy_version_call_works_with_its_swagger_example(client):
+    """Swagger UI's "Try it out", call by call in the order of the README's story, with the
+    examples the OpenAPI document gives (path parameters, bodies; a query parameter's default)."""
+    document = client.get("/openapi.json").get_json()
+    order = ["post", "get", "get /diff", "post /impact", "post /activate", "get /audit"]
+    calls = []
+    for path, item in document["paths"].items():
+        if not path.startswith(VERSIONS):
+            continue
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+            url = path
+            for parameter in parameters:
+                if parameter["in"] == "path":
+                    url = url.replace(f"{{{parameter['name']}}}", parameter["example"])
+            content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            bodies = [e["value"] for e in content.get("examples", {}).values()] or [content.get("example")]
+            rest = path.removeprefix(VERSIONS).replace("/{digest}", "")
+            calls += [(order.index(f"{method} {rest}".strip()), method, url, body) for body in bodies]
+    assert len(calls) == 8  # two examples to propose, list, one, diff, impact, activate, audit
+    for _, method, url, body in sorted(calls, key=lambda call: call[0]):
+        answer = client.open(url, method=method.upper(), json=body)
+        assert answer.status_code in (200, 201), (method, url, answer.get_json())
+
+
+def test_active_names_the_version_in_force_on_either_side_of_a_diff(client):
+    body = {"overrides": STOP_ADVISORY, "source": DECISION, "note": "advisory"}
+    candidate = client.post(VERSIONS, json=body).get_json()["digest"]
+    active = rules.default_policy().version
+    backwards = client.get(f"{VERSIONS}/active/diff", query_string={"against": candidate})
+    assert backwards.status_code == 200, backwards.get_json()  # it answered 500
+    assert (backwards.get_json()["from"], backwards.get_json()["to"]) == (candidate, active)
+    itself = client.get(f"{VERSIONS}/active/diff").get_json()
+    assert (itself["from"], itself["to"], itself["identical"]) == (active, active, True)
+
+
 def test_diff_refuses_an_unknown_version_on_either_side_and_a_malformed_against(client):
     active = rules.default_policy().version
     unknown = "0" * 64
@@ -183,6 +221,62 @@ def test_the_loaders_problem_is_named_by_file_and_key(client, shipped):
     files[SHIPPED_REGION] = shipped[SHIPPED_REGION].replace("value: enforce", "value: sometimes")
     errors = _problem(client.post(VERSIONS, json={"files": files, "note": "broken"}))
     assert list(errors) == [f"files.{SHIPPED_REGION}.periods[1].parameters.digital_stop.value"]
+
+
+def test_text_in_the_files_is_held_to_the_rules_for_text_from_clients(client, shipped):
+    """Stored with the version and quoted in verdicts: no control character, no escape that is no
+    character (it answered 500), no identity number; every file's first problem, by file and key."""
+    files = dict(shipped)
+    files["catalogue.yaml"] += '\ntitle: "a \\uD800 b"\n'
+    files["sources.yaml"] = shipped["sources.yaml"].replace(
+        'ref: "Patientlagen (2014:821) 9 kap. 1 §"', 'ref: "Patientlagen\\x07 9 kap. 1 §"'
+    )
+    files["national.yaml"] += "# checked with the patient 19121212-1212\n"
+    files["regions/19121212-1212.yaml"] = files.pop(SHIPPED_REGION)  # a file name is stored too
+    errors = _problem(client.post(VERSIONS, json={"files": files, "note": "texts"}))
+    assert set(errors) == {
+        "files.catalogue.yaml.title",
+        "files.sources.yaml.sources.patientlagen-9-1.ref",
+        "files.national.yaml",
+        "files.regions/19121212-1212.yaml",
+    }
+    assert "Identity numbers" in errors["files.regions/19121212-1212.yaml"][0]
+    assert "Identity numbers" in errors["files.national.yaml"][0]
+    assert [item["digest"] for item in client.get(VERSIONS).get_json()["items"]] == [
+        rules.default_policy().version
+    ]
+
+
+def test_yaml_that_would_take_the_server_down_is_refused_by_file(client, shipped):
+    """Aliases that multiply (each level ten times the one before) and nesting past Python's
+    recursion limit (a 500) are refused as YAML that is not valid for a policy."""
+    files = dict(shipped)
+    levels = ["lol0: &l0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 9)
+    ]
+    files["catalogue.yaml"] += "\n" + "\n".join(levels) + "\n"
+    files["national.yaml"] += "\ndeep: " + "[" * 5000 + "]" * 5000 + "\n"
+    errors = _problem(client.post(VERSIONS, json={"files": files, "note": "large"}))
+    assert set(errors) == {"files.catalogue.yaml", "files.national.yaml"}
+    assert "alias" in errors["files.catalogue.yaml"][0]
+    assert "nested too deeply" in errors["files.national.yaml"][0]
+
+
+def test_specialties_are_slugs_as_a_contacts_are(client):
+    """A specialty no contact can have never applies; and the value is stored with the version."""
+    for value in (["Neuropsychiatric assessment"], ["19121212-1212"], ["a\u0000"], [1]):
+        body = {"overrides": {"regions.25.referral_required_specialties": value}, "note": "n"}
+        errors = _problem(client.post(VERSIONS, json=body))
+        assert list(errors) == ["overrides.regions.25.referral_required_specialties"], errors
+        assert "19121212" not in str(errors)
+    files = dict(rules.default_policy().files)
+    files[SHIPPED_REGION] = files[SHIPPED_REGION].replace(
+        "value: [neuropsychiatric_assessment]", "value: [neuropsychiatric assessment]", 1
+    )
+    errors = _problem(client.post(VERSIONS, json={"files": files, "note": "n"}))
+    assert list(errors) == [
+        f"files.{SHIPPED_REGION}.periods[0].parameters.referral_required_specialties.value[0]"
+    ]
 
 
 def test_bad_overrides_are_named_by_key(client):

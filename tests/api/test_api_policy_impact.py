@@ -256,6 +256,18 @@ def test_html_report(client, candidate):
     assert client.post(url, json={"format": "json"}).mimetype == "application/json"
 
 
+def test_active_names_the_version_in_force_as_in_swagger_uis_example(client, storage):
+    """The path's example is `active`: the impact of the version in force on the log changes nothing."""
+    client.post("/v1/verdicts/batch", json={"contacts": CONTACTS})
+    response = client.post("/v1/policy-versions/active/impact")
+    assert response.status_code == 200, response.get_json()
+    result = response.get_json()
+    assert result["digest"] == storage.versions.state().active
+    assert (result["decisions"], result["changed_decisions"]) == (len(CONTACTS), 0)
+    page = client.post("/v1/policy-versions/active/impact", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+
+
 def test_unknown_version_is_404(client):
     for digest in ("0" * 64, "not-a-digest"):
         response = client.post(f"/v1/policy-versions/{digest}/impact")

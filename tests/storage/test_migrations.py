@@ -255,3 +255,35 @@ def test_gunicorn_migrates_in_the_master_before_any_worker_starts(db_url, tmp_pa
     migrated = next(i for i, line in enumerate(lines) if line.endswith(f": revision {HEAD}"))
     booted = next(i for i, line in enumerate(lines) if "Booting worker" in line)
     assert migrated < booted
+
+
+def test_0009_down_and_up_again_keeps_every_decision(db_url):
+    """Down from 0009 with decisions that name their version (the columns and tables go) and up
+    again: the decisions stay, the on-disk version is registered and in force again, and SQLite's
+    fixed statistics name every index once."""
+    engine = make_engine(db_url)
+    try:
+        storage = Storage(engine)
+        storage.prepare()
+        entries = [pending(contact("p-1")), pending(contact("p-2", home_region="01"))]
+        storage.decisions.record(entries)
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0008")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM decisions").scalar_one() == 2
+        storage = Storage(engine)
+        storage.prepare()
+        assert current_revision(engine) == HEAD
+        assert {d["contact_id"] for d in storage.decisions.find().items} == {"p-1", "p-2"}
+        assert storage.versions.state().active == storage.on_disk.version
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                statistics = [
+                    idx
+                    for (idx,) in conn.exec_driver_sql("SELECT idx FROM sqlite_stat1 WHERE tbl = 'decisions'")
+                ]
+                assert sorted(statistics) == sorted(index.name for index in decisions.indexes)
+    finally:
+        engine.dispose()

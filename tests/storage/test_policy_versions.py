@@ -2,6 +2,9 @@
 says which one is in force; activation (API or command) applies from the next request on every
 worker, is audited, and rolls back by activating an earlier version. SQLite and PostgreSQL."""
 
+import logging
+import threading
+
 import pytest
 
 import rules
@@ -109,6 +112,27 @@ def test_a_deployment_with_new_policy_files_does_not_change_the_version_in_force
     assert decide(client, "v-2")["policy"]["version"] == new
 
 
+def test_a_start_says_whether_the_files_on_disk_wait_as_a_candidate_or_were_retired(make_app, caplog):
+    app = make_app(API_KEYS=API_KEYS)
+    storage = app.extensions["utomlans.storage"]
+    advisory, _ = storage.versions.add(advisory_files(), actor="test", note="advisory stop")
+    storage.versions.activate(advisory["digest"], actor="test", note="advisory from today")
+    with caplog.at_level(logging.WARNING, logger="api.storage"):
+        make_app(API_KEYS=API_KEYS)  # a worker of the release whose files were in force before
+    (warning,) = [r.getMessage() for r in caplog.records if "files on disk" in r.getMessage()]
+    assert f"version {ON_DISK[:12]} (retired); version {advisory['digest'][:12]} stays in force" in warning
+
+
+def test_a_start_with_nothing_to_change_leaves_the_policy_state_as_it_was(make_app):
+    """Every worker of every instance prepares the storage when it starts; only a change of the
+    version in force may make the others rebuild their policy."""
+    storage = make_app(API_KEYS=API_KEYS).extensions["utomlans.storage"]
+    before = storage.versions.state()
+    make_app(API_KEYS=API_KEYS)
+    make_app(API_KEYS=API_KEYS, ACTIVATE_POLICY_ON_START=True)  # in force already
+    assert storage.versions.state() == before
+
+
 def test_the_activate_command_puts_the_on_disk_files_or_a_stored_version_in_force(
     app_db_url, tmp_path, monkeypatch, capsys
 ):
@@ -134,6 +158,47 @@ def test_the_activate_command_puts_the_on_disk_files_or_a_stored_version_in_forc
         assert storage.versions.state().active == ON_DISK
     finally:
         storage.close()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--actor", "o" * 65, "at most 64"),  # PostgreSQL refused it with a traceback
+        ("--note", "Ärende för 19121212-1212", "Identity numbers"),
+        ("--note", "release\n2026.12", "control characters"),
+    ],
+)
+def test_the_activate_command_holds_its_actor_and_note_to_the_apis_rules(
+    app_db_url, capsys, option, value, words
+):
+    Storage.open(app_db_url).close()
+    argv = {"--actor": "ops-anna", "--note": "release 2026.12", option: value}
+    with pytest.raises(SystemExit) as exited:
+        storage_command(
+            ["activate", ON_DISK, *(x for pair in argv.items() for x in pair), "--url", app_db_url]
+        )
+    assert exited.value.code == 2 and words in capsys.readouterr().err
+    storage = Storage.open(app_db_url, prepare=False)
+    try:
+        assert [e["actor"] for e in storage.versions.audit()] == ["start", "start"]  # nothing stored
+    finally:
+        storage.close()
+
+
+def test_a_release_that_cannot_load_the_version_in_force_does_not_start(make_app, app_db_url, capsys):
+    """A version in force that today's engine refuses (stored under an engine with fewer checks)
+    stops the start, as broken files on disk do, instead of answering 500 to every request; the
+    command line puts another version in force, and the release starts."""
+    storage = make_app(API_KEYS=API_KEYS).extensions["utomlans.storage"]
+    broken = advisory_files()
+    broken["national.yaml"] = broken["national.yaml"].replace("layer: national", "layer: nationa1")
+    digest = storage.versions.add(broken, actor="test", note="an older engine's")[0]["digest"]
+    storage.versions.activate(digest, actor="test", note="stored before today's checks")
+    with pytest.raises(rules.PolicyError, match=f"version {digest}, in force in the database"):
+        make_app(API_KEYS=API_KEYS)
+    argv = ["activate", ON_DISK, "--actor", "ops-anna", "--note", "back", "--url", app_db_url]
+    assert storage_command(argv) == 0
+    assert decide(make_app(API_KEYS=API_KEYS).test_client())["policy"]["version"] == ON_DISK
 
 
 def test_a_stored_version_this_engine_cannot_load_is_not_activated(make_app):
@@ -173,3 +238,70 @@ def _policy_dir(tmp_path, files):
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
         (directory / name).write_text(text, encoding="utf-8")
     return directory
+
+
+def _at_once(count: int, work) -> list:
+    """Run work(i) in `count` threads released together; the results (or exceptions) by i."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:  # the test says which
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_workers_starting_at_once_on_an_empty_database_register_and_activate_once(db_url):
+    """gunicorn starts every worker at once, each preparing the storage: the on-disk version is
+    added once and put in force once, by whichever came first."""
+    opened = _at_once(4, lambda _: Storage.open(db_url))
+    try:
+        assert not [result for result in opened if isinstance(result, Exception)], opened
+        storage = opened[0]
+        assert [(e["action"], e["actor"], e["digest"]) for e in storage.versions.audit()] == [
+            ("add", "start", ON_DISK),
+            ("activate", "start", ON_DISK),
+        ]
+        assert storage.versions.state().active == ON_DISK
+    finally:
+        for storage in opened:
+            if isinstance(storage, Storage):
+                storage.close()
+
+
+def test_activations_at_once_leave_one_version_in_force_and_an_unbroken_audit(app_db_url):
+    """Each activation reads the version in force under the state row's lock: whatever the order,
+    one version is active, every other retired, and each audit entry's `previous` is the version the
+    one before put in force."""
+    storage = Storage.open(app_db_url)
+    try:
+        digests = []
+        for months in (3, 4, 5, 7):
+            files = dict(rules.default_policy().files)
+            files["national.yaml"] = files["national.yaml"].replace("value: 6", f"value: {months}")
+            digests.append(storage.versions.add(files, actor="test", note=f"{months} months")[0]["digest"])
+        results = _at_once(
+            len(digests), lambda i: storage.versions.activate(digests[i], actor=f"admin-{i}", note="at once")
+        )
+        assert not [result for result in results if isinstance(result, Exception)], results
+        chain = [(e["previous"], e["digest"]) for e in storage.versions.audit() if e["action"] == "activate"]
+        chain = chain[1:]  # the start's
+        assert sorted(digest for _, digest in chain) == sorted(digests)
+        assert [previous for previous, _ in chain] == [ON_DISK] + [digest for _, digest in chain[:-1]]
+        statuses = {v["digest"]: v["status"] for v in storage.versions.all()}
+        assert statuses == {
+            **{digest: "retired" for digest in [ON_DISK, *digests]},
+            chain[-1][1]: "active",
+        }
+        assert storage.versions.state().active == chain[-1][1]
+    finally:
+        storage.close()

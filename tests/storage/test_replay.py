@@ -273,3 +273,21 @@ def test_the_command_line_replays_an_export_from_the_database(history, app_db_ur
     # Only the one that cannot be replayed: exit 2.
     export.write_text(json.dumps(altered[4]) + "\n")
     assert run_cli(capsys, export, "--database", app_db_url)[0] == 2
+
+
+def test_an_edited_export_line_is_not_replayed_and_the_others_are(history, app_db_url, tmp_path, capsys):
+    """A digest edited into a number or a list is that line's error: the command went on to the
+    database with it (PostgreSQL refused the comparison) or stopped with a traceback."""
+    app, client, steps = history
+    stored = every_decision(client)[:3]
+    edited = [
+        dict(stored[0], policy=dict(stored[0]["policy"], version=5)),
+        dict(stored[1], policy=dict(stored[1]["policy"], contract_book=["x"])),
+        stored[2],
+    ]
+    export = tmp_path / "decisions.jsonl"
+    export.write_text("".join(json.dumps(d) + "\n" for d in edited))
+    code, lines, err = run_cli(capsys, export, "--database", app_db_url)
+    assert code == 2, err
+    assert ["not digests" in line.get("error", "") for line in lines] == [True, True, False]
+    assert lines[2] == {"line": 3, "decision_id": stored[2]["decision_id"], "identical": True}
