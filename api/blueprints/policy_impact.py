@@ -6,14 +6,12 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from rules import PolicyError
-
 from ..json_io import json_body_errors, json_response, read_json
 from ..problem import PROBLEM_JSON, ProblemError
 from ..storage.policy_impact import Selection, impact
 from ..storage.service import current_storage
 from .policy_impact_schemas import ImpactRequestSchema, ImpactResultSchema
-from .policy_versions import DIGEST_PARAMETER, version_or_404
+from .policy_versions import DIGEST_PARAMETER, compiled_or_422, version_or_404
 from .simulations import wants_html
 
 blp = Blueprint(
@@ -70,12 +68,8 @@ def post_impact(digest):
     html = wants_html(filters)
     filters.pop("format", None)
     selection = Selection(**filters)
-    try:
-        run = impact(current_storage(), digest, selection)
-    except PolicyError as exc:
-        raise ProblemError(
-            422, "The version does not pass the checks.", errors={"digest": [str(exc)]}
-        ) from None
+    compiled_or_422(digest)
+    run = impact(current_storage(), digest, selection)
     if html:
         return Response(run.impact.report(data_label=_label(selection, digest)), mimetype="text/html")
     return json_response(run.to_dict())

@@ -189,10 +189,11 @@ def _base(base: str) -> str:
 def diff_versions(digest, against):
     new = version_or_404(digest)["digest"]  # either side may be `active`
     old = version_or_404(against)["digest"]
-    return json_response(diff(_compiled(old, "against"), _compiled(new, "digest")))
+    return json_response(diff(compiled_or_422(old, "against"), compiled_or_422(new)))
 
 
-def _compiled(digest: str, field: str) -> Policy:
+def compiled_or_422(digest: str, field: str = "digest") -> Policy:
+    """The stored version compiled; 422 on `field` if today's engine cannot load it."""
     try:
         return current_storage().versions.policy(digest)
     except PolicyError as exc:
@@ -240,14 +241,8 @@ def get_version(digest):
 @_not_found_doc()
 def activate_version(body, digest):
     digest = version_or_404(digest)["digest"]
-    storage = current_storage()
-    try:
-        storage.versions.policy(digest)  # refuse a version today's engine cannot load
-    except PolicyError as exc:
-        raise ProblemError(
-            422, "The version does not pass the checks.", errors={"digest": [str(exc)]}
-        ) from None
-    entry = storage.versions.activate(digest, actor=current_client(), note=body["note"])
+    compiled_or_422(digest)  # refuse a version today's engine cannot load
+    entry = current_storage().versions.activate(digest, actor=current_client(), note=body["note"])
     return json_response(entry)
 
 

@@ -10,15 +10,13 @@ are audited (GET /v1/policy-versions/audit). Scope `policy:admin`.
 from flask import Response
 from flask_smorest import Blueprint
 
-from rules import PolicyError
-
 from .. import examples
 from ..auth import current_client
 from ..json_io import json_body_errors, json_response
 from ..problem import PROBLEM_JSON, ProblemError
 from ..storage import VersionInForce, VersionNotFound
 from ..storage.service import current_storage
-from .policy_versions import version_or_404
+from .policy_versions import compiled_or_422, version_or_404
 from .shadow_schemas import ShadowEndQuerySchema, ShadowRequestSchema, ShadowSchema
 
 blp = Blueprint(
@@ -65,13 +63,8 @@ def _no_shadow_doc():
 def put_shadow(body):
     digest = body["digest"]
     version_or_404(digest)
+    compiled_or_422(digest)  # refuse a version today's engine cannot load
     storage = current_storage()
-    try:
-        storage.versions.policy(digest)  # refuse a version today's engine cannot load
-    except PolicyError as exc:
-        raise ProblemError(
-            422, "The version does not pass the checks.", errors={"digest": [str(exc)]}
-        ) from None
     try:
         storage.versions.shadow(digest, actor=current_client(), note=body["note"])
     except VersionNotFound:
