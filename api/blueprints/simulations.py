@@ -141,7 +141,8 @@ def post_simulation():
     try:
         scenarios = _scenarios(body)
         contacts, data = _data(body)
-        result = simulate_contacts(contacts, scenarios, current_policy().contracts).to_dict()
+        in_force = current_policy()  # the scenarios are laid on the version in force
+        result = simulate_contacts(contacts, scenarios, in_force.contracts, in_force).to_dict()
     except ScenarioError as exc:
         raise ProblemError(422, SHAPE, errors=exc.errors) from None
     result["data"] = data
@@ -174,7 +175,8 @@ def post_readjudication():
         raise ProblemError(422, SHAPE, errors=errors)
     filters["regions"] = regions_to_read(filters.get("home_region"))
     try:
-        policy = build_policy(body["scenario"], "scenario").with_contracts(current_policy().contracts)
+        in_force = current_policy()  # the scenario is laid on the version in force
+        policy = build_policy(body["scenario"], "scenario", in_force).with_contracts(in_force.contracts)
     except ScenarioError as exc:
         raise ProblemError(422, SHAPE, errors=exc.errors) from None
     limit = body.get("limit", 100_000)

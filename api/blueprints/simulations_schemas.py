@@ -13,7 +13,8 @@ from ..config import DEFAULT_BATCH_MAX_LINES
 from .verdicts_schemas import contact_line
 
 SCENARIO_DESCRIPTION = (
-    "A scenario name (in_force, national_only, ds_2023_27, stop_from_2020: rules/scenarios/) or a "
+    "A scenario name (in_force, national_only, ds_2023_27, stop_from_2020: rules/scenarios/, each laid on "
+    "the policy version in force, so in_force is what the service decides with now) or a "
     "what-if {name, base, overrides}. Override keys: regions.<code>.digital_stop.valid_from (date), "
     "regions.<code>.digital_stop.enforcement (none | advisory | enforce), "
     "regions.<code>.referral_required_specialties (list), national.telephone_reimbursed (bool), "

@@ -26,7 +26,7 @@ import yaml
 
 from ..errors import PolicyError
 from ..identity_numbers import IDENTITY_NUMBER_MESSAGE, holds_identity_number
-from ..loader import POLICY_DIR, load_policy_documents, read_policy_documents
+from ..loader import POLICY_DIR, load_policy_documents, parse_policy_files, read_policy_documents
 from ..overrides import OverrideError, apply_overrides
 from ..policy import Policy
 from ..text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
@@ -114,27 +114,43 @@ def normalise(spec, where: str = "scenario") -> dict:
     return {"name": name, "title": {"en": str(title), "sv": str(title)}, "base": base, "overrides": overrides}
 
 
-def build_policy(spec, where: str = "scenario") -> Policy:
-    """The compiled Policy of a scenario (cached: building one compiles and checks the rules)."""
+def build_policy(spec, where: str = "scenario", base: Policy | None = None) -> Policy:
+    """The compiled Policy of a scenario (cached: building one compiles and checks the rules).
+    `base`: the policy `in_force` stands for, one loaded from files (the service passes the version
+    in force); None: the shipped files. Its contracts are not carried over: add them with
+    with_contracts."""
     overlay = normalise(spec, where)
-    return _build_cached(json.dumps(overlay, sort_keys=True, default=str), where)
+    version = ""
+    if base is not None:
+        version = base.version
+        _BASES.setdefault(version, base.files)
+    return _build_cached(json.dumps(overlay, sort_keys=True, default=str), where, version)
 
 
 def scenario_documents(spec, where: str = "scenario") -> dict:
     """The policy documents of a scenario: the shipped ones with its overlay applied."""
-    return _documents(normalise(spec, where), where)
+    return _documents(normalise(spec, where), where, "")
 
 
-def _documents(overlay: dict, where: str) -> dict:
-    docs = copy.deepcopy(_shipped_documents())
+# The files of each base policy a scenario was built on (versions are immutable: a digest says all).
+_BASES: dict[str, dict] = {}
+
+
+def _documents(overlay: dict, where: str, version: str) -> dict:
+    docs = copy.deepcopy(_shipped_documents() if not version else _base_documents(version))
     _apply(docs, overlay, where, depth=0)
     return docs
 
 
+@lru_cache(maxsize=4)
+def _base_documents(version: str) -> dict:
+    return parse_policy_files(dict(_BASES[version]), f"version {version[:12]}")
+
+
 @lru_cache(maxsize=32)
-def _build_cached(key: str, where: str) -> Policy:
+def _build_cached(key: str, where: str, version: str) -> Policy:
     overlay = json.loads(key)
-    docs = _documents(overlay, where)
+    docs = _documents(overlay, where, version)
     try:
         return load_policy_documents(docs, overlay["name"], f"scenario {overlay['name']}")
     except PolicyError as exc:

@@ -61,16 +61,17 @@ def outcome(contact, policy) -> tuple:
 class Simulation:
     """Accumulates contacts under a list of scenarios. Mergeable, so chunks can run in parallel."""
 
-    def __init__(self, scenarios: list, contracts=None):
+    def __init__(self, scenarios: list, contracts=None, base=None):
         """`contracts`: a ContractBook to use in every scenario instead of the shipped contracts
-        (the service passes its registry's)."""
+        (the service passes its registry's); `base`: the policy the scenarios are laid on instead of
+        the shipped files (the service passes the version in force)."""
         self.specs = list(scenarios)
         self.names = [normalise(spec, f"scenarios[{i}]")["name"] for i, spec in enumerate(self.specs)]
         if len(set(self.names)) != len(self.names):
             from .scenarios import ScenarioError
 
             raise ScenarioError({"scenarios": ["Each scenario needs its own name."]})
-        self.policies = [build_policy(spec, f"scenarios[{i}]") for i, spec in enumerate(self.specs)]
+        self.policies = [build_policy(spec, f"scenarios[{i}]", base) for i, spec in enumerate(self.specs)]
         if contracts is not None:
             self.policies = [policy.with_contracts(contracts) for policy in self.policies]
         # (age, sex, profession, month, (rule index per scenario)) -> [n, amount per scenario...]
@@ -265,9 +266,9 @@ def _dimension_order(dim: str):
     return lambda item: item[0]
 
 
-def simulate_contacts(contacts: Iterable, scenarios: list, contracts=None) -> Simulation:
+def simulate_contacts(contacts: Iterable, scenarios: list, contracts=None, base=None) -> Simulation:
     """Decide every contact (dicts) under every scenario, in this process."""
-    simulation = Simulation(scenarios, contracts)
+    simulation = Simulation(scenarios, contracts, base)
     for index, data in enumerate(contacts):
         simulation.add(data, index)
     return simulation

@@ -305,3 +305,25 @@ def test_activations_at_once_leave_one_version_in_force_and_an_unbroken_audit(ap
         assert storage.versions.state().active == chain[-1][1]
     finally:
         storage.close()
+
+
+def test_simulations_and_readjudication_lay_their_scenarios_on_the_version_in_force(make_app):
+    """`in_force` in a simulation is the version the database has in force, not the files on disk."""
+    app = make_app(API_KEYS=API_KEYS)
+    client = app.test_client()
+    stored = decide(client, "stored-before")  # decided under the on-disk version: no_pay
+    advisory, _ = app.extensions["utomlans.storage"].versions.add(advisory_files(), actor="test", note="t")
+    assert activate(client, advisory["digest"]).status_code == 200
+
+    body = {"contacts": [contact("simulated")], "scenarios": ["in_force", "national_only"]}
+    simulated = client.post("/v1/simulations", json=body, headers=bearer("billing"))
+    assert simulated.status_code == 200, simulated.json
+    paid = {scenario["name"]: scenario["paid"] for scenario in simulated.json["scenarios"]}
+    assert paid == {"in_force": 1, "national_only": 1}  # the advisory stop pays, as no stop does
+
+    readjudicated = client.post(
+        "/v1/simulations/readjudication", json={"scenario": "in_force"}, headers=bearer("billing")
+    )
+    assert readjudicated.status_code == 200, readjudicated.json
+    [item] = readjudicated.json["changed"]["items"]
+    assert (item["decision_id"], item["after"]["decision"]) == (stored["decision_id"], "pay")
