@@ -3,7 +3,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from .policy_versions_schemas import DIGEST
-from .text_field import Text
+from .text_field import Text, Token
 
 NOTE = "Why: what the shadow is meant to show"
 
@@ -12,10 +12,13 @@ class ShadowRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    digest = fields.String(
+    digest = Token(  # not a String: its pattern's `$` lets a digest with a newline after it through
         required=True,
         validate=validate.Regexp(DIGEST, error="A version's digest: 64 lowercase hexadecimal digits."),
-        metadata={"description": "A stored version other than the one in force (GET /v1/policy-versions)"},
+        metadata={
+            "description": "A stored version other than the one in force (GET /v1/policy-versions)",
+            "pattern": DIGEST,
+        },
     )
     note = Text(required=True, validate=validate.Length(1, 2000), metadata={"description": NOTE})
 

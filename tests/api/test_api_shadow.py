@@ -270,6 +270,8 @@ def test_what_cannot_be_shadowed(app, client):
     assert fails.status_code == 422 and "digest" in fails.json["errors"]
     for body, field in (
         ({"digest": "not-a-digest", "note": "x"}, "digest"),
+        ({"digest": active + "\n", "note": "x"}, "digest"),  # malformed: not an unknown version (404)
+        ({"digest": 5, "note": "x"}, "digest"),
         ({"digest": active}, "note"),
         ({"digest": active, "note": "x", "extra": 1}, "extra"),
     ):
