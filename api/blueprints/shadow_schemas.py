@@ -3,6 +3,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from .policy_versions_schemas import DIGEST
+from .simulations_schemas import ChangeSchema
 from .text_field import Text, Token
 
 NOTE = "Why: what the shadow is meant to show"
@@ -34,26 +35,6 @@ class ShadowEndQuerySchema(Schema):
     )
 
 
-class ShadowChangeSchema(Schema):
-    class Meta:
-        ordered = True
-
-    from_ = fields.String(
-        data_key="from", required=True, metadata={"description": "The reason of the decision answered"}
-    )
-    to = fields.String(
-        required=True,
-        metadata={
-            "description": "The shadow's reason (INVALID_CONTACT: it would have refused the contact, a 422)"
-        },
-    )
-    count = fields.Integer(required=True)
-    amount_sek = fields.String(
-        required=True,
-        metadata={"description": "What the shadow would have paid more (signed; negative: less)"},
-    )
-
-
 class ShadowSchema(Schema):
     class Meta:
         ordered = True
@@ -68,7 +49,11 @@ class ShadowSchema(Schema):
         metadata={"description": "Of those, the ones it decided otherwise (decision, reason or amount)"},
     )
     changed = fields.List(
-        fields.Nested(ShadowChangeSchema),
+        fields.Nested(ChangeSchema),
         required=True,
-        metadata={"description": "The disagreements by (from, to) reason, largest money change first"},
+        metadata={
+            "description": "The disagreements by `from` (the reason answered) and `to` (the shadow's reason; "
+            "INVALID_CONTACT: it would have refused the contact, a 422), with `amount_sek` what the shadow "
+            "would have paid more (signed; negative: less); largest money change first"
+        },
     )
