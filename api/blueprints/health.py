@@ -44,7 +44,8 @@ def health():
     description="Ready to decide: the policy is loaded and every registered check (storage, when configured) "
     "passes. 503 with the failing checks otherwise. A check may say `warning: ...` and leave the service "
     "ready: e.g. `keys` when the API key file cannot be used (empty, unreadable, missing or not valid) "
-    "and the keys loaded before stay in use until it is fixed.",
+    "and the keys loaded before stay in use until it is fixed; `shadow` when this release cannot load the "
+    "version in shadow, so decisions are made without it until the shadow is ended.",
 )
 @blp.response(200, ReadySchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")

@@ -32,6 +32,7 @@ _CHANGES = select(
 class Live(NamedTuple):
     policy: Policy  # the active version, with the registry's contracts
     shadow: Policy | None  # the version in shadow, with the same contracts; None: no shadow
+    unloadable: str | None = None  # the version in shadow, when this release cannot load it
 
 
 class LivePolicy:
@@ -49,6 +50,17 @@ class LivePolicy:
     def current(self) -> Policy:
         return self.now().policy
 
+    def shadow_warning(self) -> str | None:
+        """GET /ready's `shadow` check: a version in shadow this release cannot load is a warning,
+        not a failure, since decisions are made without it; an operator ends that shadow."""
+        digest = self.now().unloadable
+        if digest is None:
+            return None
+        return (
+            f"the version in shadow, {digest[:12]}, cannot be loaded by this release: decisions are made "
+            "without it (DELETE /v1/shadow ends it)"
+        )
+
     def now(self) -> Live:
         seen = self._changes()
         if seen == self._seen:
@@ -60,7 +72,8 @@ class LivePolicy:
                 self.books.keep(book)
                 policy = self.versions.policy(state.active).with_contracts(book)
                 shadow = self._shadow(state.shadow, book) if state.shadow else None
-                self._live = Live(policy, shadow)
+                unloadable = state.shadow if shadow is None else None
+                self._live = Live(policy, shadow, unloadable)
                 # What was read, not `seen`: a change committed in between only rebuilds once more.
                 self._seen = (registry_seen, state.changed)
             return self._live

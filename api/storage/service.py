@@ -35,6 +35,7 @@ def init_app(app: Flask, on_disk: rules.Policy) -> Storage:
     app.extensions[EXTENSION] = storage
     log.info("storage: %s", storage.describe())
     readiness.add_readiness_check(app, "storage", _ready_check(storage))
+    readiness.add_readiness_check(app, "shadow", storage.live.shadow_warning)
     for error in unreachable.OUTAGES:
         app.register_error_handler(error, _unavailable)
     return storage

@@ -340,6 +340,14 @@ def test_a_shadow_the_engine_cannot_load_never_fails_a_live_request(app, client,
     [row] = _rows(app, decisions, decisions.c.decision_id == response.json["decision_id"])
     assert row.shadow_version is None
     assert f"the version in shadow, {broken[:12]}, cannot be loaded" in caplog.text
+    ready = client.get("/ready")  # the operator sees it where a release's problems are looked for
+    assert ready.status_code == 200
+    assert ready.json["checks"]["shadow"] == (
+        f"warning: the version in shadow, {broken[:12]}, cannot be loaded by this release: decisions are "
+        "made without it (DELETE /v1/shadow ends it)"
+    )
+    assert client.delete("/v1/shadow", headers=bearer("admin")).status_code == 204
+    assert client.get("/ready").json["checks"]["shadow"] == "ok"
 
 
 def test_activating_the_version_in_shadow_ends_the_shadow(app, client):
