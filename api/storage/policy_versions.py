@@ -161,17 +161,9 @@ class PolicyVersions:
         """At start: store the on-disk policy if it is new; put it in force if no version is (an
         empty database) or if `activate` (the deployment asks for it). Returns its digest."""
         self.add(policy.files, actor=START, note="the policy files on disk at start")
-
-        def to_activate(active: str | None) -> bool:
-            return active is None or (activate and active != policy.version)
-
-        # Looked at before the lock is taken: a start with nothing to change changes nothing (the
-        # lock bumps the counter, and every worker would rebuild its policy for no change).
-        if not to_activate(self.state().active):
-            return policy.version
         with writing(self.engine) as conn:
             state = _lock_state(conn)
-            if to_activate(state.active):
+            if state.active is None or (activate and state.active != policy.version):
                 why = "no version was in force" if state.active is None else "activated at start (setting)"
                 _activate(conn, policy.version, START, why, state)
         return policy.version
@@ -212,14 +204,16 @@ def _stored(conn: Connection, digest: str) -> bool:
 
 
 def _set_state(conn: Connection, **values) -> None:
-    conn.execute(update(policy_state).where(policy_state.c.id == 1).values(**values))
+    """Change the state and bump its counter: every worker sees the change on its next request."""
+    changed = policy_state.c.changed + 1
+    conn.execute(update(policy_state).where(policy_state.c.id == 1).values(**values, changed=changed))
 
 
 def _lock_state(conn: Connection) -> State:
-    """Bump the change counter first thing: the row lock serialises changes (PostgreSQL), and every
-    worker sees the change on its next request."""
-    _set_state(conn, changed=policy_state.c.changed + 1)
-    row = conn.execute(select(policy_state).where(policy_state.c.id == 1)).one()
+    """The state, its row locked until the transaction ends, so changes are serialised (PostgreSQL:
+    FOR UPDATE; SQLite: the write lock writing() took). A change that changes nothing bumps
+    nothing, so no worker rebuilds its policy for it."""
+    row = conn.execute(select(policy_state).where(policy_state.c.id == 1).with_for_update()).one()
     return State(row.active, row.shadow, aware(row.shadow_since), row.changed)
 
 

@@ -123,7 +123,11 @@ def build_policy(spec, where: str = "scenario", base: Policy | None = None) -> P
     version = ""
     if base is not None:
         version = base.version
-        _BASES.setdefault(version, base.files)
+        if version not in _BASES:
+            if len(_BASES) >= _BASES_KEPT:
+                _BASES.pop(next(iter(_BASES)))
+                _base_documents.cache_clear()
+            _BASES[version] = base.files
     return _build_cached(json.dumps(overlay, sort_keys=True, default=str), where, version)
 
 
@@ -134,6 +138,7 @@ def scenario_documents(spec, where: str = "scenario") -> dict:
 
 # The files of each base policy a scenario was built on (versions are immutable: a digest says all).
 _BASES: dict[str, dict] = {}
+_BASES_KEPT = 4
 
 
 def _documents(overlay: dict, where: str, version: str) -> dict:

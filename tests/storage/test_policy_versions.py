@@ -261,8 +261,10 @@ def _at_once(count: int, work) -> list:
 
 
 def test_workers_starting_at_once_on_an_empty_database_register_and_activate_once(db_url):
-    """gunicorn starts every worker at once, each preparing the storage: the on-disk version is
-    added once and put in force once, by whichever came first."""
+    """gunicorn's master migrates the database (a new SQLite file is made in WAL mode then), then
+    starts every worker at once, each preparing the storage: the on-disk version is added once and
+    put in force once, by whichever came first."""
+    assert storage_command(["upgrade", "--url", db_url]) == 0
     opened = _at_once(4, lambda _: Storage.open(db_url))
     try:
         assert not [result for result in opened if isinstance(result, Exception)], opened
@@ -327,3 +329,19 @@ def test_simulations_and_readjudication_lay_their_scenarios_on_the_version_in_fo
     assert readjudicated.status_code == 200, readjudicated.json
     [item] = readjudicated.json["changed"]["items"]
     assert (item["decision_id"], item["after"]["decision"]) == (stored["decision_id"], "pay")
+
+
+def test_a_change_that_changes_nothing_makes_no_worker_rebuild_its_policy(make_app):
+    """Every worker rebuilds its policy when the state's counter moves: only a real change moves it."""
+    app = make_app(API_KEYS=API_KEYS)
+    versions = app.extensions["utomlans.storage"].versions
+    advisory, _ = versions.add(advisory_files(), actor="test", note="t")
+    before = versions.state().changed
+    versions.unshadow(actor="test", note="no shadow runs")
+    make_app(API_KEYS=API_KEYS)  # another worker starts
+    assert versions.state().changed == before
+    versions.shadow(advisory["digest"], actor="test", note="shadow")
+    shadowed = versions.state().changed
+    assert shadowed > before
+    versions.shadow(advisory["digest"], actor="test", note="the same again")
+    assert versions.state().changed == shadowed
