@@ -20,17 +20,7 @@ UNCONTRACTED = "SE2321000065-E0001"  # a digital provider no region has a contra
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def storage(app):
+def storage(app):  # app and client: tests/api/conftest.py
     return app.extensions["utomlans.storage"]
 
 
