@@ -2,8 +2,7 @@
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from rules.regions import REGIONS
-from rules.schema import AwareDateTime, StrictDate
+from rules.schema import AwareDateTime, RegionCode, StrictDate
 
 from .simulations_schemas import ChangeSchema, RegionDeltaSchema
 
@@ -16,7 +15,7 @@ class ImpactRequestSchema(Schema):
     evaluated_to = AwareDateTime(metadata={"description": "Decisions made at or before (inclusive)"})
     contact_date_from = StrictDate(metadata={"description": "contact_date on or after (inclusive)"})
     contact_date_to = StrictDate(metadata={"description": "contact_date on or before (inclusive)"})
-    home_region = fields.String(validate=validate.OneOf(tuple(REGIONS)), metadata={"example": "25"})
+    home_region = RegionCode()
     format = fields.String(
         validate=validate.OneOf(["json", "html"]),
         metadata={"description": "html: the simulation report's page (also with Accept: text/html)"},

@@ -170,14 +170,7 @@ def find_query(
     ):
         if value is not None:
             conditions.append(column == value)
-    if evaluated_from is not None:
-        conditions.append(c.evaluated_at >= utc(evaluated_from))
-    if evaluated_to is not None:
-        conditions.append(c.evaluated_at <= utc(evaluated_to))
-    if contact_date_from is not None:
-        conditions.append(c.contact_date >= contact_date_from)
-    if contact_date_to is not None:
-        conditions.append(c.contact_date <= contact_date_to)
+    conditions += period_conditions(c, evaluated_from, evaluated_to, contact_date_from, contact_date_to)
     if after is not None:
         conditions.append(tuple_(c.evaluated_at, c.seq) > (utc(after[0]), after[1]))
     if regions is None or (home_region is not None and home_region in regions):
@@ -192,6 +185,27 @@ def find_query(
         *(select(_in_order(select(decisions).where(*conditions, read), limit).subquery()) for read in reads)
     ).subquery("scoped")
     return _in_order(select(merged), limit, merged.c)
+
+
+def period_conditions(
+    c,
+    evaluated_from: datetime | None = None,
+    evaluated_to: datetime | None = None,
+    contact_date_from: date | None = None,
+    contact_date_to: date | None = None,
+) -> list:
+    """The conditions of the period filters (each inclusive; None: no bound) on the decision
+    columns `c` (decisions.c, or an alias's)."""
+    conditions = []
+    if evaluated_from is not None:
+        conditions.append(c.evaluated_at >= utc(evaluated_from))
+    if evaluated_to is not None:
+        conditions.append(c.evaluated_at <= utc(evaluated_to))
+    if contact_date_from is not None:
+        conditions.append(c.contact_date >= contact_date_from)
+    if contact_date_to is not None:
+        conditions.append(c.contact_date <= contact_date_to)
+    return conditions
 
 
 def in_regions(regions: frozenset[str]):

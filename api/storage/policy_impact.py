@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, literal, select, tuple_
 
 from rules.simulation.impact import Impact
 
-from .stored_time import utc
+from .decision_log import period_conditions
 from .tables import decisions
 
 PAGE = 5000
@@ -125,18 +125,14 @@ def newest_decisions(engine, selection: Selection, *, page: int = PAGE):
 
 
 def _selected(c, selection: Selection) -> list:
-    conditions = []
-    if selection.home_region is not None:
-        conditions.append(c.home_region == selection.home_region)
-    if selection.evaluated_from is not None:
-        conditions.append(c.evaluated_at >= utc(selection.evaluated_from))
-    if selection.evaluated_to is not None:
-        conditions.append(c.evaluated_at <= utc(selection.evaluated_to))
-    if selection.contact_date_from is not None:
-        conditions.append(c.contact_date >= selection.contact_date_from)
-    if selection.contact_date_to is not None:
-        conditions.append(c.contact_date <= selection.contact_date_to)
-    return conditions
+    conditions = [c.home_region == selection.home_region] if selection.home_region is not None else []
+    return conditions + period_conditions(
+        c,
+        selection.evaluated_from,
+        selection.evaluated_to,
+        selection.contact_date_from,
+        selection.contact_date_to,
+    )
 
 
 def _rate(count: int, began: float) -> float:
