@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from rules import ContractBook
 from rules.stored_policies import contract_book
 
-from .engine import writing
+from .engine import dialect_insert, writing
 from .tables import contract_books
 
 
@@ -28,7 +27,7 @@ class ContractBooks:
         """Store the book unless it is stored already (books are immutable: the digest says all)."""
         if book.digest in self._cache:
             return
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        insert = dialect_insert(self.engine)
         contracts = orjson.dumps([contract.to_dict() for contract in book.contracts]).decode()
         with writing(self.engine) as conn:
             conn.execute(

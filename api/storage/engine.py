@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from rules.stored_policies import driver_url
@@ -66,6 +67,12 @@ def make_engine(url: str | None = None, *, statement_timeout_ms: int | None = No
             **(time_limit.postgresql_connect_args(statement_timeout_ms) if statement_timeout_ms else {}),
         },
     )
+
+
+def dialect_insert(engine: Engine):
+    """The insert construct of the engine's dialect: both have on_conflict_do_nothing, which the
+    generic one lacks (a row stored once, whoever stores it first)."""
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 @contextmanager

@@ -15,14 +15,13 @@ from typing import NamedTuple
 
 import orjson
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from rules import Policy
 from rules.loader import load_policy_files
 from rules.policy_version import version_digest
 
-from .engine import writing
+from .engine import dialect_insert, writing
 from .stored_time import aware, iso
 from .tables import policy_audit, policy_state, policy_versions
 
@@ -126,7 +125,7 @@ class PolicyVersions:
         """Store checked files as a candidate. Returns (the version, whether it is new): identical
         files are the same version, stored once, whoever adds them again."""
         digest = version_digest(files)
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        insert = dialect_insert(self.engine)
         now = datetime.now(UTC)
         with writing(self.engine) as conn:
             added = conn.execute(
