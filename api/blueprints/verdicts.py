@@ -3,15 +3,13 @@
 A request: read the JSON body → rules.evaluate (which validates) → the decisions
 (api/issuing.py; with a version in shadow, each also decided under it there) → stored in the
 decision log in one transaction → the response, which is the JSON text the log stored (for a
-repeat, the decision stored before). A batch is decided and
-stored a chunk at a time (api/batch_chunks.py, DecisionLog's record_chunks) in its one
-transaction.
+repeat, the decision stored before). A batch is decided and stored a chunk at a time
+(api/batch_chunks.py) in its one transaction.
 """
 
 import io
 import tempfile
 from collections import Counter
-from contextlib import closing
 
 import orjson
 from flask import Response, current_app, request
@@ -126,12 +124,12 @@ def post_batch():
         chunks = decided_chunks(
             contacts, size, live.policy, evaluated_at_now(), current_client(), current_regions(), live.shadow
         )
-        with closing(log.record_chunks(chunks)) as stored_chunks:  # done storing before the commit
-            for chunk, stored in stored_chunks:
-                summary.merge(answered_summary(chunk, stored))
-                rejected.extend(chunk.rejected)
-                tally += outcomes(chunk.entries, stored)
-                out.write_records(stored)
+        for chunk in chunks:
+            stored = log.record(chunk.entries)
+            summary.merge(answered_summary(chunk, stored))
+            rejected.extend(chunk.rejected)
+            tally += outcomes(chunk.entries, stored)
+            out.write_records(stored)
         out.write(b'],"rejected":')
         out.write(orjson.dumps(rejected))
         out.write(b',"summary":')

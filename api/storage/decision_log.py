@@ -12,7 +12,7 @@ turn. One chain per client and contact, never a fork.
 
     log.record(entries)                           # one request's decisions, one transaction
     with log.transaction() as tx:                 # a batch: chunk by chunk, all of it or none
-        for chunk, answers in tx.record_chunks(decided_chunks): ...
+        for chunk in decided_chunks: answers = tx.record(chunk.entries)
 
 Every transaction that stored decisions ends by numbering its commit (decision_commits, read by
 the decision feed, api/storage/decision_feed.py).
@@ -22,12 +22,11 @@ batches holding the same contacts in different orders may deadlock, which fails 
 503: sending it again is safe).
 """
 
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 import orjson
 from sqlalchemy import (
@@ -60,7 +59,6 @@ MAX_PAGE = 1000
 # PostgreSQL advisory lock taken by the last step of every transaction that stored decisions (an
 # arbitrary constant, "feed"; the migrations take another).
 COMMIT_LOCK = 0x66656564
-C = TypeVar("C")  # a chunk of a batch: anything with `entries`
 
 
 @dataclass(frozen=True)
@@ -290,31 +288,6 @@ class Transaction:
                     yield i, text
                 else:
                     todo.append((i, entry))
-
-    def record_chunks(self, chunks: Iterable[C]) -> Iterator[tuple[C, list[bytes]]]:
-        """Store each chunk's `entries` in turn, as record(); yield (chunk, the verdicts to send).
-
-        PostgreSQL does its part of the work in a process of its own: there, a thread stores each
-        chunk while the caller's iterable decides the next. (SQLite works inside this process and
-        hands the GIL back and forth for every row, so a thread only slows it down.)"""
-        if not self._postgresql:
-            for chunk in chunks:
-                yield chunk, self.record(chunk.entries)
-            return
-        storer = ThreadPoolExecutor(1)
-        try:
-            previous = None
-            for chunk in chunks:
-                storing = (chunk, storer.submit(self.record, chunk.entries))
-                if previous is not None:
-                    yield previous[0], previous[1].result()
-                previous = storing
-            if previous is not None:
-                yield previous[0], previous[1].result()
-        finally:
-            # Before the transaction ends (commit or rollback): nothing is left storing, and a
-            # chunk queued behind one that failed is not stored at all.
-            storer.shutdown(wait=True, cancel_futures=True)
 
     def number_the_commit(self) -> None:
         """The last step before COMMIT, when this transaction stored decisions: its row in
