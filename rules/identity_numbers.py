@@ -39,7 +39,10 @@ _CENTURIES = frozenset((18, 19, 20))
 def holds_identity_number(text: str) -> bool:
     """Whether `text` is, or holds as a token set off by non-digits, a personnummer or
     samordningsnummer."""
-    return any(_is_identity_number(head, tail) for head, tail in _CANDIDATE.findall(text))
+    for head, tail in _CANDIDATE.findall(text):
+        if _is_identity_number(head, tail):
+            return True
+    return False
 
 
 def _is_identity_number(head: str, tail: str) -> bool:
