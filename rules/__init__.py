@@ -51,7 +51,7 @@ def evaluate(contact: dict, policy: Policy | None = None, today: date | None = N
     Raises InvalidContact (a ValueError with `.errors`, per field) for bad input, a contact_date or
     invoice_date after `today` included (None: today's date in Stockholm; give a date to judge as
     of another day, e.g. in a test)."""
-    return evaluator.evaluate(contact, policy or default_policy(), today)
+    return evaluator.decide(parse_contact(contact, today), policy or default_policy())
 
 
 def evaluate_many(

@@ -35,7 +35,11 @@ def decide(contact: Contact, policy: Policy) -> Verdict:
     amount_ore, cap_ore, tariff_ore, kind = settle(rule, contact, nat, contract)
     if cap_ore is not None and cap_ore < contact.claimed_ore:
         flags = flags + (CLAIM_EXCEEDS_TARIFF,)
-    legal_basis, assumptions = _basis(policy, index, nat, reg, contract, flags, kind)
+    key = ("basis", index, nat.id, reg.id if reg else None, contract.id if contract else None, flags, kind)
+    basis = policy._cache.get(key)
+    if basis is None:
+        basis = policy._cache[key] = _basis(policy, index, nat, reg, contract, flags, kind)
+    legal_basis, assumptions = basis
     if assumptions:
         flags = flags + (ASSUMED_EFFECTIVE_DATE,)
     return new_verdict(
@@ -76,13 +80,10 @@ def evaluate_many(
 
 
 def _basis(policy, index, nat, reg, contract, flags, kind):
-    """Legal basis and assumed values a verdict rests on; memoised per combination of layers.
-    The rule's own legal basis, then the source of each parameter it rests on for the period in
-    force (rules/citations.py, which GET /v1/reasons lists too), then the raised flags' basis."""
-    key = ("basis", index, nat.id, reg.id if reg else None, contract.id if contract else None, flags, kind)
-    cached = policy._cache.get(key)
-    if cached is not None:
-        return cached
+    """Legal basis and assumed values a verdict rests on (decide() keeps them per combination of
+    layers, rule, flags and amount kind). The rule's own legal basis, then the source of each
+    parameter it rests on for the period in force (rules/citations.py, which GET /v1/reasons lists
+    too), then the raised flags' basis."""
     rule = policy.rules[index]
     parameters = []
     cite_contract = False
@@ -106,5 +107,4 @@ def _basis(policy, index, nat, reg, contract, flags, kind):
     assumptions = tuple(
         dict.fromkeys(f"{period.id}: {param.name}" for period, param in parameters if param.assumption)
     )
-    result = policy._cache[key] = (tuple(refs), assumptions)
-    return result
+    return tuple(refs), assumptions
