@@ -101,10 +101,10 @@ def object_parser(kind: ObjectKind) -> Callable[[object], object]:
                     test += f" and {value} in allowed{at}"
                 lines += [f"    elif {test}:", "        pass"]
             if field.kind.known is not None:
-                scope[f"known{at}"] = field.kind.known
+                scope[f"known{at}"] = field.kind.known.get  # what check made of it; never None
                 lines += [
-                    f"    elif type({value}) is str and {value} in known{at}:",
-                    f"        {value} = known{at}[{value}]",
+                    f"    elif type({value}) is str and (found := known{at}({value})) is not None:",
+                    f"        {value} = found",
                 ]
         lines += [
             "    else:",
