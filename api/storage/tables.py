@@ -23,6 +23,7 @@ from sqlalchemy import (
 metadata = MetaData()
 OUT_OF_REGION = "home_region <> care_region"  # the condition of ix_decisions_care_region_evaluated
 SHADOWED = "shadow_version IS NOT NULL"  # the condition of ix_decisions_shadow
+UNNUMBERED = "feed_position IS NULL"  # the condition of ix_decision_commits_unnumbered
 
 # The columns of the decision log's unique index: a chain (a client's decisions for one contact),
 # then the number of each decision in it.
@@ -108,15 +109,25 @@ decisions = Table(
     ),
 )
 
-# One row per committed write transaction that stored decisions, numbered in commit order: the
-# position is taken at the end of the transaction under a lock held until it has committed
-# (PostgreSQL: an advisory lock; SQLite has one writer at a time). The decision feed reads
-# decisions in (position, seq) order.
+# One row per committed write transaction that stored decisions. `position` is its ticket, taken
+# by the transaction's last insert before COMMIT, without waiting for other writers;
+# `feed_position` is given by the decision feed when it finds the commit visible (NULL until then),
+# in ticket order after every position given before (api/storage/decision_feed.py). The feed reads
+# decisions in (feed_position, seq) order.
 decision_commits = Table(
     "decision_commits",
     metadata,
     Column("position", Serial, primary_key=True, autoincrement=True),
     Column("tx", String(36), nullable=False, unique=True),
+    Column("feed_position", BigInteger, nullable=True),
+    Index("ux_decision_commits_feed_position", "feed_position", unique=True),
+    # The commits the feed has still to number: few, whatever the size of the log.
+    Index(
+        "ix_decision_commits_unnumbered",
+        "position",
+        sqlite_where=text(UNNUMBERED),
+        postgresql_where=text(UNNUMBERED),
+    ),
 )
 
 # Who read which decisions (api/storage/read_audit.py): one row per response that returned decisions
