@@ -100,13 +100,15 @@ _UNNUMBERED = select(decision_commits.c.position).where(decision_commits.c.feed_
 
 def _sqlite_page(*columns) -> Select:
     """The commits from the token's on (by ux_decision_commits_feed_position), each one's decisions
-    by ix_decisions_tx: SQLite's nested loop gives (feed_position, seq) order without a sort."""
+    by ix_decisions_tx: SQLite's nested loop gives (feed_position, seq) order without a sort. (The
+    order names the rowid too: SQLite takes a unique index on a column that may be NULL for one
+    that may repeat a value, and would sort each commit's decisions, a whole batch, by seq.)"""
     c, d = decision_commits.c, decisions.c
     return (
         select(c.feed_position.label("position"), *columns)
         .select_from(decision_commits.join(decisions, and_(d.tx == c.tx, d.seq > _seq_after(c))))
         .where(c.feed_position >= _POSITION)
-        .order_by(c.feed_position, d.seq)
+        .order_by(c.feed_position, c.position, d.seq)
         .limit(_LIMIT)
     )
 

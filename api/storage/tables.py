@@ -23,7 +23,6 @@ from sqlalchemy import (
 metadata = MetaData()
 OUT_OF_REGION = "home_region <> care_region"  # the condition of ix_decisions_care_region_evaluated
 SHADOWED = "shadow_version IS NOT NULL"  # the condition of ix_decisions_shadow
-UNNUMBERED = "feed_position IS NULL"  # the condition of ix_decision_commits_unnumbered
 
 # The columns of the decision log's unique index: a chain (a client's decisions for one contact),
 # then the number of each decision in it.
@@ -120,14 +119,8 @@ decision_commits = Table(
     Column("position", Serial, primary_key=True, autoincrement=True),
     Column("tx", String(36), nullable=False, unique=True),
     Column("feed_position", BigInteger, nullable=True),
+    # The feed's order; also finds the commits not yet numbered (both databases index NULLs).
     Index("ux_decision_commits_feed_position", "feed_position", unique=True),
-    # The commits the feed has still to number: few, whatever the size of the log.
-    Index(
-        "ix_decision_commits_unnumbered",
-        "position",
-        sqlite_where=text(UNNUMBERED),
-        postgresql_where=text(UNNUMBERED),
-    ),
 )
 
 # Who read which decisions (api/storage/read_audit.py): one row per response that returned decisions

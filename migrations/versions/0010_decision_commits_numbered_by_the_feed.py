@@ -3,8 +3,8 @@
 A writer's row in decision_commits keeps its `position`, now a ticket taken without waiting; the
 feed gives each commit it finds visible its `feed_position` (api/storage/decision_feed.py). Every
 row so far was numbered in commit order: its feed_position is its position, so a token handed out
-before reads on from the same place. A unique index on feed_position (the feed's order); a partial
-one on the rows not yet numbered (the feed's check for new commits). New column, no table rebuild.
+before reads on from the same place. A unique index on feed_position: the feed's order, and its
+check for commits not yet numbered (NULL, indexed too). A new column, no table rebuild.
 
 A downgrade gives each commit its feed_position as position (two steps: positions stay unique
 throughout), the commits not yet numbered after them in ticket order, so the earlier code reads in
@@ -22,24 +22,14 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-UNNUMBERED = "feed_position IS NULL"
-
 
 def upgrade() -> None:
     op.add_column("decision_commits", sa.Column("feed_position", sa.BigInteger, nullable=True))
     op.execute("UPDATE decision_commits SET feed_position = position")
     op.create_index("ux_decision_commits_feed_position", "decision_commits", ["feed_position"], unique=True)
-    op.create_index(
-        "ix_decision_commits_unnumbered",
-        "decision_commits",
-        ["position"],
-        sqlite_where=sa.text(UNNUMBERED),
-        postgresql_where=sa.text(UNNUMBERED),
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_decision_commits_unnumbered", table_name="decision_commits")
     op.drop_index("ux_decision_commits_feed_position", table_name="decision_commits")
     op.execute("UPDATE decision_commits SET position = -position")
     op.execute(

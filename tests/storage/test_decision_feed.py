@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from api import create_app
-from api.storage.decision_feed import decode_token, encode_token
+from api.storage.decision_feed import _SQLITE_PAGE, _SQLITE_SCAN, decode_token, encode_token
 from api.storage.decision_log import Transaction
 from api.storage.engine import writing
 
@@ -289,3 +289,18 @@ def _ticket(storage, entry) -> int:
             f"WHERE decision_id = '{entry.decision_id}'"
         )
         return conn.exec_driver_sql(query).scalar_one()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL sorts at most a page (LATERAL)
+def test_on_sqlite_a_feed_page_reads_in_order_without_sorting_a_batch(storage):
+    """A page reads the commits by feed position and each one's decisions by ix_decisions_tx, in
+    (feed_position, seq) order as read: no sort, which would read the whole of a large batch for a
+    page of it."""
+    with storage.engine.connect() as conn:
+        for query in (_SQLITE_PAGE, _SQLITE_SCAN):
+            sql = str(query.compile(dialect=conn.dialect))
+            values = (1,) * sql.count("?")
+            plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, values)]
+            assert any("ux_decision_commits_feed_position" in line for line in plan), plan
+            assert any("ix_decisions_tx" in line for line in plan), plan
+            assert not any("TEMP B-TREE" in line for line in plan), plan
