@@ -10,6 +10,7 @@ from api import create_app
 from api.storage.decision_feed import _SQLITE_PAGE, _SQLITE_SCAN, decode_token, encode_token
 from api.storage.decision_log import Transaction
 from api.storage.engine import writing
+from api.storage.feed_positions import COMMIT_LOCK
 
 from .helpers import api_keys, contact, pending, record
 
@@ -289,6 +290,34 @@ def _ticket(storage, entry) -> int:
             f"WHERE decision_id = '{entry.decision_id}'"
         )
         return conn.exec_driver_sql(query).scalar_one()
+
+
+def test_a_feed_read_with_nothing_new_to_number_does_not_wait_for_the_numbering_lock(storage):
+    """Every commit is numbered already (after a first read; on SQLite by its writer): a read while
+    another holds the lock numberings take (PostgreSQL: the advisory lock; SQLite: the write lock)
+    answers at once, from the committed log, without a write transaction of its own."""
+    entries = [pending(contact(f"n-{i}")) for i in range(3)]
+    storage.decisions.record(entries)
+    assert len(storage.feed.page(None).items) == 3
+    answered, errors = threading.Event(), []
+
+    def read():
+        try:
+            assert [item["decision_id"] for item in storage.feed.page(None).items] == [
+                entry.decision_id for entry in entries
+            ]
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        answered.set()
+
+    with writing(storage.engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({COMMIT_LOCK})")
+        reader = threading.Thread(target=read)
+        reader.start()
+        assert answered.wait(timeout=20)
+    reader.join(timeout=60)
+    assert not errors
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL sorts at most a page (LATERAL)
