@@ -16,7 +16,7 @@ turn. One chain per client and contact, never a fork.
 
 Every transaction that stored decisions ends by inserting its row in decision_commits, a ticket
 taken without waiting for other writers; the decision feed (api/storage/decision_feed.py) numbers
-the commits when it reads.
+the commits when it reads (on SQLite, the one writer numbers its own).
 
 A limit on PostgreSQL, where transactions run side by side (SQLite has one writer at a time): two
 batches holding the same contacts in different orders may deadlock, which fails one of them (a
