@@ -68,8 +68,9 @@ def find_decisions(cursor=None, limit=100, **filters):
 @blp.route("/feed", methods=["GET"])
 @blp.doc(
     summary="Every decision, in commit order",
-    description="Every committed decision exactly once, in the order the transactions that stored them "
-    "committed (a batch's decisions together, when it commits), never one whose transaction is still open. "
+    description="Every committed decision exactly once, in the order the feed finds the transactions that "
+    "stored them committed (a decision always after the one it supersedes, a batch's decisions together, "
+    "when it commits), never one whose transaction is still open. "
     "Every page has a `next` token, an empty page too: pass it as `after` to resume, now or later. "
     "Without `after` the feed starts at the first decision. "
     "A key scoped to regions gets only the decisions whose home_region or care_region is one of its "

@@ -5,12 +5,24 @@ it started and become visible only when it commits, seconds later, behind decisi
 on PostgreSQL the decisions' seq values are handed out as rows are inserted, not as their
 transactions commit: a reader that had read up to seq 100 would never see a seq 90 committed after.
 
-So commits are numbered. Every transaction that stored decisions ends by inserting its row in
-decision_commits under a lock held until its commit is visible (PostgreSQL: a transaction-level
-advisory lock, released only after the commit; SQLite has one writer at a time): a position is
-handed out only once every lower position has committed or rolled back. The feed reads decisions
-in (position, seq) order after the token's (position, seq), so a reader sees no decision of a
-transaction still open, and nothing that commits later can land behind its token.
+So commits are numbered, by the feed when it reads. Every transaction that stored decisions ends,
+just before COMMIT, by inserting its row in decision_commits: its `position` is a ticket, taken
+without waiting for any other writer. Before reading, the feed gives every commit it finds visible
+and not yet numbered a `feed_position`, in ticket order, after the highest given so far
+(feed_positions.py): one short write transaction, numberings one at a time, skipped when a read
+finds nothing to number. It then reads decisions in (feed_position, seq) order after the token's.
+SQLite has one writer at a time: there the writer numbers its own commit, under the write lock it
+holds anyway, so a feed read never waits for that lock while a batch is open.
+
+Why that order is safe:
+- a commit that becomes visible after a numbering is numbered later, after it: nothing lands behind
+  a reader's token; and nothing of a transaction still open is listed;
+- a transaction that read another's decision (the newest of a chain, which it supersedes, or the one
+  a racing insert waited for) took its ticket after that other committed, so a numbering that finds
+  it finds the other numbered already or numbers it first: a superseded decision is always listed
+  before the one that supersedes it.
+Positions numbered before migration 0010 (in commit order, under a lock the writers took) are kept,
+so old tokens read on.
 
 A key scoped to regions reads the same order, keeping the decisions whose home_region or
 care_region is one of its regions: a page reads at most SCAN decisions of the log, so it may hold
@@ -25,6 +37,8 @@ from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, case, selec
 from sqlalchemy.engine import Engine
 
 from .decision_log import MAX_PAGE, records_for
+from .engine import writing
+from .feed_positions import number_commits
 from .page_cursor import LARGEST_SEQ
 from .tables import decision_commits, decisions
 
@@ -50,6 +64,7 @@ class DecisionFeed:
         position, seq = decode_token(after) if after else (0, 0)
         limit = max(1, min(limit, MAX_PAGE))
         postgresql = self.engine.dialect.name == "postgresql"
+        self.number_the_commits()
         with self.engine.connect() as conn:
             if regions is None:
                 query = _POSTGRESQL_PAGE if postgresql else _SQLITE_PAGE
@@ -70,33 +85,47 @@ class DecisionFeed:
             items = records_for(conn, [by_seq[row.seq] for row in kept], regions)
         return FeedPage(items, encode_token(position, seq))
 
+    def number_the_commits(self) -> None:
+        """Give every visible commit not yet numbered its feed_position, in ticket order, after the
+        highest given so far; nothing (not even a write transaction) when there is none."""
+        with self.engine.connect() as conn:
+            if conn.execute(_UNNUMBERED).first() is None:
+                return
+        with writing(self.engine) as conn:
+            number_commits(conn)
+
+
+_UNNUMBERED = select(decision_commits.c.position).where(decision_commits.c.feed_position.is_(None)).limit(1)
+
 
 def _sqlite_page(*columns) -> Select:
-    """The commits from the token's on (by the primary key), each one's decisions by ix_decisions_tx:
-    SQLite's nested loop gives (position, seq) order without a sort."""
+    """The commits from the token's on (by ux_decision_commits_feed_position), each one's decisions
+    by ix_decisions_tx: SQLite's nested loop gives (feed_position, seq) order without a sort. (The
+    order names the rowid too: SQLite takes a unique index on a column that may be NULL for one
+    that may repeat a value, and would sort each commit's decisions, a whole batch, by seq.)"""
     c, d = decision_commits.c, decisions.c
     return (
-        select(c.position, *columns)
+        select(c.feed_position.label("position"), *columns)
         .select_from(decision_commits.join(decisions, and_(d.tx == c.tx, d.seq > _seq_after(c))))
-        .where(c.position >= _POSITION)
-        .order_by(c.position, d.seq)
+        .where(c.feed_position >= _POSITION)
+        .order_by(c.feed_position, c.position, d.seq)
         .limit(_LIMIT)
     )
 
 
 def _postgresql_page(*columns) -> Select:
     """As on SQLite, each commit's decisions read in a LATERAL subquery of at most `limit` rows, so
-    the sort by seq within a position (PostgreSQL does not carry the order of the inner index scan
+    the sort by seq within a feed_position (PostgreSQL does not carry the order of the inner index scan
     through the join) sorts no more than a page, whatever the size of the batch."""
     c, d = decision_commits.c, decisions.c
     rows = (
         select(*columns).where(d.tx == c.tx, d.seq > _seq_after(c)).order_by(d.seq).limit(_LIMIT).lateral("d")
     )
     return (
-        select(c.position, rows)
+        select(c.feed_position.label("position"), rows)
         .select_from(decision_commits.join(rows, true()))
-        .where(c.position >= _POSITION)
-        .order_by(c.position, rows.c.seq)
+        .where(c.feed_position >= _POSITION)
+        .order_by(c.feed_position, rows.c.seq)
         .limit(_LIMIT)
     )
 
@@ -104,7 +133,7 @@ def _postgresql_page(*columns) -> Select:
 def _seq_after(c):
     """Within the token's commit, the decisions after its seq; all of every later commit's (one
     range of ix_decisions_tx either way)."""
-    return case((c.position == _POSITION, _SEQ), else_=0)
+    return case((c.feed_position == _POSITION, _SEQ), else_=0)
 
 
 _SQLITE_PAGE = _sqlite_page(decisions)

@@ -14,8 +14,9 @@ turn. One chain per client and contact, never a fork.
     with log.transaction() as tx:                 # a batch: chunk by chunk, all of it or none
         for chunk in decided_chunks: answers = tx.record(chunk.entries)
 
-Every transaction that stored decisions ends by numbering its commit (decision_commits, read by
-the decision feed, api/storage/decision_feed.py).
+Every transaction that stored decisions ends by inserting its row in decision_commits, a ticket
+taken without waiting for other writers; the decision feed (api/storage/decision_feed.py) numbers
+the commits when it reads (on SQLite, the one writer numbers its own).
 
 A limit on PostgreSQL, where transactions run side by side (SQLite has one writer at a time): two
 batches holding the same contacts in different orders may deadlock, which fails one of them (a
@@ -52,13 +53,11 @@ from ..decision_entry import Pending, with_supersedes
 from ..issuing import made_now, new_decision_ids
 from . import page_cursor
 from .engine import writing
+from .feed_positions import number_commits
 from .stored_time import aware, iso, utc
 from .tables import CHAIN_REVISION, OUT_OF_REGION, decision_commits, decisions, shadow_disagreements
 
 MAX_PAGE = 1000
-# PostgreSQL advisory lock taken by the last step of every transaction that stored decisions (an
-# arbitrary constant, "feed"; the migrations take another).
-COMMIT_LOCK = 0x66656564
 
 
 @dataclass(frozen=True)
@@ -291,14 +290,15 @@ class Transaction:
 
     def number_the_commit(self) -> None:
         """The last step before COMMIT, when this transaction stored decisions: its row in
-        decision_commits, whose position is taken under a lock held until the commit is visible to
-        all (PostgreSQL: a transaction-level advisory lock, released after the commit; SQLite has
-        one writer at a time), so positions follow commit order."""
+        decision_commits, whose `position` is its ticket. On PostgreSQL no lock: writers commit side
+        by side, and the feed gives the commit its feed_position when it finds it visible
+        (decision_feed.py). SQLite's one writer, which holds the write lock anyway, numbers as it
+        commits, so a feed read never waits for that lock while a batch is open."""
         if not self._stored:
             return
-        if self._postgresql:
-            self._conn.execute(select(func.pg_advisory_xact_lock(COMMIT_LOCK)))
         self._conn.execute(insert(decision_commits).values(tx=self.tx))
+        if not self._postgresql:
+            number_commits(self._conn)
 
     def _newest(self, entries: list[Pending]) -> dict[tuple[str, str, str], "Newest"]:
         """The newest decision of each entry's chain, in one query; its verdict only when it is

@@ -108,15 +108,19 @@ decisions = Table(
     ),
 )
 
-# One row per committed write transaction that stored decisions, numbered in commit order: the
-# position is taken at the end of the transaction under a lock held until it has committed
-# (PostgreSQL: an advisory lock; SQLite has one writer at a time). The decision feed reads
-# decisions in (position, seq) order.
+# One row per committed write transaction that stored decisions. `position` is its ticket, taken
+# by the transaction's last insert before COMMIT, without waiting for other writers;
+# `feed_position` is given by the decision feed when it finds the commit visible (NULL until then),
+# in ticket order after every position given before (api/storage/decision_feed.py). The feed reads
+# decisions in (feed_position, seq) order.
 decision_commits = Table(
     "decision_commits",
     metadata,
     Column("position", Serial, primary_key=True, autoincrement=True),
     Column("tx", String(36), nullable=False, unique=True),
+    Column("feed_position", BigInteger, nullable=True),
+    # The feed's order; also finds the commits not yet numbered (both databases index NULLs).
+    Index("ux_decision_commits_feed_position", "feed_position", unique=True),
 )
 
 # Who read which decisions (api/storage/read_audit.py): one row per response that returned decisions

@@ -3,15 +3,16 @@ transaction still open, with a token to resume from on every page. SQLite and Po
 
 import threading
 
+import orjson
 import pytest
 
 from api import create_app
-from api.storage.decision_feed import decode_token, encode_token
+from api.storage.decision_feed import _SQLITE_PAGE, _SQLITE_SCAN, decode_token, encode_token
 from api.storage.decision_log import Transaction
 from api.storage.engine import writing
+from api.storage.feed_positions import COMMIT_LOCK
 
 from .helpers import api_keys, contact, pending, record
-from .pgserver import wait_until
 
 KEYS = {
     "reader": ("s3cret-reader", "verdicts,decisions:read"),
@@ -199,16 +200,53 @@ def test_a_reader_tailing_the_feed_while_writers_commit_misses_nothing(storage):
     assert len(seen) == len(set(seen)) == storage.decisions.count() == writers * (8 * 1 + 4 * 25)
 
 
+def test_a_decision_is_listed_after_the_one_it_supersedes_though_its_batch_began_first(storage):
+    """A batch stores a first decision and stays open; meanwhile (PostgreSQL) a single decision of
+    contact X commits; the batch then stores X's next decision, superseding it, and commits. The
+    batch began first, its first row has the lower seq, and no reader came in between: still the
+    feed lists X's decision before both of the batch's (the batch took its ticket after X
+    committed), every decision once. (SQLite has one writer at a time: X commits before the batch
+    begins.)"""
+    postgresql = storage.engine.dialect.name == "postgresql"
+    first, x, changed = (
+        pending(contact("a-first")),
+        pending(contact("x")),
+        pending(contact("x", claimed_amount_sek="9.00")),
+    )
+    if not postgresql:
+        record(storage, [x])
+    with storage.decisions.transaction() as batch:
+        batch.record([first])
+        if postgresql:
+            record(storage, [x])
+        [sent] = batch.record([changed])
+    assert orjson.loads(sent)["supersedes"] == x.decision_id
+    assert _everything_after(storage, None) == [x.decision_id, first.decision_id, changed.decision_id]
+    if postgresql:
+        assert _seq(storage, first) < _seq(storage, x)
+
+
+def _everything_after(storage, token) -> list[str]:
+    seen = []
+    while True:
+        page = storage.feed.page(token, 2)
+        if not page.items:
+            return seen
+        seen += [item["decision_id"] for item in page.items]
+        token = page.next
+
+
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite: one writer at a time
-def test_on_postgresql_a_commit_numbered_after_another_waits_until_that_one_is_visible(storage):
-    """The lock that keeps positions in commit order: a transaction has taken its position but not
-    yet committed; another that stored a decision waits to take the next one, so a reader can never
-    see position 2 while position 1 may still appear behind it."""
+def test_on_postgresql_a_commit_does_not_wait_for_one_that_took_its_ticket_before_it(storage):
+    """A transaction has inserted its row in decision_commits (its ticket) but not yet committed;
+    another that stored a decision commits meanwhile, without waiting. The feed lists the one
+    committed and nothing of the open one; once that commits too, it follows, from the token
+    handed out before: nothing lands behind a token."""
     first = [pending(contact(f"first-{i}")) for i in range(3)]
     second = pending(contact("second"))
-    numbered, release, errors = threading.Event(), threading.Event(), []
+    numbered, release, committed, errors = threading.Event(), threading.Event(), threading.Event(), []
 
-    def numbered_but_not_committed():
+    def ticket_taken_but_not_committed():
         try:
             with writing(storage.engine) as conn:
                 transaction = Transaction(conn)
@@ -220,24 +258,78 @@ def test_on_postgresql_a_commit_numbered_after_another_waits_until_that_one_is_v
             errors.append(exc)
             numbered.set()
 
-    holder = threading.Thread(target=numbered_but_not_committed)
+    def commit_the_second():
+        try:
+            storage.decisions.record([second])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        committed.set()
+
+    holder = threading.Thread(target=ticket_taken_but_not_committed)
     holder.start()
-    assert numbered.wait(timeout=60) and not errors
-    follower = threading.Thread(target=lambda: storage.decisions.record([second]))
-    follower.start()
     try:
-        assert wait_until(lambda: _waiting_for_an_advisory_lock(storage), timeout=30)
-        assert storage.feed.page(None).items == []
+        assert numbered.wait(timeout=60) and not errors
+        follower = threading.Thread(target=commit_the_second)
+        follower.start()
+        assert committed.wait(timeout=30) and not errors  # it did not wait for the holder's commit
+        follower.join(timeout=60)
+        page = storage.feed.page(None)
+        assert [item["decision_id"] for item in page.items] == [second.decision_id]
     finally:
         release.set()
         holder.join(timeout=60)
-        follower.join(timeout=60)
     assert not errors
-    ids = [item["decision_id"] for item in storage.feed.page(None).items]
-    assert ids == [entry.decision_id for entry in first] + [second.decision_id]
+    assert _everything_after(storage, page.next) == [entry.decision_id for entry in first]
+    assert _ticket(storage, first[0]) < _ticket(storage, second)  # numbered later, though ticketed first
 
 
-def _waiting_for_an_advisory_lock(storage) -> bool:
+def _ticket(storage, entry) -> int:
     with storage.engine.connect() as conn:
-        query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        return conn.exec_driver_sql(query).scalar_one() > 0
+        query = (
+            "SELECT position FROM decision_commits JOIN decisions USING (tx) "
+            f"WHERE decision_id = '{entry.decision_id}'"
+        )
+        return conn.exec_driver_sql(query).scalar_one()
+
+
+def test_a_feed_read_with_nothing_new_to_number_does_not_wait_for_the_numbering_lock(storage):
+    """Every commit is numbered already (after a first read; on SQLite by its writer): a read while
+    another holds the lock numberings take (PostgreSQL: the advisory lock; SQLite: the write lock)
+    answers at once, from the committed log, without a write transaction of its own."""
+    entries = [pending(contact(f"n-{i}")) for i in range(3)]
+    storage.decisions.record(entries)
+    assert len(storage.feed.page(None).items) == 3
+    answered, errors = threading.Event(), []
+
+    def read():
+        try:
+            assert [item["decision_id"] for item in storage.feed.page(None).items] == [
+                entry.decision_id for entry in entries
+            ]
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        answered.set()
+
+    with writing(storage.engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({COMMIT_LOCK})")
+        reader = threading.Thread(target=read)
+        reader.start()
+        assert answered.wait(timeout=20)
+    reader.join(timeout=60)
+    assert not errors
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL sorts at most a page (LATERAL)
+def test_on_sqlite_a_feed_page_reads_in_order_without_sorting_a_batch(storage):
+    """A page reads the commits by feed position and each one's decisions by ix_decisions_tx, in
+    (feed_position, seq) order as read: no sort, which would read the whole of a large batch for a
+    page of it."""
+    with storage.engine.connect() as conn:
+        for query in (_SQLITE_PAGE, _SQLITE_SCAN):
+            sql = str(query.compile(dialect=conn.dialect))
+            values = (1,) * sql.count("?")
+            plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, values)]
+            assert any("ux_decision_commits_feed_position" in line for line in plan), plan
+            assert any("ix_decisions_tx" in line for line in plan), plan
+            assert not any("TEMP B-TREE" in line for line in plan), plan

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.decision_entry import with_supersedes
 from api.storage import Storage, make_engine
+from api.storage.decision_feed import encode_token
 from api.storage.decision_log import _row
 from api.storage.migrate import alembic_config, current_revision, upgrade
 from api.storage.tables import decisions, metadata
@@ -287,3 +288,68 @@ def test_0009_down_and_up_again_keeps_every_decision(db_url):
                 assert sorted(statistics) == sorted(index.name for index in decisions.indexes)
     finally:
         engine.dispose()
+
+
+def test_0010_keeps_every_position_so_a_token_from_before_reads_on(db_url):
+    """Three commits stored as before 0010 and a reader's token after the second: after 0010 (down
+    and up again too) the token reads on with the third commit, then what commits since. A downgrade
+    gives each commit its feed position as position, so the earlier code reads in the feed's order:
+    a commit numbered while one with an earlier ticket was still open stays before it."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0009")
+        storage = Storage(engine)
+        commits = [[pending(contact(f"t-{i}-{j}")) for j in range(2)] for i in range(3)]
+        for i, entries in enumerate(commits):
+            _stored_as_before_0010(engine, entries, f"tx-{i}")
+        with engine.connect() as conn:
+            position, seq = conn.exec_driver_sql(
+                "SELECT position, max(seq) FROM decision_commits JOIN decisions USING (tx) "
+                "WHERE tx = 'tx-1' GROUP BY position"
+            ).one()
+        token = encode_token(position, seq)
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0010")
+            command.downgrade(config, "0009")
+        upgrade(engine)
+        assert current_revision(engine) == HEAD
+        later = pending(contact("t-later"))
+        storage.decisions.record([later])
+        page = storage.feed.page(token)
+        expected = [entry.decision_id for entry in [*commits[2], later]]
+        assert [d["decision_id"] for d in page.items] == expected
+
+        # A commit numbered (feed_position 5) while the one with the earlier ticket was still open.
+        open_then, numbered_first = pending(contact("t-open")), pending(contact("t-first"))
+        _stored_as_before_0010(engine, [open_then], "tx-open")
+        _stored_as_before_0010(engine, [numbered_first], "tx-first")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE decision_commits SET feed_position = 5 WHERE tx = 'tx-first'")
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0009")
+            order = connection.exec_driver_sql("SELECT tx FROM decision_commits ORDER BY position").scalars()
+            assert list(order) == ["tx-0", "tx-1", "tx-2", _tx_of(connection, later), "tx-first", "tx-open"]
+        upgrade(engine)
+        assert [d["decision_id"] for d in storage.feed.page(page.next).items] == [
+            numbered_first.decision_id,
+            open_then.decision_id,
+        ]
+        storage.decisions.record([pending(contact("t-last"))])  # the next ticket is free
+        storage.close()
+    finally:
+        engine.dispose()
+
+
+def _stored_as_before_0010(engine, entries, tx) -> None:
+    """Insert the entries as one commit as a writer did before 0010 (a position, no feed_position)."""
+    with engine.begin() as conn:
+        conn.execute(insert(decisions), [_row(entry, None, entry.verdict, 1, tx) for entry in entries])
+        conn.exec_driver_sql(f"INSERT INTO decision_commits (tx) VALUES ('{tx}')")
+
+
+def _tx_of(conn, entry) -> str:
+    query = f"SELECT tx FROM decisions WHERE decision_id = '{entry.decision_id}'"
+    return conn.exec_driver_sql(query).scalar_one()
