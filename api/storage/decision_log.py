@@ -296,7 +296,7 @@ class Transaction:
         commits, so a feed read never waits for that lock while a batch is open."""
         if not self._stored:
             return
-        self._conn.execute(insert(decision_commits).values(tx=self.tx))
+        self._conn.execute(_TICKET, {"tx": self.tx})
         if not self._postgresql:
             number_commits(self._conn)
 
@@ -322,6 +322,10 @@ class Transaction:
         if self._postgresql:
             return self._conn.exec_driver_sql(_POSTGRESQL_INSERT, rows).rowcount
         return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows]).rowcount
+
+
+# A transaction's row in decision_commits (its ticket), built once.
+_TICKET = insert(decision_commits).values(tx=bindparam("tx"))
 
 
 def chain(entry: Pending) -> tuple[str, str, str]:
