@@ -1,6 +1,6 @@
 """/v1/contracts: the contract registry (contracts layer), kept in the database and audited.
 
-A change takes effect for the next request on every worker (api/storage/live_policy.py).
+A change takes effect within a second on every worker and instance (api/storage/live_policy.py).
 Overlapping contracts for the same provider and home region: 409. An API key administers the
 contracts whose home_region is one of its regions: it neither reads (404, as for no contract) nor
 changes (403) another region's.

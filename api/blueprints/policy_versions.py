@@ -1,7 +1,7 @@
 """/v1/policy-versions: the policies the service has decided with, or may, and which is in force.
 
 Stored in the database (api/storage/policy_versions.py), addressed by the digest verdicts carry as
-`policy.version`. Activation applies from the next request on every worker and instance, and is
+`policy.version`. Activation applies within a second on every worker and instance, and is
 audited; rolling back is activating an earlier version. Scope `policy:admin` (a national role).
 """
 
@@ -231,7 +231,7 @@ def get_version(digest):
 @blp.route("/<string:digest>/activate", methods=["POST"], parameters=[DIGEST_PARAMETER])
 @blp.doc(
     summary="Put a version in force",
-    description="For new requests on every worker and instance, from their next request (no restart). The "
+    description="For new requests on every worker and instance, within a second (no restart). The "
     "version in force before is retired; rolling back is activating it again. Audited: "
     "GET /v1/policy-versions/audit.",
 )

@@ -36,7 +36,7 @@ def _no_shadow_doc():
 @blp.route("", methods=["PUT"])
 @blp.doc(
     summary="Put a version in shadow",
-    description="From every worker's and instance's next request, every decision made is also decided "
+    description="Within a second on every worker and instance, every decision made is also decided "
     "under this stored version; the answer to the client is unchanged, byte for byte. A decision it "
     "decides otherwise (decision, reason or amount) is stored with the shadow's verdict. It replaces any "
     "other version in shadow; the version already in shadow stays as it is (its counts go on). The "
@@ -93,7 +93,7 @@ def get_shadow():
 @blp.route("", methods=["DELETE"])
 @blp.doc(
     summary="End the shadow",
-    description="From every worker's next request, decisions are made under the version in force alone. "
+    description="Within a second on every worker, decisions are made under the version in force alone. "
     "The disagreements stay stored. Audited (action `unshadow`).",
 )
 @blp.arguments(ShadowEndQuerySchema, location="query", unknown=None)  # None: the schema RAISEs

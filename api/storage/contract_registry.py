@@ -9,7 +9,8 @@ whose home_region is one of them: another region's contract is not found by a re
 to one (or into one) raises ContractOutOfRegion inside the change's transaction.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import orjson
@@ -47,6 +48,7 @@ class ContractOutOfRegion(Exception):
 class ContractRegistry:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.changes = 0  # write transactions ended by this process (LivePolicy looks again after one)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -115,7 +117,7 @@ class ContractRegistry:
             regions, contract.home_region, f"contract {contract.id} has home_region {contract.home_region}"
         )
         now = datetime.now(UTC)
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             _bump(conn)
             if conn.execute(select(contracts.c.id).where(contracts.c.id == contract.id)).first():
                 raise ContractConflict(f"A contract with id {contract.id!r} exists already.", contract.id)
@@ -136,7 +138,7 @@ class ContractRegistry:
         """Replace the contract with the same id (its period, tariffs, provider, home region...):
         both its home_region before and after must be one of `regions`."""
         now = datetime.now(UTC)
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract.id)).first()
             if row is None:
@@ -157,7 +159,7 @@ class ContractRegistry:
 
     def delete(self, contract_id: str, actor: str, *, regions: frozenset[str] | None = None) -> dict:
         now = datetime.now(UTC)
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract_id)).first()
             if row is None:
@@ -168,12 +170,21 @@ class ContractRegistry:
             _audit(conn, contract_id, "delete", actor, now, before, None)
         return before
 
+    @contextmanager
+    def _changing(self) -> Iterator[Connection]:
+        """A write transaction that changes the registry, counted in `changes` once it has ended."""
+        try:
+            with writing(self.engine) as conn:
+                yield conn
+        finally:
+            self.changes += 1
+
     def seed_if_new(self, seed: Iterable[Contract]) -> int:
         """Insert the seed contracts if the registry has never held any (version 0), so deleting
         every contract later does not bring the samples back. Returns how many were inserted."""
         seed = list(seed)
         now = datetime.now(UTC)
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             bumped = conn.execute(
                 update(registry_version)
                 .where(registry_version.c.id == 1, registry_version.c.version == 0)

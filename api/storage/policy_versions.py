@@ -3,13 +3,14 @@
 The YAML files stay the way policy is written and reviewed; the database holds what the service
 has used and uses. A version is immutable (its digest is that of its files, rules/policy_version.py);
 only its status moves: candidate -> active -> retired (and back to active, for a rollback). Which
-version is in force is policy_state.active, read by every worker per request (live_policy.py), so
-an activation applies on every worker and instance from their next request. Every change is in
+version is in force is policy_state.active, read by every worker at most a second apart (live_policy.py), so
+an activation applies on every worker and instance within a second. Every change is in
 policy_audit: who, when, what, from what, and why.
 """
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -48,6 +49,7 @@ class State(NamedTuple):
 class PolicyVersions:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.changes = 0  # write transactions on the state ended by this process (see LivePolicy)
         self._compiled: dict[str, Policy] = {}
         self._lock = threading.Lock()
 
@@ -153,14 +155,14 @@ class PolicyVersions:
     def activate(self, digest: str, *, actor: str, note: str) -> dict:
         """Put a stored version in force (the one before is retired); returns the audit entry.
         Raises VersionNotFound. Compile it first (policy()) to refuse one that cannot load."""
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             return _activate(conn, digest, actor, note, _lock_state(conn))
 
     def register_on_disk(self, policy: Policy, *, activate: bool) -> str:
         """At start: store the on-disk policy if it is new; put it in force if no version is (an
         empty database) or if `activate` (the deployment asks for it). Returns its digest."""
         self.add(policy.files, actor=START, note="the policy files on disk at start")
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             state = _lock_state(conn)
             if state.active is None or (activate and state.active != policy.version):
                 why = "no version was in force" if state.active is None else "activated at start (setting)"
@@ -168,12 +170,12 @@ class PolicyVersions:
         return policy.version
 
     def shadow(self, digest: str, *, actor: str, note: str) -> State:
-        """Put a stored version in shadow (in place of any other) from every worker's next request;
+        """Put a stored version in shadow (in place of any other) within a second on every worker;
         audited, with the version it replaced as `previous`. The version already in shadow stays as
         it is (its `since` too, so its counts go on), unaudited. Raises VersionNotFound, or
         VersionInForce for the active version. Compile it first (policy()) to refuse one that
         cannot load."""
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             state = _lock_state(conn)
             if not _stored(conn, digest):
                 raise VersionNotFound(digest)
@@ -187,14 +189,23 @@ class PolicyVersions:
             return state._replace(shadow=digest, shadow_since=now)
 
     def unshadow(self, *, actor: str, note: str) -> str | None:
-        """End the shadow, from every worker's next request; audited. Returns the version that was
+        """End the shadow within a second on every worker; audited. Returns the version that was
         in shadow (None: none was, nothing changed). Its disagreements stay stored."""
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             shadow = _lock_state(conn).shadow
             if shadow is not None:
                 _set_state(conn, shadow=None, shadow_since=None)
                 _audit(conn, actor, "unshadow", shadow, None, note, datetime.now(UTC))
             return shadow
+
+    @contextmanager
+    def _changing(self) -> Iterator[Connection]:
+        """A write transaction on the policy state, counted in `changes` once it has ended."""
+        try:
+            with writing(self.engine) as conn:
+                yield conn
+        finally:
+            self.changes += 1
 
 
 def _stored(conn: Connection, digest: str) -> bool:
@@ -203,7 +214,7 @@ def _stored(conn: Connection, digest: str) -> bool:
 
 
 def _set_state(conn: Connection, **values) -> None:
-    """Change the state and bump its counter: every worker sees the change on its next request."""
+    """Change the state and bump its counter: every worker sees the change within a second."""
     changed = policy_state.c.changed + 1
     conn.execute(update(policy_state).where(policy_state.c.id == 1).values(**values, changed=changed))
 

@@ -1,5 +1,6 @@
 """Contacts and pending decisions for the storage tests."""
 
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -86,3 +87,28 @@ def advisory_files() -> dict[str, str]:
         raise AssertionError("the on-disk stop is no longer enforced: change this helper")
     period["parameters"]["digital_stop"]["value"] = "advisory"
     return version_files({**files, name: document_text(doc)})
+
+
+class FakeClock:
+    """A monotonic clock the test moves: LivePolicy(..., clock=FakeClock())."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def eventually(attempt, done, timeout: float = 10.0):
+    """attempt() again until done(its result), and that result: a change made through another
+    worker or instance applies there within a second (api/storage/live_policy.py)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = attempt()
+        if done(result):
+            return result
+        assert time.monotonic() < deadline, f"not done after {timeout} s: {result!r}"
+        time.sleep(0.05)

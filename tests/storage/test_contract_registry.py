@@ -8,9 +8,10 @@ import pytest
 
 import rules
 from api.storage import ContractConflict, ContractNotFound, Storage
+from api.storage.live_policy import RECHECK_SECONDS, LivePolicy
 from rules.contracts import Contract
 
-from .helpers import contact
+from .helpers import FakeClock, contact
 
 
 def make(cid="contract-25-kry", provider="SE2321000230-KRY", start=date(2023, 1, 1), end=None, **tariff):
@@ -73,17 +74,27 @@ def test_overlapping_contracts_for_one_provider_and_region_are_refused(storage):
     assert len(storage.contracts.audit("contract-25-kry")) == 1  # refused changes leave no audit
 
 
-def test_verdicts_see_a_contract_change_with_the_next_request(storage, db_url):
+def test_a_contract_change_applies_at_once_in_its_worker_and_within_a_second_in_another(storage, db_url):
+    clock = FakeClock()
     other_worker = Storage.open(db_url)
+    other = LivePolicy(
+        other_worker.engine, other_worker.contracts, other_worker.versions, other_worker.books, clock
+    )
     try:
         line = contact(provider_id="SE2321000230-KRY", contact_date="2023-05-01")
-        assert rules.evaluate(line, other_worker.live.current()).reason == "DIGITAL_NOT_CONTRACTED"
+        assert rules.evaluate(line, other.current()).reason == "DIGITAL_NOT_CONTRACTED"
         storage.contracts.create(make(), "admin")
-        verdict = rules.evaluate(line, other_worker.live.current())
+        # The worker that made the change: from its next request.
+        assert rules.evaluate(line, storage.live.current()).reason == "CONTRACTED_PROVIDER"
+        # Another worker or instance: within RECHECK_SECONDS (a second) of the change.
+        clock.advance(RECHECK_SECONDS)
+        verdict = rules.evaluate(line, other.current())
         assert verdict.reason == "CONTRACTED_PROVIDER"
         assert verdict.amount_sek == "400.00"
         storage.contracts.delete("contract-25-kry", "admin")
-        assert rules.evaluate(line, other_worker.live.current()).reason == "DIGITAL_NOT_CONTRACTED"
+        assert rules.evaluate(line, storage.live.current()).reason == "DIGITAL_NOT_CONTRACTED"
+        clock.advance(RECHECK_SECONDS)
+        assert rules.evaluate(line, other.current()).reason == "DIGITAL_NOT_CONTRACTED"
     finally:
         other_worker.close()
 

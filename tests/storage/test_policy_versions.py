@@ -2,6 +2,7 @@
 says which one is in force; activation (API or command) applies from the next request on every
 worker, is audited, and rolls back by activating an earlier version. SQLite and PostgreSQL."""
 
+import itertools
 import logging
 import threading
 
@@ -12,7 +13,7 @@ from api.storage import Storage
 from api.storage.__main__ import main as storage_command
 from rules.policy_version import version_digest
 
-from .helpers import advisory_files, api_keys, contact
+from .helpers import advisory_files, api_keys, contact, eventually
 
 KEYS = {
     "policy-admin": ("s3cret-policy", "*", "policy:admin"),
@@ -80,14 +81,19 @@ def test_an_activation_applies_on_every_worker_from_its_next_request_and_rolls_b
     answer = activate(one, advisory["digest"])
     assert answer.status_code == 200, answer.json
     assert (answer.json["actor"], answer.json["previous"]) == ("policy-admin", ON_DISK)
-    after = decide(other, "after")  # the other worker, its very next request
-    assert (after["decision"], after["policy"]["version"]) == ("pay", advisory["digest"])
+    ids = (f"after-{n}" for n in itertools.count())
+    # The other worker: within a second (polled; RECHECK_SECONDS in live_policy.py).
+    after = eventually(
+        lambda: decide(other, next(ids)), lambda v: v["policy"]["version"] == advisory["digest"]
+    )
+    assert after["decision"] == "pay"
     assert "DIGITAL_STOP_ADVISORY" in after["flags"]
     statuses = {v["digest"]: v["status"] for v in storage.versions.all()}
     assert statuses == {ON_DISK: "retired", advisory["digest"]: "active"}
 
     assert activate(other, ON_DISK, note="rollback").status_code == 200
-    assert decide(one, "rolled-back")["policy"]["version"] == ON_DISK
+    assert decide(other, "rolled-back")["policy"]["version"] == ON_DISK  # the worker that activated
+    eventually(lambda: decide(one, next(ids)), lambda v: v["policy"]["version"] == ON_DISK)
     audit = other.get("/v1/policy-versions/audit", headers=bearer("policy-admin")).json["items"]
     assert [(e["action"], e["digest"], e["previous"], e["note"]) for e in audit[-2:]] == [
         ("activate", advisory["digest"], ON_DISK, "Regionstyrelsen 2026-11-28 § 12"),
@@ -109,7 +115,8 @@ def test_a_deployment_with_new_policy_files_does_not_change_the_version_in_force
         new: "candidate",
     }
     make_app(API_KEYS=API_KEYS, POLICY_DIR=str(directory), ACTIVATE_POLICY_ON_START=True)
-    assert decide(client, "v-2")["policy"]["version"] == new
+    ids = (f"v-{n}" for n in itertools.count(2))
+    eventually(lambda: decide(client, next(ids)), lambda v: v["policy"]["version"] == new)
 
 
 def test_a_start_says_whether_the_files_on_disk_wait_as_a_candidate_or_were_retired(make_app, caplog):
