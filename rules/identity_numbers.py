@@ -16,10 +16,11 @@ says why. A run of digits of another length (11, 13 or more, or a separator in a
 another number, an account or an invoice number, and is not searched inside: each 10-digit window
 of it would be a false alarm at that rate.
 
-Cheap where it matters: the validator asks this of every contact_id, and one regular-expression
-search finds no candidate in most text; only a candidate is checked for its date and check digit.
-(Counting digits first saves nothing: an HSA-id holds ten, its organisationsnummer, whose month
-is 20 or more so that it is never a date.)
+Cheap where it matters: the validator asks this of every contact_id. Most text holds no ten digits
+in a row (six, perhaps a separator, four), which a plain search rules out at about half the cost of
+the candidate pattern with its lookarounds; only then are candidates sought, and each is checked
+for its date and check digit. (An HSA-id does hold ten: its organisationsnummer, whose month is 20
+or more so that it is never a date.)
 """
 
 import re
@@ -33,12 +34,16 @@ IDENTITY_NUMBER_MESSAGE = (
 
 # A run of 6 or 8 digits, perhaps a separator, then a run of exactly 4: the whole digit runs.
 _CANDIDATE = re.compile(r"(?<!\d)(\d{6}|\d{8})[-+]?(\d{4})(?!\d)")
+# What every candidate holds: six digits, perhaps a separator, four (the last six of an 8-digit head).
+_TEN_DIGITS = re.compile(r"\d{6}[-+]?\d{4}")
 _CENTURIES = frozenset((18, 19, 20))
 
 
 def holds_identity_number(text: str) -> bool:
     """Whether `text` is, or holds as a token set off by non-digits, a personnummer or
     samordningsnummer."""
+    if _TEN_DIGITS.search(text) is None:
+        return False
     for head, tail in _CANDIDATE.findall(text):
         if _is_identity_number(head, tail):
             return True
