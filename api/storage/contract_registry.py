@@ -9,8 +9,7 @@ whose home_region is one of them: another region's contract is not found by a re
 to one (or into one) raises ContractOutOfRegion inside the change's transaction.
 """
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import orjson
@@ -21,7 +20,7 @@ from rules.contracts import Contract, ContractBook
 from rules.loader import contract_from_dict
 
 from ..key_regions import covers
-from .engine import writing
+from .own_changes import Counted, counted_writing
 from .stored_time import iso
 from .tables import contract_audit, contracts, registry_version
 
@@ -45,10 +44,9 @@ class ContractOutOfRegion(Exception):
     message says which contract and region."""
 
 
-class ContractRegistry:
+class ContractRegistry(Counted):
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.changes = 0  # write transactions ended by this process (LivePolicy looks again after one)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -117,7 +115,7 @@ class ContractRegistry:
             regions, contract.home_region, f"contract {contract.id} has home_region {contract.home_region}"
         )
         now = datetime.now(UTC)
-        with self._changing() as conn:
+        with counted_writing(self.engine, self) as conn:
             _bump(conn)
             if conn.execute(select(contracts.c.id).where(contracts.c.id == contract.id)).first():
                 raise ContractConflict(f"A contract with id {contract.id!r} exists already.", contract.id)
@@ -138,7 +136,7 @@ class ContractRegistry:
         """Replace the contract with the same id (its period, tariffs, provider, home region...):
         both its home_region before and after must be one of `regions`."""
         now = datetime.now(UTC)
-        with self._changing() as conn:
+        with counted_writing(self.engine, self) as conn:
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract.id)).first()
             if row is None:
@@ -159,7 +157,7 @@ class ContractRegistry:
 
     def delete(self, contract_id: str, actor: str, *, regions: frozenset[str] | None = None) -> dict:
         now = datetime.now(UTC)
-        with self._changing() as conn:
+        with counted_writing(self.engine, self) as conn:
             _bump(conn)
             row = conn.execute(select(contracts).where(contracts.c.id == contract_id)).first()
             if row is None:
@@ -170,21 +168,12 @@ class ContractRegistry:
             _audit(conn, contract_id, "delete", actor, now, before, None)
         return before
 
-    @contextmanager
-    def _changing(self) -> Iterator[Connection]:
-        """A write transaction that changes the registry, counted in `changes` once it has ended."""
-        try:
-            with writing(self.engine) as conn:
-                yield conn
-        finally:
-            self.changes += 1
-
     def seed_if_new(self, seed: Iterable[Contract]) -> int:
         """Insert the seed contracts if the registry has never held any (version 0), so deleting
         every contract later does not bring the samples back. Returns how many were inserted."""
         seed = list(seed)
         now = datetime.now(UTC)
-        with self._changing() as conn:
+        with counted_writing(self.engine, self) as conn:
             bumped = conn.execute(
                 update(registry_version)
                 .where(registry_version.c.id == 1, registry_version.c.version == 0)

@@ -9,8 +9,7 @@ policy_audit: who, when, what, from what, and why.
 """
 
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -23,6 +22,7 @@ from rules.loader import load_policy_files
 from rules.policy_version import version_digest
 
 from .engine import dialect_insert, writing
+from .own_changes import Counted, counted_writing
 from .stored_time import aware, iso
 from .tables import policy_audit, policy_state, policy_versions
 
@@ -46,10 +46,9 @@ class State(NamedTuple):
     changed: int
 
 
-class PolicyVersions:
+class PolicyVersions(Counted):
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.changes = 0  # write transactions on the state ended by this process (see LivePolicy)
         self._compiled: dict[str, Policy] = {}
         self._lock = threading.Lock()
 
@@ -155,14 +154,14 @@ class PolicyVersions:
     def activate(self, digest: str, *, actor: str, note: str) -> dict:
         """Put a stored version in force (the one before is retired); returns the audit entry.
         Raises VersionNotFound. Compile it first (policy()) to refuse one that cannot load."""
-        with self._changing() as conn:
+        with counted_writing(self.engine, self) as conn:
             return _activate(conn, digest, actor, note, _lock_state(conn))
 
     def register_on_disk(self, policy: Policy, *, activate: bool) -> str:
         """At start: store the on-disk policy if it is new; put it in force if no version is (an
         empty database) or if `activate` (the deployment asks for it). Returns its digest."""
         self.add(policy.files, actor=START, note="the policy files on disk at start")
-        with self._changing() as conn:
+        with counted_writing(self.engine, self) as conn:
             state = _lock_state(conn)
             if state.active is None or (activate and state.active != policy.version):
                 why = "no version was in force" if state.active is None else "activated at start (setting)"
@@ -175,7 +174,7 @@ class PolicyVersions:
         it is (its `since` too, so its counts go on), unaudited. Raises VersionNotFound, or
         VersionInForce for the active version. Compile it first (policy()) to refuse one that
         cannot load."""
-        with self._changing() as conn:
+        with counted_writing(self.engine, self) as conn:
             state = _lock_state(conn)
             if not _stored(conn, digest):
                 raise VersionNotFound(digest)
@@ -191,21 +190,12 @@ class PolicyVersions:
     def unshadow(self, *, actor: str, note: str) -> str | None:
         """End the shadow within a second on every worker; audited. Returns the version that was
         in shadow (None: none was, nothing changed). Its disagreements stay stored."""
-        with self._changing() as conn:
+        with counted_writing(self.engine, self) as conn:
             shadow = _lock_state(conn).shadow
             if shadow is not None:
                 _set_state(conn, shadow=None, shadow_since=None)
                 _audit(conn, actor, "unshadow", shadow, None, note, datetime.now(UTC))
             return shadow
-
-    @contextmanager
-    def _changing(self) -> Iterator[Connection]:
-        """A write transaction on the policy state, counted in `changes` once it has ended."""
-        try:
-            with writing(self.engine) as conn:
-                yield conn
-        finally:
-            self.changes += 1
 
 
 def _stored(conn: Connection, digest: str) -> bool:
