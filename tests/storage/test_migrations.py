@@ -102,11 +102,7 @@ def test_0004_numbers_each_contacts_decisions_and_lists_them_in_the_feed(db_url)
             pending(contact("m-2")),
         )
         _stored_as_before_0004(engine, [a, b, other])
-        config = alembic_config()
-        with engine.begin() as connection:  # down and up again: nothing is lost
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0004")
-            command.downgrade(config, "0003")
+        _up_and_down(engine, "0004", "0003")  # down and up again: nothing is lost
         upgrade(engine)
         assert current_revision(engine) == HEAD
         with engine.connect() as conn:
@@ -210,11 +206,7 @@ def test_0008_gives_every_stored_decision_the_care_region_of_its_contact(db_url)
         entries = [pending(contact("m-1", care_region="13")), pending(contact("m-2", home_region="01"))]
         _stored_as_before_0004(engine, entries)
         upgrade(engine, "0007")
-        config = alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0008")
-            command.downgrade(config, "0007")
+        _up_and_down(engine, "0008", "0007")
         upgrade(engine)
         with engine.connect() as conn:
             stored = dict(conn.exec_driver_sql("SELECT contact_id, care_region FROM decisions").all())
@@ -308,11 +300,7 @@ def test_0010_keeps_every_position_so_a_token_from_before_reads_on(db_url):
                 "WHERE tx = 'tx-1' GROUP BY position"
             ).one()
         token = encode_token(position, seq)
-        config = alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0010")
-            command.downgrade(config, "0009")
+        _up_and_down(engine, "0010", "0009")
         upgrade(engine)
         assert current_revision(engine) == HEAD
         later = pending(contact("t-later"))
@@ -327,6 +315,7 @@ def test_0010_keeps_every_position_so_a_token_from_before_reads_on(db_url):
         _stored_as_before_0010(engine, [numbered_first], "tx-first")
         with engine.begin() as conn:
             conn.exec_driver_sql("UPDATE decision_commits SET feed_position = 5 WHERE tx = 'tx-first'")
+        config = alembic_config()
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.downgrade(config, "0009")
@@ -353,3 +342,12 @@ def _stored_as_before_0010(engine, entries, tx) -> None:
 def _tx_of(conn, entry) -> str:
     query = f"SELECT tx FROM decisions WHERE decision_id = '{entry.decision_id}'"
     return conn.exec_driver_sql(query).scalar_one()
+
+
+def _up_and_down(engine, up: str, down: str) -> None:
+    """Upgrade to `up` and downgrade to `down` in one transaction, as a rolled-back release would."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, up)
+        command.downgrade(config, down)
