@@ -162,6 +162,29 @@ def test_a_12_digit_number_is_born_in_the_1800s_1900s_or_2000s():
     ]
 
 
+# The zero of some scripts whose digits are Unicode decimal digits (Nd), as `\d` matches them:
+# ASCII, Arabic-Indic, Devanagari, fullwidth, mathematical bold.
+ZEROS = ("0", "\u0660", "\u0966", "\uff10", "\U0001d7ce")
+
+
+@st.composite
+def numbers_in_any_script(draw) -> str:
+    """A valid number, each digit in any script, its head of 6 or 8 digits and its 4 set apart by
+    nothing, - or +."""
+    digits = draw(identity_numbers()).replace("-", "").replace("+", "")
+    written = "".join(chr(ord(draw(st.sampled_from(ZEROS))) + int(d)) for d in digits)
+    return written[:-4] + draw(st.sampled_from(("", "-", "+"))) + written[-4:]
+
+
+@SETTINGS
+@given(numbers_in_any_script(), NON_DIGITS, NON_DIGITS)
+def test_a_number_in_any_digits_and_with_any_separator_is_refused(number, before, after):
+    """What the pattern finds, the quick check before it (ten digits in a row) never rules out:
+    digits of every script, + and - after a head of 6 or 8 digits."""
+    assert holds_identity_number(number)
+    assert holds_identity_number(before + number + after)
+
+
 def test_digits_of_other_scripts_are_digits():
     arabic_indic = "19121212-1212".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     assert errors_of(line(contact_id=arabic_indic)) == {"contact_id": REFUSED}

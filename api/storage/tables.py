@@ -180,8 +180,8 @@ contract_audit = Table(
 )
 
 # One row (id = 1). Every contract change bumps `version` in the same transaction, first thing:
-# workers compare it per request to know when to rebuild their contract book, and on PostgreSQL
-# the row lock serialises contract changes so the overlap check cannot race.
+# workers read it at most a second apart (live_policy.py) to know when to rebuild their contract
+# book, and on PostgreSQL the row lock serialises contract changes so the overlap check cannot race.
 registry_version = Table(
     "registry_version",
     metadata,
@@ -221,7 +221,7 @@ policy_audit = Table(
 
 # One row (id = 1): the version in force, the one in shadow (and since when), and a counter bumped
 # by every change of either, first thing in its transaction: workers read it with the registry's
-# version per request (live_policy.py), and the row lock serialises activations.
+# version at most a second apart (live_policy.py), and the row lock serialises activations.
 policy_state = Table(
     "policy_state",
     metadata,

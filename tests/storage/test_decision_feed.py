@@ -10,9 +10,9 @@ from api import create_app
 from api.storage.decision_feed import _SQLITE_PAGE, _SQLITE_SCAN, decode_token, encode_token
 from api.storage.decision_log import Transaction
 from api.storage.engine import writing
-from api.storage.feed_positions import COMMIT_LOCK
+from api.storage.feed_positions import COMMIT_LOCK, number_commits
 
-from .helpers import api_keys, contact, pending, record
+from .helpers import api_keys, contact, eventually, pending, record
 
 KEYS = {
     "reader": ("s3cret-reader", "verdicts,decisions:read"),
@@ -281,6 +281,51 @@ def test_on_postgresql_a_commit_does_not_wait_for_one_that_took_its_ticket_befor
     assert not errors
     assert _everything_after(storage, page.next) == [entry.decision_id for entry in first]
     assert _ticket(storage, first[0]) < _ticket(storage, second)  # numbered later, though ticketed first
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite: the writer numbers its own
+def test_on_postgresql_a_numbering_that_waited_for_another_numbers_after_what_that_one_gave(storage):
+    """Two feed reads number at once: the second waits for the first's lock, then numbers from what
+    the first gave (its UPDATE's snapshot is taken after the lock: READ COMMITTED). A commit with the
+    earlier ticket, still open during the first numbering and visible before the second began, is
+    numbered after the first's commits: a reader holding a token from the first misses nothing."""
+    early, late = pending(contact("early-ticket")), pending(contact("late-ticket"))
+    with storage.engine.connect() as open_writer, storage.engine.connect() as first_numbering:
+        writing_early = open_writer.begin()
+        transaction = Transaction(open_writer)
+        transaction.record([early])
+        transaction.number_the_commit()  # its ticket, before late's; not committed
+        storage.decisions.record([late])
+        numbering = first_numbering.begin()
+        number_commits(first_numbering)  # late gets the first feed position; the lock held
+        writing_early.commit()  # early visible now, not numbered
+        pages, errors = [], []
+
+        def read():
+            try:
+                pages.append(storage.feed.page(None))
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            eventually(_waiting_for_an_advisory_lock(storage), bool)
+        finally:
+            numbering.commit()
+            reader.join(timeout=60)
+    assert not errors
+    assert [item["decision_id"] for item in pages[0].items] == [late.decision_id, early.decision_id]
+    assert _ticket(storage, early) < _ticket(storage, late)
+
+
+def _waiting_for_an_advisory_lock(storage):
+    def waiting() -> int:
+        with storage.engine.connect() as conn:
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            return conn.exec_driver_sql(query).scalar_one()
+
+    return waiting
 
 
 def _ticket(storage, entry) -> int:

@@ -1,6 +1,7 @@
 """Issue 17 items 1 and 5: the policies the service decides with are stored by digest; the database
-says which one is in force; activation (API or command) applies from the next request on every
-worker, is audited, and rolls back by activating an earlier version. SQLite and PostgreSQL."""
+says which one is in force; activation (API or command) applies within a second on every worker
+(from its next request in the worker that made it), is audited, and rolls back by activating an
+earlier version. SQLite and PostgreSQL."""
 
 import itertools
 import logging
@@ -71,7 +72,7 @@ def test_the_on_disk_policy_is_stored_and_in_force_on_an_empty_database(make_app
     ]
 
 
-def test_an_activation_applies_on_every_worker_from_its_next_request_and_rolls_back(two_workers):
+def test_an_activation_applies_on_every_worker_within_a_second_and_rolls_back(two_workers):
     one, other = (app.test_client() for app in two_workers)
     storage = two_workers[0].extensions["utomlans.storage"]
     advisory, created = storage.versions.add(advisory_files(), actor="test", note="advisory stop")
