@@ -72,6 +72,17 @@ def json_response(data, status: int = 200) -> Response:
     return Response(orjson.dumps(data, default=as_float), status=status, mimetype="application/json")
 
 
+def json_request_body(schema, *, example=None, examples=None, required: bool = True) -> dict:
+    """The OpenAPI `requestBody` of a JSON body with its example(s), for @blp.doc(**...): for a view
+    that reads its body with read_json() (flask-smorest does not see it), or to add the examples."""
+    content = {"schema": schema}
+    if example is not None:
+        content["example"] = example
+    if examples is not None:
+        content["examples"] = examples
+    return {"requestBody": {"required": required, "content": {"application/json": content}}}
+
+
 def json_body_errors(blp, unprocessable: str, **example):
     """Document the problems an operation that reads a JSON body with read_json() can answer:
     422 (`unprocessable` says when), 400, 413 and 415. `example=` adds an example to the 422."""

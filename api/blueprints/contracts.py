@@ -19,7 +19,7 @@ from rules.text import has_control_characters
 
 from .. import examples
 from ..auth import current_client, current_regions
-from ..json_io import json_body_errors, json_response, read_json
+from ..json_io import json_body_errors, json_request_body, json_response, read_json
 from ..key_regions import covers, named
 from ..openapi_security import forbidden_for_regions
 from ..problem import PROBLEM_JSON, ProblemError
@@ -51,11 +51,6 @@ def _body() -> dict:
         return ContractBodySchema().load(read_json())
     except ValidationError as exc:
         raise ProblemError(422, INVALID, errors=flatten_errors(exc.messages)) from None
-
-
-def _request_body(example: dict) -> dict:
-    content = {"application/json": {"schema": ContractBodySchema, "example": example}}
-    return {"requestBody": {"required": True, "content": content}}
 
 
 def _contract(body: dict, contract_id: str):
@@ -115,7 +110,7 @@ def list_contracts(**filters):
 @blp.doc(
     summary="Add a contract",
     description="409 when it overlaps a contract for the same provider and region.",
-    **_request_body(examples.contract_example()),
+    **json_request_body(ContractBodySchema, example=examples.contract_example()),
 )
 @blp.response(201, ContractSchema)
 @json_body_errors(blp, "The contract is not valid; `errors` says what is wrong, per field.")
@@ -152,7 +147,7 @@ def get_contract(contract_id):
     summary="Replace a contract",
     description="The whole contract; its id is the path's. Its home_region may change when the API key "
     "acts for both the old and the new one.",
-    **_request_body(examples.contract_replacement_example()),
+    **json_request_body(ContractBodySchema, example=examples.contract_replacement_example()),
 )
 @blp.response(200, ContractSchema)
 @json_body_errors(blp, "The contract is not valid; `errors` says what is wrong, per field.")

@@ -6,7 +6,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from ..json_io import json_body_errors, json_response, read_json
+from ..json_io import json_body_errors, json_request_body, json_response, read_json
 from ..problem import PROBLEM_JSON, ProblemError
 from ..storage.policy_impact import Selection, impact
 from ..storage.service import current_storage
@@ -39,10 +39,7 @@ SHAPE = "The body is not a valid impact request: see errors."
     "(or Accept: text/html) answers the simulation report's page. Progress is written to the service log; "
     "a million decisions take under a minute (bench/policy_impact.py): give a larger log's client, and "
     "GUNICORN_TIMEOUT, room.",
-    requestBody={
-        "required": False,
-        "content": {"application/json": {"schema": ImpactRequestSchema, "example": IMPACT_EXAMPLE}},
-    },
+    **json_request_body(ImpactRequestSchema, example=IMPACT_EXAMPLE, required=False),
 )
 @blp.response(200, ImpactResultSchema)
 @blp.alt_response(

@@ -18,7 +18,7 @@ from rules.schema import flatten_errors
 
 from .. import examples
 from ..auth import current_client
-from ..json_io import json_body_errors, json_response, read_json
+from ..json_io import json_body_errors, json_request_body, json_response, read_json
 from ..problem import PROBLEM_JSON, ProblemError
 from ..storage import VersionNotFound
 from ..storage.service import current_storage
@@ -101,12 +101,7 @@ CANDIDATE_INVALID = "The candidate policy is not valid: see errors."
     "`files.<file>.<key>` (the loader's first problem, once every file parses) or `overrides.<key>`. "
     "Stored as a `candidate` (audited): 201 with Location; content stored before: 200 with that version, "
     "whatever its status.",
-    requestBody={
-        "required": True,
-        "content": {
-            "application/json": {"schema": CandidateSchema, "examples": examples.candidate_examples()}
-        },
-    },
+    **json_request_body(CandidateSchema, examples=examples.candidate_examples()),
 )
 @blp.response(201, PolicyVersionSchema)
 @blp.alt_response(

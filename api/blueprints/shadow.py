@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 
 from .. import examples
 from ..auth import current_client
-from ..json_io import json_body_errors, json_response
+from ..json_io import json_body_errors, json_request_body, json_response
 from ..problem import PROBLEM_JSON, ProblemError
 from ..storage import VersionInForce, VersionNotFound
 from ..storage.service import current_storage
@@ -42,12 +42,7 @@ def _no_shadow_doc():
     "other version in shadow; the version already in shadow stays as it is (its counts go on). The "
     "version in force cannot be shadowed (409). Audited (action `shadow`, `previous`: the version it "
     "replaced).",
-    requestBody={
-        "required": True,
-        "content": {
-            "application/json": {"schema": ShadowRequestSchema, "example": examples.shadow_request_example()}
-        },
-    },
+    **json_request_body(ShadowRequestSchema, example=examples.shadow_request_example()),
 )
 @blp.arguments(ShadowRequestSchema)
 @blp.response(200, ShadowSchema, example=examples.shadow_example(verdicts=0))

@@ -15,7 +15,7 @@ from rules.simulation.scenarios import ScenarioError, build_policy, normalise
 from rules.simulation.simulate import simulate_contacts
 
 from .. import audited_reads
-from ..json_io import json_body_errors, json_response, read_json
+from ..json_io import json_body_errors, json_request_body, json_response, read_json
 from ..openapi_security import forbidden_for_regions
 from ..policy_source import current_policy
 from ..problem import ProblemError
@@ -58,15 +58,6 @@ READJUDICATION_EXAMPLE = {"scenario": "national_only", "home_region": "25", "lim
 
 def _max_contacts() -> int:
     return current_app.config.get("SIMULATION_MAX_CONTACTS") or current_app.config["BATCH_MAX_LINES"]
-
-
-def _request_body(schema, example):
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": schema, "example": example}},
-        }
-    }
 
 
 def _scenarios(body) -> list:
@@ -118,7 +109,7 @@ def wants_html(body) -> bool:
     "never counted. `format: html` (or Accept: text/html) returns the self-contained HTML report with "
     "charts. Any API key with scope `verdicts` may simulate contacts of any region: they are the caller's "
     "own or synthetic, and nothing is stored or read from the decision log.",
-    **_request_body(SimulationRequestSchema, SIMULATION_EXAMPLE),
+    **json_request_body(SimulationRequestSchema, example=SIMULATION_EXAMPLE),
 )
 @blp.response(200, SimulationResultSchema)
 @blp.alt_response(
@@ -161,7 +152,7 @@ def post_simulation():
     "or care_region is one of its regions; a home_region outside them is a 403. The access log records the "
     "request with the decision ids it names (`changed.items`) and its selection (home_region, "
     "contact_date_from, contact_date_to, limit).",
-    **_request_body(ReadjudicationRequestSchema, READJUDICATION_EXAMPLE),
+    **json_request_body(ReadjudicationRequestSchema, example=READJUDICATION_EXAMPLE),
 )
 @blp.response(200, ReadjudicationResultSchema)
 @json_body_errors(blp, "Bad request: `errors` says what, per key.")

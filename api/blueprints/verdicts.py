@@ -24,7 +24,7 @@ from ..auth import current_client, current_regions
 from ..batch_chunks import answered_summary, decided_chunks
 from ..instrumentation import REJECTED, count_outcomes, outcomes
 from ..issuing import entries_for, evaluated_at_now
-from ..json_io import json_body_errors, read_json
+from ..json_io import json_body_errors, json_request_body, read_json
 from ..key_regions import REGION_ERROR, contact_refusal
 from ..openapi_security import forbidden_for_regions
 from ..problem import ProblemError
@@ -42,12 +42,6 @@ SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024  # a 10,000-line response (~22 MB) stay
 BATCH_SHAPE = "The body must be a JSON object with one field, `contacts`, a list: see errors."
 
 
-def _request_body(schema, examples_or_example):
-    content = {"schema": schema}
-    content.update(examples_or_example)
-    return {"requestBody": {"required": True, "content": {"application/json": content}}}
-
-
 @blp.route("", methods=["POST"])
 @blp.doc(
     operationId="decide_contact",
@@ -61,7 +55,7 @@ def _request_body(schema, examples_or_example):
     "newest of the chain (none for the client's first). "
     "An API key submits only contacts whose home_region or care_region is one of its regions: any other "
     "valid contact is a 403 (no verdict is answered or stored).",
-    **_request_body(ContactSchema, {"examples": examples.contact_examples()}),
+    **json_request_body(ContactSchema, examples=examples.contact_examples()),
 )
 @blp.response(200, IssuedVerdictSchema, example=examples.verdict_example())
 @json_body_errors(
@@ -106,7 +100,7 @@ def post_verdict():
     "differing, is two decisions). A valid line whose home_region and care_region are both outside the API "
     f"key's regions is listed under `rejected` with the errors key `{REGION_ERROR}` (no verdict answered or "
     "stored). More lines than the limit: 413.",
-    **_request_body(BatchRequestSchema, {"example": examples.batch_request_example()}),
+    **json_request_body(BatchRequestSchema, example=examples.batch_request_example()),
 )
 @blp.response(200, BatchResponseSchema, example=examples.batch_response_example())
 @json_body_errors(blp, "The body is not an object with a `contacts` list.")
