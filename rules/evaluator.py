@@ -62,12 +62,6 @@ def decide(contact: Contact, policy: Policy) -> Verdict:
     )
 
 
-def evaluate(data: dict, policy: Policy, today: date | None = None) -> Verdict:
-    """Validate a contact in its JSON shape and decide it. Raises InvalidContact. `today`: the day
-    no contact_date or invoice_date may be after (None: today in Stockholm, rules/calendar.py)."""
-    return decide(parse_contact(data, today), policy)
-
-
 def evaluate_many(
     contacts: Iterable[dict], policy: Policy, today: date | None = None
 ) -> Iterator[Verdict | InvalidContact]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from .. import default_policy, evaluator
+from .. import default_policy, evaluate
 from ..calendar import parse_iso_date
 from ..errors import InvalidContact, PolicyError
 from ..io_formats import CSV_HELP, READERS, chunked_lines, format_of
@@ -166,7 +166,6 @@ class _Run:
 
     def _decide_all(self, records) -> None:
         policy, today = self.policy, self.today
-        evaluate = evaluator.evaluate
         dumps = orjson.dumps
         newline = orjson.OPT_APPEND_NEWLINE
         add = self.summary.add
