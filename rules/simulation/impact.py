@@ -11,11 +11,10 @@ to rules.evaluator.decide: tests/simulation/test_simulate.py), without building 
 import orjson
 
 from ..errors import InvalidContact
-from ..money import format_sek
 from ..policy import Policy
 from .readjudicate import Brief, Tally, parse_stored_contact
 from .report import render_report
-from .simulate import _dimension_order, outcome, signed_sek
+from .simulate import delta, outcome, roll_up, scenario_figures
 
 REJECTED_LISTED = 100  # distinct errors listed; every rejected decision is counted
 
@@ -74,78 +73,35 @@ class Impact:
         before, after = _side(self.tally, Tally.BEFORE, 1), _side(self.tally, Tally.AFTER, 2)
         names = (("decided", "as decided (the stored verdicts)"), (self.candidate, "the policy version"))
         scenarios = [
-            {"name": name, "title": title, "overrides": {}, **_scenario(side)}
+            {"name": name, "title": title, "overrides": {}, **scenario_figures(side)}
             for (name, title), side in zip(names, (before, after), strict=True)
         ]
-        delta = {
+        change = {
             "scenario": self.candidate,
             "against": "decided",
-            "paid": after["paid"] - before["paid"],
-            "amount_sek": signed_sek(after["amount"] - before["amount"]),
+            **delta(before, after, REPORTED),
             "changed": self.tally.changes(),
         }
-        for dimension in REPORTED:
-            old, new = before[dimension], after[dimension]
-            delta[f"by_{dimension}"] = {
-                key: {
-                    "paid": new.get(key, _NONE)[1] - old.get(key, _NONE)[1],
-                    "amount_sek": signed_sek(new.get(key, _NONE)[2] - old.get(key, _NONE)[2]),
-                }
-                for key in sorted(
-                    set(old) | set(new), key=lambda key: _dimension_order(dimension)((key, None))
-                )
-            }
         return {
             "count": before["count"],
             "baseline": "decided",
             "scenarios": scenarios,
-            "deltas": [delta],
+            "deltas": [change],
             "rejected": {"count": self.rejected_count, "lines": []},
         }
 
 
-REPORTED = ("age_group", "sex", "month")  # the report's breakdowns
-_NONE = (0, 0, 0)
+REPORTED = ("age_group", "sex", "month")  # the report's breakdowns (the tally keeps no profession)
 
 
 def _side(tally: Tally, at: int, amount_at: int) -> dict:
     """One side of the comparison (the stored verdicts, or the candidate's) rolled up from the
-    tally's cells: count, paid, amount (öre), by reason [decision, n, öre] and per breakdown
-    [n, paid, öre]."""
-    side = {"count": 0, "paid": 0, "amount": 0, "reason": {}, **{dimension: {} for dimension in REPORTED}}
-    where = [(dimension, Tally.DIMENSIONS.index(dimension)) for dimension in REPORTED]
-    for key, cell in tally.cells.items():
-        decision, reason, n, amount = key[at], key[at + 1], cell[0], cell[amount_at]
-        paid = n if decision == "pay" else 0
-        side["count"] += n
-        side["paid"] += paid
-        side["amount"] += amount
-        sums = side["reason"].setdefault(reason, [decision, 0, 0])
-        sums[1] += n
-        sums[2] += amount
-        for dimension, index in where:
-            sums = side[dimension].setdefault(key[index], [0, 0, 0])
-            sums[0] += n
-            sums[1] += paid
-            sums[2] += amount
-    return side
-
-
-def _scenario(side: dict) -> dict:
-    out = {
-        "count": side["count"],
-        "paid": side["paid"],
-        "no_pay": side["count"] - side["paid"],
-        "amount_sek": format_sek(side["amount"]),
-        "by_reason": {
-            reason: {"decision": decision, "count": n, "amount_sek": format_sek(amount)}
-            for reason, (decision, n, amount) in sorted(side["reason"].items())
-        },
-        "by_profession": {},  # not kept by the tally; the report does not show it
-    }
-    for dimension in REPORTED:
-        out[f"by_{dimension}"] = {
-            key: {"count": n, "paid": paid, "amount_sek": format_sek(amount)}
-            for key, (n, paid, amount) in sorted(side[dimension].items(), key=_dimension_order(dimension))
-        }
-    return out
+    tally's cells (roll_up)."""
+    where = [Tally.DIMENSIONS.index(dimension) for dimension in REPORTED]
+    return roll_up(
+        (
+            (key[at], key[at + 1], cell[0], cell[amount_at], [key[index] for index in where])
+            for key, cell in tally.cells.items()
+        ),
+        REPORTED,
+    )

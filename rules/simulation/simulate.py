@@ -152,27 +152,13 @@ class Simulation:
 
     # -- results ------------------------------------------------------------------------------
     def totals(self, i: int) -> dict:
-        """Scenario i rolled up: count, paid, amount (öre) overall and per reason and dimension."""
-        out = {"count": 0, "paid": 0, "amount_ore": 0, "by_reason": {}}
-        for dim in DIMENSIONS:
-            out[dim] = {}
+        """Scenario i rolled up (roll_up)."""
         rules = self.policies[i].rules
+        rows = []
         for (*profile, numbers), counts in self.cells.items():
             rule = rules[numbers[i] - 1]
-            reason, decision, n, amount = rule.reason, rule.decision, counts[0], counts[i + 1]
-            paid = n if decision == "pay" else 0
-            out["count"] += n
-            out["paid"] += paid
-            out["amount_ore"] += amount
-            cell = out["by_reason"].setdefault(reason, [decision, 0, 0])
-            cell[1] += n
-            cell[2] += amount
-            for dim, value in zip(DIMENSIONS, profile, strict=True):
-                cell = out[dim].setdefault(value, [0, 0, 0])
-                cell[0] += n
-                cell[1] += paid
-                cell[2] += amount
-        return out
+            rows.append((rule.decision, rule.reason, counts[0], counts[i + 1], profile))
+        return roll_up(rows, DIMENSIONS)
 
     def to_dict(self) -> dict:
         """The JSON result: per scenario totals and breakdowns, deltas against the first scenario,
@@ -185,25 +171,16 @@ class Simulation:
                     "name": name,
                     "title": scenario_title(name) if isinstance(spec, str) else spec.get("title", name),
                     "overrides": {} if isinstance(spec, str) else spec.get("overrides", {}),
-                    "count": t["count"],
-                    "paid": t["paid"],
-                    "no_pay": t["count"] - t["paid"],
-                    "amount_sek": format_sek(t["amount_ore"]),
-                    "by_reason": {
-                        reason: {"decision": d, "count": n, "amount_sek": format_sek(a)}
-                        for reason, (d, n, a) in sorted(t["by_reason"].items())
-                    },
-                    **{
-                        f"by_{dim}": {
-                            key: {"count": n, "paid": p, "amount_sek": format_sek(a)}
-                            for key, (n, p, a) in sorted(t[dim].items(), key=_dimension_order(dim))
-                        }
-                        for dim in DIMENSIONS
-                    },
+                    **scenario_figures(t),
                 }
             )
         deltas = [
-            dict(self._delta(totals[0], totals[j], self.names[j]), changed=self._changes(j))
+            {
+                "scenario": self.names[j],
+                "against": self.names[0],
+                **delta(totals[0], totals[j], DIMENSIONS),
+                "changed": self._changes(j),
+            }
             for j in range(1, len(totals))
         ]
         return {
@@ -236,25 +213,68 @@ class Simulation:
             for (before, after), (n, amount) in ordered
         ]
 
-    def _delta(self, base: dict, other: dict, name: str) -> dict:
-        out = {
-            "scenario": name,
-            "against": self.names[0],
-            "paid": other["paid"] - base["paid"],
-            "amount_sek": signed_sek(other["amount_ore"] - base["amount_ore"]),
-        }
-        for dim in DIMENSIONS:
-            keys = sorted(set(base[dim]) | set(other[dim]), key=lambda k: _dimension_order(dim)((k, None)))
-            out[f"by_{dim}"] = {
-                key: {
-                    "paid": other[dim].get(key, [0, 0, 0])[1] - base[dim].get(key, [0, 0, 0])[1],
-                    "amount_sek": signed_sek(
-                        other[dim].get(key, [0, 0, 0])[2] - base[dim].get(key, [0, 0, 0])[2]
-                    ),
-                }
-                for key in keys
+
+def roll_up(rows: Iterable[tuple], dimensions: tuple[str, ...]) -> dict:
+    """Verdicts rolled up from rows (decision, reason, count, amount in öre, the value of each of
+    `dimensions`): count, paid, amount_ore overall, by_reason {reason: [decision, n, öre]} and per
+    dimension {value: [n, paid, öre]}."""
+    out = {"count": 0, "paid": 0, "amount_ore": 0, "by_reason": {}, **{dim: {} for dim in dimensions}}
+    for decision, reason, n, amount, values in rows:
+        paid = n if decision == "pay" else 0
+        out["count"] += n
+        out["paid"] += paid
+        out["amount_ore"] += amount
+        cell = out["by_reason"].setdefault(reason, [decision, 0, 0])
+        cell[1] += n
+        cell[2] += amount
+        for dim, value in zip(dimensions, values, strict=True):
+            cell = out[dim].setdefault(value, [0, 0, 0])
+            cell[0] += n
+            cell[1] += paid
+            cell[2] += amount
+    return out
+
+
+def scenario_figures(totals: dict) -> dict:
+    """A scenario's figures in the result (SimulationResult), from its roll_up; a dimension it was
+    not rolled up by is an empty breakdown."""
+    return {
+        "count": totals["count"],
+        "paid": totals["paid"],
+        "no_pay": totals["count"] - totals["paid"],
+        "amount_sek": format_sek(totals["amount_ore"]),
+        "by_reason": {
+            reason: {"decision": d, "count": n, "amount_sek": format_sek(a)}
+            for reason, (d, n, a) in sorted(totals["by_reason"].items())
+        },
+        **{
+            f"by_{dim}": {
+                key: {"count": n, "paid": p, "amount_sek": format_sek(a)}
+                for key, (n, p, a) in sorted(totals.get(dim, {}).items(), key=_dimension_order(dim))
             }
-        return out
+            for dim in DIMENSIONS
+        },
+    }
+
+
+def delta(base: dict, other: dict, dimensions: tuple[str, ...]) -> dict:
+    """What changes from one roll_up to another: paid, amount and, per dimension, each value's."""
+    out = {
+        "paid": other["paid"] - base["paid"],
+        "amount_sek": signed_sek(other["amount_ore"] - base["amount_ore"]),
+    }
+    for dim in dimensions:
+        keys = sorted(set(base[dim]) | set(other[dim]), key=lambda k: _dimension_order(dim)((k, None)))
+        out[f"by_{dim}"] = {
+            key: {
+                "paid": other[dim].get(key, [0, 0, 0])[1] - base[dim].get(key, [0, 0, 0])[1],
+                "amount_sek": signed_sek(
+                    other[dim].get(key, [0, 0, 0])[2] - base[dim].get(key, [0, 0, 0])[2]
+                ),
+            }
+            for key in keys
+        }
+    return out
 
 
 _AGE_ORDER = {label: i for i, (label, _, _) in enumerate(AGE_GROUPS)}
