@@ -118,8 +118,7 @@ def post_batch():
         chunks = decided_chunks(
             contacts, size, live.policy, evaluated_at_now(), current_client(), current_regions(), live.shadow
         )
-        for chunk in chunks:
-            stored = log.record(chunk.entries)
+        for chunk, stored in log.record_chunks(chunks):
             summary.merge(answered_summary(chunk, stored))
             rejected.extend(chunk.rejected)
             tally += outcomes(chunk.entries, stored)

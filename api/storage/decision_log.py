@@ -12,7 +12,7 @@ turn. One chain per client and contact, never a fork.
 
     log.record(entries)                           # one request's decisions, one transaction
     with log.transaction() as tx:                 # a batch: chunk by chunk, all of it or none
-        for chunk in decided_chunks: answers = tx.record(chunk.entries)
+        for chunk, answers in tx.record_chunks(decided_chunks): ...
 
 Every transaction that stored decisions ends by inserting its row in decision_commits, a ticket
 taken without waiting for other writers; the decision feed (api/storage/decision_feed.py) numbers
@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import orjson
 from sqlalchemy import (
@@ -48,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from ..decision_entry import Pending, with_supersedes
 from ..issuing import made_now, new_decision_ids
@@ -215,6 +216,12 @@ def _in_order(query: Select, limit: int, columns=decisions.c) -> Select:
     return query.order_by(columns.evaluated_at, columns.seq).limit(limit)
 
 
+class Chunk(Protocol):
+    """What record_chunks stores of a chunk (a batch's: api/batch_chunks.py)."""
+
+    entries: list[Pending]
+
+
 class Transaction:
     """One decision-log write transaction, open on `conn`; `tx` names it in the rows it stores."""
 
@@ -226,23 +233,80 @@ class Transaction:
 
     def record(self, entries: Sequence[Pending]) -> list[bytes]:
         """Store the entries inside this transaction; the verdict JSON to send for each, as
-        DecisionLog.record.
+        DecisionLog.record."""
+        plan = self._plan(entries)
+        self._send(plan.first)
+        return self._finish(plan)
 
-        Entries are stored in rounds in which each chain occurs once (nearly always a single round),
-        so each entry is compared with the newest decision of its chain after the entry before it in
-        the same chain is in the log. The shadow's disagreements with the decisions stored now (not
-        with a resubmission answered with its stored decision) are stored with them."""
-        answers: list[bytes] = [b""] * len(entries)
-        remaining = list(range(len(entries)))
+    def record_chunks(self, chunks: Iterator[Chunk]) -> Iterator[tuple[Chunk, list[bytes]]]:
+        """Store each chunk's entries as record() does; yield the chunk with its answers.
+
+        On PostgreSQL a chunk's INSERT is sent in pipeline mode, and the next chunk is drawn from
+        `chunks` (decided, for a batch) while the database stores it, instead of after: the worker
+        and the database then work side by side on the machine's cores. Nothing else is sent while
+        the INSERT is out, and its outcome is settled before the next chunk is looked up, so the
+        statements and their order are record()'s."""
+        chunk = next(chunks, None)
+        while chunk is not None:
+            plan = self._plan(chunk.entries)
+            with self._pipeline():
+                self._send(plan.first)
+                following = next(chunks, None)
+            yield chunk, self._finish(plan)
+            chunk = following
+
+    def _plan(self, entries: Sequence[Pending]) -> "_Plan":
+        """Split the entries into rounds in which each chain occurs once (nearly always a single
+        round), so each entry is compared with the newest decision of its chain after the entry
+        before it in the same chain is in the log; and look up the first round's chains."""
+        rounds, remaining = [], list(range(len(entries)))
         while remaining:
             seen, this_round, later = set(), [], []
             for i in remaining:
                 key = chain(entries[i])
                 (later if key in seen else this_round).append(i)
                 seen.add(key)
-            for i, answer in self._record_round([(i, entries[i]) for i in this_round]):
-                answers[i] = answer
+            rounds.append(this_round)
             remaining = later
+        first = self._round([(i, entries[i]) for i in rounds[0]] if rounds else [])
+        return _Plan(entries, first, rounds[1:])
+
+    def _round(self, todo: list[tuple[int, Pending]], newest: dict | None = None) -> "_Round":
+        """Entries of different chains, each compared with the newest decision of its chain
+        (`newest`, looked up when not given): an identical one is answered with that decision; any
+        other is to be stored as the chain's next revision, superseding the newest."""
+        if newest is None:
+            newest = self._newest([entry for _, entry in todo])
+        answered, rows = [], []
+        for i, entry in todo:
+            found = newest.get(chain(entry))
+            if found is not None and found.verdict is not None:  # identical to the newest
+                answered.append((i, found.verdict.encode()))
+            elif found is None:
+                rows.append((i, entry, entry.verdict, _row(entry, None, entry.verdict, 1, self.tx)))
+            else:
+                verdict = with_supersedes(entry.verdict, found.decision_id)
+                row = _row(entry, found.decision_id, verdict, found.revision + 1, self.tx)
+                rows.append((i, entry, verdict, row))
+        return _Round(answered, rows)
+
+    def _send(self, step: "_Round") -> None:
+        """Send the round's INSERT (in a pipeline: without waiting for it)."""
+        step.inserted = self._insert([row for *_, row in step.rows])
+
+    def _finish(self, plan: "_Plan") -> list[bytes]:
+        """Settle the first round, store the later ones, and the shadow's disagreements with the
+        decisions stored now (not with a resubmission answered with its stored decision); the
+        answers in the entries' order."""
+        entries = plan.entries
+        answers: list[bytes] = [b""] * len(entries)
+        for i, answer in self._settled(plan.first):
+            answers[i] = answer
+        for later in plan.later:
+            step = self._round([(i, entries[i]) for i in later])
+            self._send(step)
+            for i, answer in self._settled(step):
+                answers[i] = answer
         disagreements = [
             _disagreement_row(entry)
             for entry, answer in zip(entries, answers, strict=True)
@@ -252,41 +316,29 @@ class Transaction:
             self._conn.execute(insert(shadow_disagreements), disagreements)
         return answers
 
-    def _record_round(self, todo: list[tuple[int, Pending]]) -> Iterator[tuple[int, bytes]]:
-        """Store entries of different chains; yield (index, the verdict to send).
-
-        An entry identical to the newest decision of its chain is answered with that decision; any
-        other is stored as the chain's next revision, superseding the newest. When a concurrent
-        transaction of the same client stored that revision first (PostgreSQL; SQLite has one
-        writer at a time), the INSERT waits for it to commit and skips the row, and the lookup that
-        follows sees what it stored: identical, it is answered; else the entry supersedes it, one
-        revision further on."""
-        newest = self._newest([entry for _, entry in todo])
-        while todo:
-            rows = []
-            for i, entry in todo:
-                found = newest.get(chain(entry))
-                if found is not None and found.verdict is not None:  # identical to the newest
-                    yield i, found.verdict.encode()
-                elif found is None:
-                    rows.append((i, entry, entry.verdict, _row(entry, None, entry.verdict, 1, self.tx)))
-                else:
-                    text = with_supersedes(entry.verdict, found.decision_id)
-                    row = _row(entry, found.decision_id, text, found.revision + 1, self.tx)
-                    rows.append((i, entry, text, row))
-            inserted = self._insert([row for *_, row in rows]) if rows else 0
+    def _settled(self, step: "_Round") -> Iterator[tuple[int, bytes]]:
+        """Yield (index, the verdict to send) for a round whose INSERT was sent. When a concurrent
+        transaction of the same client stored a chain's revision first (PostgreSQL; SQLite has one
+        writer at a time), the INSERT waited for it to commit and skipped the row, and the lookup
+        that follows sees what it stored: identical, it is answered; else the entry supersedes it,
+        one revision further on."""
+        while True:
+            yield from step.answered
+            inserted = 0 if step.inserted is None else step.inserted.rowcount
             self._stored = self._stored or inserted > 0
-            if inserted == len(rows):
-                yield from ((i, text) for i, _, text, _ in rows)
+            if inserted == len(step.rows):
+                yield from ((i, verdict) for i, _, verdict, _ in step.rows)
                 return
             # Some lost a race: the newest decision of each chain now says which.
-            newest = self._newest([entry for _, entry, _, _ in rows])
+            newest = self._newest([entry for _, entry, _, _ in step.rows])
             todo = []
-            for i, entry, text, row in rows:
+            for i, entry, verdict, row in step.rows:
                 if newest[chain(entry)].decision_id == row["decision_id"]:
-                    yield i, text
+                    yield i, verdict
                 else:
                     todo.append((i, entry))
+            step = self._round(todo, newest)
+            self._send(step)
 
     def number_the_commit(self) -> None:
         """The last step before COMMIT, when this transaction stored decisions: its row in
@@ -315,13 +367,56 @@ class Transaction:
         rows = self._conn.execute(query, keys)
         return {(row.client, row.contact_id, row.home_region): Newest(*row[3:]) for row in rows}
 
-    def _insert(self, rows: list[dict]) -> int:
+    def _insert(self, rows: list[dict]):
         """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, client,
         revision), as the driver's own executemany (through SQLAlchemy's execute, processing each
-        row's values took longer than the database's work); how many rows were inserted."""
+        row's values took longer than the database's work); None for no rows, else what tells how
+        many rows were inserted (`rowcount`), once the INSERT is done. On PostgreSQL a cursor of
+        the driver's own: SQLAlchemy closes its cursor at once, before a pipeline has the count."""
+        if not rows:
+            return None
         if self._postgresql:
-            return self._conn.exec_driver_sql(_POSTGRESQL_INSERT, rows).rowcount
-        return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows]).rowcount
+            cursor = self._conn.connection.driver_connection.cursor()
+            with _driver_errors(self._conn):
+                cursor.executemany(_POSTGRESQL_INSERT, rows)
+            return cursor
+        return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
+
+    @contextmanager
+    def _pipeline(self) -> Iterator[None]:
+        """On PostgreSQL, psycopg's pipeline mode: statements are sent without waiting for their
+        results, all of which are in when the block ends. Only the driver's own calls may run in
+        it (SQLAlchemy reads a result's columns as soon as it executes)."""
+        if not self._postgresql:
+            yield
+            return
+        with _driver_errors(self._conn), self._conn.connection.driver_connection.pipeline():
+            yield
+
+
+@dataclass
+class _Round:
+    answered: list[tuple[int, bytes]]  # (index, the stored decision): identical resubmissions
+    rows: list[tuple[int, Pending, bytes, dict]]  # (index, entry, verdict text, row) to insert
+    inserted: object = None  # from _insert, once sent
+
+
+@dataclass(frozen=True)
+class _Plan:
+    entries: Sequence[Pending]
+    first: _Round
+    later: list[list[int]]  # the indices of each later round's entries
+
+
+@contextmanager
+def _driver_errors(conn: Connection) -> Iterator[None]:
+    """The driver's errors from calls made past SQLAlchemy, raised as SQLAlchemy raises them: an
+    outage is then a 503 like any other (api/storage/unreachable.py)."""
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as error:
+        raise DBAPIError.instance(None, None, error, dbapi_error, dialect=conn.dialect) from error
 
 
 # A transaction's row in decision_commits (its ticket), built once.

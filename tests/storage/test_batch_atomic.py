@@ -1,6 +1,7 @@
 """One request, one decision-log transaction: a batch issued in several chunks is stored all or
 nothing, and only a successful response commits. SQLite and PostgreSQL."""
 
+import psycopg
 import pytest
 from sqlalchemy.exc import OperationalError
 
@@ -62,3 +63,27 @@ def test_an_error_before_the_response_is_complete_rolls_back(app, monkeypatch):
     monkeypatch.undo()
     assert app.test_client().post("/v1/verdicts/batch", json=_lines("next")).status_code == 200
     assert app.extensions["utomlans.storage"].decisions.count() == 10
+
+
+def test_a_database_error_in_a_chunk_sent_ahead_is_a_503_and_nothing_is_stored(postgresql_app_url):
+    """PostgreSQL learns how a chunk's INSERT went only after the next chunk is decided (pipeline
+    mode, decision_log.record_chunks). An error there is answered as any other: here the INSERT
+    waits for a lock past the statement time limit (reads go on). Nothing of the batch is stored,
+    and the worker's next batch is stored whole."""
+    config = {"DATABASE_URL": postgresql_app_url, "BATCH_CHUNK_LINES": 3, "STATEMENT_TIMEOUT_MS": 200}
+    app = create_app(config)
+    client = app.test_client()
+    log = app.extensions["utomlans.storage"].decisions
+    try:
+        with psycopg.connect(postgresql_app_url.replace("postgresql+psycopg://", "postgresql://")) as locker:
+            locker.execute("LOCK TABLE decisions IN SHARE MODE")
+            answer = client.post("/v1/verdicts/batch", json=_lines("locked"))
+            locker.rollback()
+        assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
+        assert "limit of 200 ms" in answer.get_json()["detail"]
+        assert log.count() == 0
+        again = client.post("/v1/verdicts/batch", json=_lines("after"))
+        assert again.status_code == 200
+        assert log.count() == 10
+    finally:
+        app.extensions["utomlans.storage"].close()

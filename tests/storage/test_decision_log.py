@@ -4,6 +4,7 @@ supersedes the newest."""
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import orjson
 import pytest
@@ -341,6 +342,29 @@ def test_other_content_stored_first_by_another_transaction_is_superseded_not_for
     assert answer["supersedes"] == first["decision_id"]
     assert storage.decisions.get(changed.decision_id)["supersedes"] == first["decision_id"]
     assert storage.decisions.count() == 2
+
+
+class _Chunk(NamedTuple):
+    entries: list
+
+
+def test_a_race_lost_in_a_chunk_is_settled_before_the_next_chunk_is_stored(storage, monkeypatch):
+    """A batch's chunks (record_chunks: on PostgreSQL a chunk's INSERT is still out while the next
+    chunk is drawn), a contact of the first stored first by another transaction: it is answered
+    with that decision, the others of the chunk with their own, and other content for it in the
+    next chunk supersedes that decision."""
+    [first] = record(storage, [pending(contact("race-a"))])
+    _first_lookup_sees_nothing(monkeypatch)
+    again, other = pending(contact("race-a")), pending(contact("race-b"))
+    changed = pending(contact("race-a", claimed_amount_sek="10.00"))
+    with storage.decisions.transaction() as transaction:
+        stored = transaction.record_chunks(iter([_Chunk([again, other]), _Chunk([changed])]))
+        answers = [[orjson.loads(text) for text in texts] for _, texts in stored]
+    assert answers[0][0] == first
+    assert answers[0][1]["decision_id"] == other.decision_id
+    assert answers[1][0]["decision_id"] == changed.decision_id
+    assert answers[1][0]["supersedes"] == first["decision_id"]
+    assert storage.decisions.count() == 3
 
 
 def _first_lookup_sees_nothing(monkeypatch) -> None:
