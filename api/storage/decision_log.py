@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 from sqlalchemy import (
@@ -219,7 +219,8 @@ def _in_order(query: Select, limit: int, columns=decisions.c) -> Select:
 class Chunk(Protocol):
     """What record_chunks stores of a chunk (a batch's: api/batch_chunks.py)."""
 
-    entries: list[Pending]
+    @property
+    def entries(self) -> Sequence[Pending]: ...
 
 
 class Transaction:
@@ -241,16 +242,15 @@ class Transaction:
     def record_chunks(self, chunks: Iterator[Chunk]) -> Iterator[tuple[Chunk, list[bytes]]]:
         """Store each chunk's entries as record() does; yield the chunk with its answers.
 
-        On PostgreSQL a chunk's INSERT is sent in pipeline mode, and the next chunk is drawn from
-        `chunks` (decided, for a batch) while the database stores it, instead of after: the worker
-        and the database then work side by side on the machine's cores. Nothing else is sent while
-        the INSERT is out, and its outcome is settled before the next chunk is looked up, so the
-        statements and their order are record()'s."""
+        On PostgreSQL the next chunk is drawn from `chunks` (decided, for a batch) while the
+        database stores the one before, instead of after: the worker and the database then work
+        side by side on the machine's cores. Nothing else is sent while that INSERT is out, and its
+        outcome is settled before the next chunk is looked up, so the statements and their order
+        are record()'s."""
         chunk = next(chunks, None)
         while chunk is not None:
             plan = self._plan(chunk.entries)
-            with self._pipeline():
-                self._send(plan.first)
+            with self._sent_ahead(plan.first):
                 following = next(chunks, None)
             yield chunk, self._finish(plan)
             chunk = following
@@ -275,6 +275,8 @@ class Transaction:
         """Entries of different chains, each compared with the newest decision of its chain
         (`newest`, looked up when not given): an identical one is answered with that decision; any
         other is to be stored as the chain's next revision, superseding the newest."""
+        if not todo:
+            return _Round([], [])
         if newest is None:
             newest = self._newest([entry for _, entry in todo])
         answered, rows = [], []
@@ -291,13 +293,26 @@ class Transaction:
         return _Round(answered, rows)
 
     def _send(self, step: "_Round") -> None:
-        """Send the round's INSERT (in a pipeline: without waiting for it)."""
         step.inserted = self._insert([row for *_, row in step.rows])
 
+    @contextmanager
+    def _sent_ahead(self, step: "_Round") -> Iterator[None]:
+        """Send the round's INSERT, run the block, and have the INSERT done when the block ends. On
+        PostgreSQL in psycopg's pipeline mode, which sends without waiting for results, so the
+        database stores the rows while the block runs. Only the driver's own calls may run in a
+        pipeline: SQLAlchemy reads a result's columns as soon as it executes."""
+        if not (self._postgresql and step.rows):
+            self._send(step)
+            yield
+            return
+        with _driver_errors(self._conn), self._conn.connection.driver_connection.pipeline():
+            self._send(step)
+            yield
+
     def _finish(self, plan: "_Plan") -> list[bytes]:
-        """Settle the first round, store the later ones, and the shadow's disagreements with the
-        decisions stored now (not with a resubmission answered with its stored decision); the
-        answers in the entries' order."""
+        """The answers in the entries' order, once the first round (sent) is settled and the later
+        rounds are stored and settled; then the shadow's disagreements with the decisions stored now
+        (not with a resubmission answered with its stored decision) are stored too."""
         entries = plan.entries
         answers: list[bytes] = [b""] * len(entries)
         for i, answer in self._settled(plan.first):
@@ -324,7 +339,7 @@ class Transaction:
         one revision further on."""
         while True:
             yield from step.answered
-            inserted = 0 if step.inserted is None else step.inserted.rowcount
+            inserted = step.inserted_count()
             self._stored = self._stored or inserted > 0
             if inserted == len(step.rows):
                 yield from ((i, verdict) for i, _, verdict, _ in step.rows)
@@ -370,8 +385,8 @@ class Transaction:
     def _insert(self, rows: list[dict]):
         """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, client,
         revision), as the driver's own executemany (through SQLAlchemy's execute, processing each
-        row's values took longer than the database's work); None for no rows, else what tells how
-        many rows were inserted (`rowcount`), once the INSERT is done. On PostgreSQL a cursor of
+        row's values took longer than the database's work). Returns what tells how many rows were
+        inserted (`rowcount`) once the INSERT is done (None for no rows). On PostgreSQL a cursor of
         the driver's own: SQLAlchemy closes its cursor at once, before a pipeline has the count."""
         if not rows:
             return None
@@ -382,23 +397,20 @@ class Transaction:
             return cursor
         return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
 
-    @contextmanager
-    def _pipeline(self) -> Iterator[None]:
-        """On PostgreSQL, psycopg's pipeline mode: statements are sent without waiting for their
-        results, all of which are in when the block ends. Only the driver's own calls may run in
-        it (SQLAlchemy reads a result's columns as soon as it executes)."""
-        if not self._postgresql:
-            yield
-            return
-        with _driver_errors(self._conn), self._conn.connection.driver_connection.pipeline():
-            yield
-
 
 @dataclass
 class _Round:
     answered: list[tuple[int, bytes]]  # (index, the stored decision): identical resubmissions
     rows: list[tuple[int, Pending, bytes, dict]]  # (index, entry, verdict text, row) to insert
-    inserted: object = None  # from _insert, once sent
+    inserted: Any = None  # once sent: Transaction._insert's answer (a cursor), None for no rows
+
+    def inserted_count(self) -> int:
+        """How many of the rows the INSERT stored (the others lost a race); read once it is done."""
+        if self.inserted is None:
+            return 0
+        count = self.inserted.rowcount
+        self.inserted.close()
+        return count
 
 
 @dataclass(frozen=True)
@@ -416,7 +428,8 @@ def _driver_errors(conn: Connection) -> Iterator[None]:
     try:
         yield
     except dbapi_error as error:
-        raise DBAPIError.instance(None, None, error, dbapi_error, dialect=conn.dialect) from error
+        statement = _POSTGRESQL_INSERT  # the one statement sent past SQLAlchemy
+        raise DBAPIError.instance(statement, None, error, dbapi_error, dialect=conn.dialect) from error
 
 
 # A transaction's row in decision_commits (its ticket), built once.

@@ -1,15 +1,17 @@
 """One request, one decision-log transaction: a batch issued in several chunks is stored all or
 nothing, and only a successful response commits. SQLite and PostgreSQL."""
 
+from typing import NamedTuple
+
 import psycopg
 import pytest
 from sqlalchemy.exc import OperationalError
 
 import rules
 from api import create_app
-from api.storage import decision_log
+from api.storage import Storage, decision_log
 
-from .helpers import contact
+from .helpers import contact, eventually, pending
 
 
 @pytest.fixture
@@ -87,3 +89,35 @@ def test_a_database_error_in_a_chunk_sent_ahead_is_a_503_and_nothing_is_stored(p
         assert log.count() == 10
     finally:
         app.extensions["utomlans.storage"].close()
+
+
+class _Chunk(NamedTuple):
+    entries: list
+
+
+def test_a_connection_lost_while_a_chunk_is_sent_ahead_is_an_outage_and_the_next_write_is_stored(
+    postgresql_app_url,
+):
+    """The database drops the batch's connection (a restart, a network cut) while a chunk's INSERT
+    is out and the next chunk is being decided: the batch fails as an outage (OperationalError: a
+    503), nothing of it is stored, and the next write is stored on a new connection."""
+    storage = Storage.open(postgresql_app_url)
+    admin_url = postgresql_app_url.replace("postgresql+psycopg://", "postgresql://")
+
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+
+    def chunks():
+        yield _Chunk([pending(contact(f"lost-{i}")) for i in range(3)])
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"SELECT pg_terminate_backend(pid) {others}")
+            eventually(lambda: admin.execute(f"SELECT count(*) {others}").fetchone()[0], lambda n: n == 0)
+        yield _Chunk([pending(contact("lost-3"))])
+
+    try:
+        with pytest.raises(OperationalError), storage.decisions.transaction() as transaction:
+            for _ in transaction.record_chunks(chunks()):
+                pass
+        storage.decisions.record([pending(contact("after"))])
+        assert [d["contact_id"] for d in storage.decisions.find().items] == ["after"]
+    finally:
+        storage.close()
