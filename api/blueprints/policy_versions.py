@@ -228,7 +228,8 @@ def get_version(digest):
     summary="Put a version in force",
     description="For new requests on every worker and instance, within a second (no restart). The "
     "version in force before is retired; rolling back is activating it again. Audited: "
-    "GET /v1/policy-versions/audit.",
+    "GET /v1/policy-versions/audit. The version already in force stays as it is, unaudited: the answer "
+    "is the entry that put it in force.",
 )
 @blp.arguments(ActivationSchema, example={"note": "Regionstyrelsen 2026-11-28 § 12: the stop is advisory"})
 @blp.response(200, PolicyAuditEntrySchema)

@@ -99,18 +99,7 @@ class PolicyVersions(Counted):
         """Every change of policy, oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(policy_audit).order_by(policy_audit.c.seq)).all()
-        return [
-            {
-                "seq": row.seq,
-                "at": iso(row.at),
-                "actor": row.actor,
-                "action": row.action,
-                "digest": row.digest,
-                "previous": row.previous,
-                "note": row.note,
-            }
-            for row in rows
-        ]
+        return [_audit_entry(row) for row in rows]
 
     # -- changing --------------------------------------------------------------------------
 
@@ -153,9 +142,14 @@ class PolicyVersions(Counted):
 
     def activate(self, digest: str, *, actor: str, note: str) -> dict:
         """Put a stored version in force (the one before is retired); returns the audit entry.
-        Raises VersionNotFound. Compile it first (policy()) to refuse one that cannot load."""
+        The version already in force stays as it is, unaudited (an entry whose `previous` is itself
+        would say nothing happened): the entry that put it in force is returned. Raises
+        VersionNotFound. Compile it first (policy()) to refuse one that cannot load."""
         with counted_writing(self.engine, self) as conn:
-            return _activate(conn, digest, actor, note, _lock_state(conn))
+            state = _lock_state(conn)
+            if digest == state.active:
+                return _audit_entry(_activation_of(conn, digest))
+            return _activate(conn, digest, actor, note, state)
 
     def register_on_disk(self, policy: Policy, *, activate: bool) -> str:
         """At start: store the on-disk policy if it is new; put it in force if no version is (an
@@ -234,6 +228,24 @@ def _activate(conn: Connection, digest: str, actor: str, note: str, state: State
     conn.execute(update(policy_versions).where(policy_versions.c.digest == digest).values(status=ACTIVE))
     _set_state(conn, active=digest)
     return _audit(conn, actor, "activate", digest, previous, note, now)
+
+
+def _activation_of(conn: Connection, digest: str):
+    """The audit row of the activation that put `digest` in force (its newest)."""
+    query = select(policy_audit).where(policy_audit.c.action == "activate", policy_audit.c.digest == digest)
+    return conn.execute(query.order_by(policy_audit.c.seq.desc()).limit(1)).one()
+
+
+def _audit_entry(row) -> dict:
+    return {
+        "seq": row.seq,
+        "at": iso(row.at),
+        "actor": row.actor,
+        "action": row.action,
+        "digest": row.digest,
+        "previous": row.previous,
+        "note": row.note,
+    }
 
 
 def _audit(conn, actor, action, digest, previous, note, at) -> dict:

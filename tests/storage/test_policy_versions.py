@@ -240,6 +240,30 @@ def test_activation_needs_a_note_and_the_policy_admin_scope(make_app):
     assert client.get("/v1/policy-versions", headers=bearer("billing")).status_code == 403
 
 
+def test_activating_the_version_in_force_changes_nothing_and_answers_with_its_activation(make_app):
+    """Swagger UI's example activates `active`, the version in force: it stays in force, nothing is
+    audited (an entry whose `previous` is itself would only say nothing happened), and the answer is
+    the entry that put it in force. Rolling back to it later is audited as ever."""
+    app = make_app(API_KEYS=API_KEYS)
+    client = app.test_client()
+    audit = "/v1/policy-versions/audit"
+    versions = app.extensions["utomlans.storage"].versions
+    digest = versions.add(advisory_files(), actor="test", note="t")[0]["digest"]
+    put_in_force = activate(client, digest)
+    assert put_in_force.status_code == 200 and put_in_force.json["previous"] == ON_DISK
+    before = client.get(audit, headers=bearer("policy-admin")).json["items"]
+
+    for again in (digest, "active"):
+        answer = activate(client, again, note="once more")
+        assert answer.status_code == 200
+        assert answer.json == put_in_force.json
+    assert client.get(audit, headers=bearer("policy-admin")).json["items"] == before
+    assert decide(client)["policy"]["version"] == digest
+
+    back = activate(client, ON_DISK, note="roll back")
+    assert (back.json["digest"], back.json["previous"]) == (ON_DISK, digest)
+
+
 def _policy_dir(tmp_path, files):
     directory = tmp_path / "policy"
     for name, text in files.items():
