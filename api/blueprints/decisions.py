@@ -67,7 +67,7 @@ def find_decisions(cursor=None, limit=100, **filters):
 
 @blp.route("/feed", methods=["GET"])
 @blp.doc(
-    summary="Every decision, in commit order",
+    summary="Every committed decision, once, in order",
     description="Every committed decision exactly once, in the order the feed finds the transactions that "
     "stored them committed (a decision always after the one it supersedes, a batch's decisions together, "
     "when it commits), never one whose transaction is still open. "

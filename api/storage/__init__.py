@@ -2,7 +2,7 @@
 
 storage = Storage.open()          # DATABASE_URL or instance/utomlans.sqlite3; migrates and seeds
 storage.decisions.record([...])   # before the response is sent
-storage.feed.page(after, limit)   # every committed decision once, in commit order
+storage.feed.page(after, limit)   # every committed decision once, in the order found committed
 storage.reads.record(...)         # who was sent which decisions (audited reads)
 storage.live.current()            # the active policy version with the registry's contracts, as of now
 storage.versions                  # the policy versions: stored, activated, audited

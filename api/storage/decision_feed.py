@@ -1,4 +1,5 @@
-"""The decision feed: every committed decision exactly once, in commit order, from a token on.
+"""The decision feed: every committed decision exactly once, in the order the feed finds them
+committed, from a token on.
 
 A reader that polls the log by evaluated_at misses decisions: a batch's decisions carry the moment
 it started and become visible only when it commits, seconds later, behind decisions read since. And

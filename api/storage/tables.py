@@ -220,8 +220,9 @@ policy_audit = Table(
 )
 
 # One row (id = 1): the version in force, the one in shadow (and since when), and a counter bumped
-# by every change of either, first thing in its transaction: workers read it with the registry's
-# version at most a second apart (live_policy.py), and the row lock serialises activations.
+# by every change of either (a request that changes nothing bumps nothing): workers read it with the
+# registry's version at most a second apart (live_policy.py), and its row lock (taken first thing)
+# serialises activations.
 policy_state = Table(
     "policy_state",
     metadata,

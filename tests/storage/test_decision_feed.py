@@ -1,5 +1,5 @@
-"""GET /v1/decisions/feed: every committed decision exactly once, in commit order, never one of a
-transaction still open, with a token to resume from on every page. SQLite and PostgreSQL."""
+"""GET /v1/decisions/feed: every committed decision exactly once, in the order found committed,
+never one of a transaction still open, with a token to resume from on every page. SQLite and PostgreSQL."""
 
 import threading
 
