@@ -103,13 +103,16 @@ class PrivatePostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def libpq_url(url: str) -> str:
+    """The SQLAlchemy URL (postgresql+psycopg://) as psycopg.connect takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
 def psql(url: str, sql: str) -> None:
     """Run one statement in autocommit (CREATE/DROP DATABASE cannot run in a transaction)."""
     import psycopg
 
-    with psycopg.connect(
-        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True, connect_timeout=5
-    ) as conn:
+    with psycopg.connect(libpq_url(url), autocommit=True, connect_timeout=5) as conn:
         conn.execute(sql)
 
 

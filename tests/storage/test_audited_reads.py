@@ -25,7 +25,7 @@ from api.storage.tables import decision_read_items, decision_reads
 
 from .gunicorn_server import running_gunicorn
 from .helpers import api_keys, contact
-from .pgserver import wait_until
+from .pgserver import libpq_url, wait_until
 
 KEYS = {
     "billing": ("s3cret-billing", "verdicts,decisions:read"),
@@ -259,7 +259,7 @@ def writes_blocked(db_url, monkeypatch):
             holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
             holder.execute("BEGIN IMMEDIATE")
         else:
-            holder = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://"))
+            holder = psycopg.connect(libpq_url(db_url))
             holder.execute("LOCK TABLE decision_reads IN EXCLUSIVE MODE")  # reads of it go on
         try:
             yield

@@ -12,6 +12,7 @@ from api import create_app
 from api.storage import Storage, decision_log
 
 from .helpers import contact, eventually, pending
+from .pgserver import libpq_url
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_a_database_error_in_a_chunk_sent_ahead_is_a_503_and_nothing_is_stored(p
     client = app.test_client()
     log = app.extensions["utomlans.storage"].decisions
     try:
-        with psycopg.connect(postgresql_app_url.replace("postgresql+psycopg://", "postgresql://")) as locker:
+        with psycopg.connect(libpq_url(postgresql_app_url)) as locker:
             locker.execute("LOCK TABLE decisions IN SHARE MODE")
             answer = client.post("/v1/verdicts/batch", json=_lines("locked"))
             locker.rollback()
@@ -102,7 +103,7 @@ def test_a_connection_lost_while_a_chunk_is_sent_ahead_is_an_outage_and_the_next
     is out and the next chunk is being decided: the batch fails as an outage (OperationalError: a
     503), nothing of it is stored, and the next write is stored on a new connection."""
     storage = Storage.open(postgresql_app_url)
-    admin_url = postgresql_app_url.replace("postgresql+psycopg://", "postgresql://")
+    admin_url = libpq_url(postgresql_app_url)
 
     others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
 

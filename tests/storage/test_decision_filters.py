@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from api.storage import Storage, make_engine
 from api.storage.migrate import _PG_LOCK_KEY, alembic_config, current_revision, upgrade
 from api.storage.tables import decisions
-from tests.storage.pgserver import wait_until
+from tests.storage.pgserver import libpq_url, wait_until
 from tests.storage.query_plans import (
     every_combination,
     index_used,
@@ -62,10 +62,6 @@ def fill(engine, count: int, *, before_0008: bool = False) -> None:
             del rows[-1]["care_region"]
     with engine.begin() as conn:
         conn.execute(insert(decisions), rows)
-
-
-def libpq_url(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
 
 
 def values(count: int) -> dict:
@@ -210,9 +206,7 @@ def test_migrations_run_without_the_time_limit(db_url):
         if not postgresql:
             upgrade(engine)
         else:
-            holder = psycopg.connect(
-                db_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-            )
+            holder = psycopg.connect(libpq_url(db_url), autocommit=True)
             holder.execute("SELECT pg_advisory_lock(%s)", (_PG_LOCK_KEY,))
             migrating = threading.Thread(target=upgrade, args=(engine,))
             migrating.start()

@@ -29,7 +29,7 @@ from api.storage.unreachable import NOT_REACHABLE
 
 from .gunicorn_server import running_gunicorn, worker_pids
 from .helpers import contact
-from .pgserver import PrivatePostgres, available, wait_until
+from .pgserver import PrivatePostgres, available, libpq_url, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def _transaction_open(url: str) -> bool:
             return True
         finally:
             conn.close()
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5) as conn:
+    with psycopg.connect(libpq_url(url), connect_timeout=5) as conn:
         (count,) = conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
@@ -100,7 +100,7 @@ def _rows(url: str) -> list[dict]:
         with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
             cursor = conn.execute(f"SELECT {columns} FROM decisions")
             return [dict(zip(NOT_NULL, row, strict=True)) for row in cursor]
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5) as conn:
+    with psycopg.connect(libpq_url(url), connect_timeout=5) as conn:
         cursor = conn.execute(f"SELECT {columns} FROM decisions")
         return [dict(zip(NOT_NULL, row, strict=True)) for row in cursor]
 
