@@ -27,6 +27,7 @@ SHADOWED = "shadow_version IS NOT NULL"  # the condition of ix_decisions_shadow
 # The columns of the decision log's unique index: a chain (a client's decisions for one contact),
 # then the number of each decision in it.
 CHAIN_REVISION = ("contact_id", "home_region", "client", "revision")
+CHAIN_INDEX = "ux_decisions_chain"
 
 # Integer primary key on SQLite (the rowid: fast appends), BIGINT identity on PostgreSQL.
 Serial = BigInteger().with_variant(Integer, "sqlite")
@@ -72,7 +73,7 @@ decisions = Table(
     Column("tx", String(36), nullable=False),
     # The decision log's lookup (the newest decision of each chain); contact_id first, so one
     # contact's decisions, of every client, stay together.
-    Index("ux_decisions_chain", *CHAIN_REVISION, unique=True),
+    Index(CHAIN_INDEX, *CHAIN_REVISION, unique=True),
     Index("ix_decisions_tx", "tx", "seq"),
     # GET /v1/decisions, in its order (evaluated_at, seq): one index per filter combination
     # (decision_log.find_query): with contact_id, its index; else with home_region or reason, that

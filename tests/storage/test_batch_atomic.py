@@ -37,20 +37,34 @@ def test_a_batch_in_chunks_is_stored_whole(app):
     assert all(log.get(v["decision_id"])["verdict"] == v for v in answer.get_json()["verdicts"])
 
 
+def test_text_that_copy_escapes_is_stored_as_sent(app):
+    """PostgreSQL stores a batch's rows by COPY, whose text format gives backslashes and \\N a
+    meaning of their own: such text, and text in other scripts, is stored and read back as sent."""
+    ids = ["back\\slash", "\\N", "\\t not a tab", 'quote"d', "ünïcødé ✓ 中文", "trailing\\"]
+    lines = {"contacts": [contact(contact_id, provider_id=f"P\\{contact_id}") for contact_id in ids]}
+    answer = app.test_client().post("/v1/verdicts/batch", json=lines)
+    assert answer.status_code == 200
+    log = app.extensions["utomlans.storage"].decisions
+    stored = [log.get(verdict["decision_id"]) for verdict in answer.get_json()["verdicts"]]
+    assert [decision["contact_id"] for decision in stored] == ids
+    assert [decision["contact"]["provider_id"] for decision in stored] == [f"P\\{i}" for i in ids]
+    assert [decision["verdict"] for decision in stored] == answer.get_json()["verdicts"]
+
+
 def test_a_failure_in_a_later_chunk_leaves_nothing_of_the_batch(app, monkeypatch):
-    real = decision_log.Transaction._insert
+    real = decision_log.Transaction._newest
     calls = []
 
-    def third_chunk_fails(self, rows):
-        calls.append(len(rows))
+    def third_chunk_fails(self, entries):
+        calls.append(len(entries))
         if len(calls) == 3:
-            raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
-        return real(self, rows)
+            raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+        return real(self, entries)
 
-    monkeypatch.setattr(decision_log.Transaction, "_insert", third_chunk_fails)
+    monkeypatch.setattr(decision_log.Transaction, "_newest", third_chunk_fails)
     answer = app.test_client().post("/v1/verdicts/batch", json=_lines("broken"))
     assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
-    assert calls[:3] == [3, 3, 3]  # the third failed (a fourth may have been under way)
+    assert calls == [3, 3, 3]  # the third chunk's lookup failed, after two chunks were stored
     assert app.extensions["utomlans.storage"].decisions.count() == 0
 
 
@@ -69,9 +83,9 @@ def test_an_error_before_the_response_is_complete_rolls_back(app, monkeypatch):
 
 
 def test_a_database_error_in_a_chunk_sent_ahead_is_a_503_and_nothing_is_stored(postgresql_app_url):
-    """PostgreSQL learns how a chunk's INSERT went only after the next chunk is decided (pipeline
-    mode, decision_log.record_chunks). An error there is answered as any other: here the INSERT
-    waits for a lock past the statement time limit (reads go on). Nothing of the batch is stored,
+    """PostgreSQL learns how a chunk's COPY went only after the next chunk is decided
+    (decision_log.record_chunks). An error there is answered as any other: here the COPY waits for
+    a lock past the statement time limit (reads go on). Nothing of the batch is stored,
     and the worker's next batch is stored whole."""
     config = {"DATABASE_URL": postgresql_app_url, "BATCH_CHUNK_LINES": 3, "STATEMENT_TIMEOUT_MS": 200}
     app = create_app(config)
@@ -99,8 +113,8 @@ class _Chunk(NamedTuple):
 def test_a_connection_lost_while_a_chunk_is_sent_ahead_is_an_outage_and_the_next_write_is_stored(
     postgresql_app_url,
 ):
-    """The database drops the batch's connection (a restart, a network cut) while a chunk's INSERT
-    is out and the next chunk is being decided: the batch fails as an outage (OperationalError: a
+    """The database drops the batch's connection (a restart, a network cut) while a chunk's COPY
+    is open and the next chunk is being decided: the batch fails as an outage (OperationalError: a
     503), nothing of it is stored, and the next write is stored on a new connection."""
     storage = Storage.open(postgresql_app_url)
     admin_url = libpq_url(postgresql_app_url)
