@@ -36,7 +36,6 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 import psycopg
 from sqlalchemy import (
-    ARRAY,
     JSON,
     Select,
     and_,
@@ -44,6 +43,7 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    literal_column,
     or_,
     select,
     text,
@@ -398,16 +398,9 @@ class Transaction:
     def _newest(self, entries: list[Pending]) -> dict[tuple[str, str, str], "Newest"]:
         """The newest decision of each entry's chain, in one query; its verdict only when it is
         identical to the entry."""
-        keys = {
-            "contact_ids": [e.contact_id for e in entries],
-            "home_regions": [e.home_region for e in entries],
-            "clients": [e.client for e in entries],
-            "idem_keys": [e.idem_key for e in entries],
-        }
-        if not self._postgresql:
-            keys = {"keys": list(zip(*keys.values(), strict=True))}
+        keys = [(e.contact_id, e.home_region, e.client, e.idem_key) for e in entries]
         query = _POSTGRESQL_NEWEST if self._postgresql else _SQLITE_NEWEST
-        rows = self._conn.execute(query, keys)
+        rows = self._conn.execute(query, {"keys": keys})
         return {(row.client, row.contact_id, row.home_region): Newest(*row[3:]) for row in rows}
 
     def _insert(self, rows: list[dict]):
@@ -476,12 +469,12 @@ class Newest(NamedTuple):
 
 # The decision log's lookup, built once per database: the newest decision of each chain (client,
 # contact_id, home_region) looked up, with its verdict when it has the submission's content
-# (idem_key). The keys are one parameter each, a table the query reads (SQLite: a JSON array
-# through json_each; PostgreSQL: arrays through unnest): a parameter per value (500 for a batch's
-# chunk) would have the statement written, parsed and planned anew for every chunk. Each key probes
-# the unique index on (contact_id, home_region, client, revision) for its last entry (on PostgreSQL
-# through a LATERAL subquery, so that a young table's statistics cannot turn the lookup into a scan
-# of the whole log; =ANY(array) was planned so).
+# (idem_key). The keys are one parameter, a JSON array of [contact_id, home_region, client,
+# idem_key] the query reads as a table (json_each, json_array_elements): a parameter per value
+# (500 for a batch's chunk) would have the statement written, parsed and planned anew for every
+# chunk. Each key probes the unique index on (contact_id, home_region, client, revision) for its
+# last entry (on PostgreSQL through a LATERAL subquery, so that a young table's statistics cannot
+# turn the lookup into a scan of the whole log; =ANY(array) was planned so).
 _NEWEST_COLUMNS = ("client", "contact_id", "home_region", "decision_id", "revision")
 
 
@@ -504,34 +497,23 @@ def _sqlite_newest() -> Select:
 
 
 def _postgresql_newest() -> Select:
-    text_array = ARRAY(decisions.c.contact_id.type)
-    keys = (
-        func.unnest(
-            bindparam("contact_ids", type_=text_array),
-            bindparam("home_regions", type_=text_array),
-            bindparam("clients", type_=text_array),
-            bindparam("idem_keys", type_=text_array),
-        )
-        .table_valued("contact_id", "home_region", "client", "idem_key")
-        .render_derived("k")
+    keys = func.json_array_elements(bindparam("keys", type_=postgresql.JSON)).table_valued("value").alias("k")
+    contact_id, home_region, client, idem_key = (
+        keys.c.value.op("->>")(literal_column(str(n))) for n in range(4)
     )
     c = decisions.c
     # A subquery with a LIMIT is never flattened into a join (which the planner may make a scan of
     # the whole log), so no OFFSET 0 is needed to keep it apart.
     d = (
         select(*(c[name] for name in _NEWEST_COLUMNS), c.idem_key, c.verdict)
-        .where(
-            c.contact_id == keys.c.contact_id,
-            c.home_region == keys.c.home_region,
-            c.client == keys.c.client,
-        )
+        .where(c.contact_id == contact_id, c.home_region == home_region, c.client == client)
         .order_by(c.revision.desc())
         .limit(1)
         .lateral("d")
     )
     return select(
         *(d.c[name] for name in _NEWEST_COLUMNS),
-        case((d.c.idem_key == keys.c.idem_key, d.c.verdict)).label("verdict"),
+        case((d.c.idem_key == idem_key, d.c.verdict)).label("verdict"),
     ).select_from(keys.join(d, true()))
 
 
