@@ -406,16 +406,12 @@ class Transaction:
     def _insert(self, rows: list[dict]):
         """INSERT ... ON CONFLICT DO NOTHING on the unique (contact_id, home_region, client,
         revision), as the driver's own executemany (through SQLAlchemy's execute, processing each
-        row's values took longer than the database's work). Returns what tells how many rows were
-        inserted (`rowcount`) once the INSERT is done (None for no rows). On PostgreSQL a cursor of
-        the driver's own: SQLAlchemy closes its cursor at once, before a pipeline has the count."""
+        row's values took longer than the database's work). Returns the result, whose `rowcount`
+        tells how many rows were inserted (None for no rows)."""
         if not rows:
             return None
         if self._postgresql:
-            cursor = self._conn.connection.driver_connection.cursor()
-            with _driver_errors(self._conn, _POSTGRESQL_INSERT):
-                cursor.executemany(_POSTGRESQL_INSERT, rows)
-            return cursor
+            return self._conn.exec_driver_sql(_POSTGRESQL_INSERT, rows)
         return self._conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
 
 
@@ -423,7 +419,7 @@ class Transaction:
 class _Round:
     answered: list[tuple[int, bytes]]  # (index, the stored decision): identical resubmissions
     rows: list[tuple[int, Pending, bytes, dict]]  # (index, entry, verdict text, row) to insert
-    inserted: Any = None  # once sent: Transaction._insert's answer (a cursor), None for no rows
+    inserted: Any = None  # once sent: a result or cursor whose rowcount is the rows stored
 
     def inserted_count(self) -> int:
         """How many of the rows the INSERT stored (the others lost a race); read once it is done."""
