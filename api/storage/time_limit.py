@@ -2,10 +2,11 @@
 503 (service.py) instead of holding a worker, and the writers behind it, for as long as it runs.
 
 PostgreSQL: statement_timeout on each of the service's connections (time spent waiting for a lock
-counts). SQLite has no statement timeout: a progress handler, called every PROGRESS_STEPS steps of
-SQLite's virtual machine, interrupts a statement running past the deadline set when it started. A
-statement that waits for the write lock runs no steps meanwhile: that wait is bounded by
-busy_timeout (engine.py), not by this limit. Migrations run without a limit (lift).
+counts, and for a batch's COPY the time the worker takes to decide the next chunk: decision_log.py).
+SQLite has no statement timeout: a progress handler, called every PROGRESS_STEPS steps of SQLite's
+virtual machine, interrupts a statement running past the deadline set when it started. A statement
+that waits for the write lock runs no steps meanwhile: that wait is bounded by busy_timeout
+(engine.py), not by this limit. Migrations run without a limit (lift).
 """
 
 import math

@@ -349,10 +349,10 @@ class _Chunk(NamedTuple):
 
 
 def test_a_race_lost_in_a_chunk_is_settled_before_the_next_chunk_is_stored(storage, monkeypatch):
-    """A batch's chunks (record_chunks: on PostgreSQL a chunk's INSERT is still out while the next
-    chunk is drawn), a contact of the first stored first by another transaction: it is answered
-    with that decision, the others of the chunk with their own, and other content for it in the
-    next chunk supersedes that decision."""
+    """A batch's chunks (record_chunks: on PostgreSQL a chunk's COPY is still open while the next
+    chunk is drawn, and the race lost fails it), a contact of the first stored first by another
+    transaction: it is answered with that decision, the others of the chunk with their own, and
+    other content for it in the next chunk supersedes that decision."""
     [first] = record(storage, [pending(contact("race-a"))])
     _first_lookup_sees_nothing(monkeypatch)
     again, other = pending(contact("race-a")), pending(contact("race-b"))
