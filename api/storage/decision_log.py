@@ -21,10 +21,11 @@ the commits when it reads (on SQLite, the one writer numbers its own).
 Limits on PostgreSQL, where transactions run side by side (SQLite has one writer at a time):
 - two batches holding the same contacts in different orders may deadlock, which fails one of them
   (a 503: sending it again is safe);
-- a batch stores each chunk by COPY in a savepoint of its own, a subtransaction with a transaction
-  id of its own: past 64 of them (a batch of over 32,000 lines in chunks of 500) the snapshots of
-  other sessions (on standbys too) are marked overflowed, and until the batch ends they look the
-  writer of every row written since it began, by any transaction, up in pg_subtrans;
+- a batch stores a chunk by COPY in a savepoint of its own, a subtransaction with a transaction id
+  of its own, for its first 64 chunks (32,000 lines in chunks of 500), and the rest by INSERT (not
+  overlapped with deciding): past 64 subtransactions the snapshots of other sessions (on standbys
+  too) would be marked overflowed, and until the batch ended they would look the writer of every
+  row written since it began, by any transaction, up in pg_subtrans;
 - the COPY stays open while the next chunk is decided, so that time counts towards its
   statement_timeout (time_limit.py): about 15 ms of 500 lines against the default 5 s.
 """
@@ -73,6 +74,9 @@ from .tables import (
 )
 
 MAX_PAGE = 1000
+# Savepoints (subtransactions) one transaction takes, at most: PostgreSQL keeps 64 of a
+# transaction in shared memory (PGPROC_MAX_CACHED_SUBXIDS); see the limits above.
+MAX_SAVEPOINTS = 64
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,7 @@ class Transaction:
         self._postgresql = conn.dialect.name == "postgresql"
         self.tx = new_decision_ids(1)[0]  # time-ordered, so ix_decisions_tx grows at its end
         self._stored = False
+        self._savepoints = 0  # taken by _sent_ahead, at most MAX_SAVEPOINTS
 
     def record(self, entries: Sequence[Pending]) -> list[bytes]:
         """Store the entries inside this transaction; the verdict JSON to send for each, as
@@ -315,11 +320,13 @@ class Transaction:
         by COPY, left open while the block runs: the database stores the rows as they arrive, and
         COPY costs both sides less per row than an INSERT each. COPY cannot skip a row that lost a
         race (another transaction stored its chain's revision first): that row fails it, so it runs
-        in a savepoint, and then the round is rolled back and sent as record() sends it."""
-        if not (self._postgresql and step.rows):
+        in a savepoint, and then the round is rolled back and sent as record() sends it. Past a
+        transaction's first MAX_SAVEPOINTS, rounds are sent as record() sends them."""
+        if not (self._postgresql and step.rows) or self._savepoints == MAX_SAVEPOINTS:
             self._send(step)
             yield
             return
+        self._savepoints += 1
         driver = self._conn.connection.driver_connection
         cursor = driver.cursor()  # its rowcount, read when the round is settled: the rows copied
         with _driver_errors(self._conn, _POSTGRESQL_COPY):
@@ -333,6 +340,7 @@ class Transaction:
                 if error.diag.constraint_name != CHAIN_INDEX:
                     raise
                 driver.execute(_ROLLBACK_TO_SAVEPOINT)
+                driver.execute(_RELEASE_SAVEPOINT)
                 cursor.close()
                 self._send(step)
                 return

@@ -106,6 +106,27 @@ def test_a_database_error_in_a_chunk_sent_ahead_is_a_503_and_nothing_is_stored(p
         app.extensions["utomlans.storage"].close()
 
 
+def test_a_batch_takes_at_most_64_savepoints_and_stores_every_line(postgresql_app_url):
+    """PostgreSQL stores a batch's chunk by COPY in a savepoint, a subtransaction: past 64 of them
+    every session's snapshot would overflow while the batch is open, so later chunks are stored by
+    INSERT in the batch's own transaction. Each row's xmin names the (sub)transaction that wrote it."""
+    app = create_app({"DATABASE_URL": postgresql_app_url, "BATCH_CHUNK_LINES": 1})
+    lines = decision_log.MAX_SAVEPOINTS + 6
+    try:
+        batch = {"contacts": [contact(f"many-{i}") for i in range(lines)]}
+        answer = app.test_client().post("/v1/verdicts/batch", json=batch)
+        assert answer.status_code == 200
+        assert len(answer.get_json()["verdicts"]) == lines
+        with psycopg.connect(libpq_url(postgresql_app_url)) as conn:
+            stored, writers = conn.execute(
+                "SELECT count(*), count(DISTINCT xmin::text) FROM decisions"
+            ).fetchone()
+        assert stored == lines
+        assert writers == decision_log.MAX_SAVEPOINTS + 1  # 64 savepoints, then the transaction itself
+    finally:
+        app.extensions["utomlans.storage"].close()
+
+
 class _Chunk(NamedTuple):
     entries: list
 
