@@ -1,6 +1,7 @@
 """One request, one decision-log transaction: a batch issued in several chunks is stored all or
 nothing, and only a successful response commits. SQLite and PostgreSQL."""
 
+from decimal import Decimal
 from typing import NamedTuple
 
 import psycopg
@@ -34,7 +35,11 @@ def test_a_batch_in_chunks_is_stored_whole(app):
     assert answer.status_code == 200
     log = app.extensions["utomlans.storage"].decisions
     assert log.count() == 10
-    assert all(log.get(v["decision_id"])["verdict"] == v for v in answer.get_json()["verdicts"])
+    for verdict in answer.get_json()["verdicts"]:
+        stored = log.get(verdict["decision_id"])
+        assert stored["verdict"] == verdict
+        assert (stored["evaluated_at"], stored["contact_date"]) == (verdict["evaluated_at"], "2022-03-01")
+        assert log.find(contact_id=verdict["contact_id"], reason=verdict["reason"]).items == [stored]
 
 
 def test_text_that_copy_escapes_is_stored_as_sent(app):
@@ -118,11 +123,15 @@ def test_a_batch_takes_at_most_64_savepoints_and_stores_every_line(postgresql_ap
         assert answer.status_code == 200
         assert len(answer.get_json()["verdicts"]) == lines
         with psycopg.connect(libpq_url(postgresql_app_url)) as conn:
-            stored, writers = conn.execute(
-                "SELECT count(*), count(DISTINCT xmin::text) FROM decisions"
-            ).fetchone()
-        assert stored == lines
+            writers = conn.execute("SELECT count(DISTINCT xmin::text) FROM decisions").fetchone()[0]
+            stored = {
+                row[0]: row[1:]
+                for row in conn.execute("SELECT decision_id, amount_ore, revision FROM decisions")
+            }
         assert writers == decision_log.MAX_SAVEPOINTS + 1  # 64 savepoints, then the transaction itself
+        # Every line stored, by COPY or by INSERT, with its amount (in öre) and revision.
+        verdicts = answer.get_json()["verdicts"]
+        assert stored == {v["decision_id"]: (int(Decimal(v["amount_sek"]) * 100), 1) for v in verdicts}
     finally:
         app.extensions["utomlans.storage"].close()
 
