@@ -17,9 +17,9 @@ another number, an account or an invoice number, and is not searched inside: eac
 of it would be a false alarm at that rate.
 
 Cheap where it matters: the validator asks this of every contact_id. Most text holds no ten digits
-in a row (six, perhaps a separator, four), which a plain search rules out at about half the cost of
-the candidate pattern with its lookarounds; only then are candidates sought, and each is checked
-for its date and check digit. (An HSA-id does hold ten: its organisationsnummer, whose month is 20
+in a row (six, perhaps a separator, four), which a plain search rules out more cheaply than the
+candidate pattern with its lookarounds; only then are candidates sought, and each is checked for
+its date and check digit. (An HSA-id does hold ten: its organisationsnummer, whose month is 20
 or more so that it is never a date.)
 """
 

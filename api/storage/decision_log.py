@@ -27,7 +27,7 @@ Limits on PostgreSQL, where transactions run side by side (SQLite has one writer
   too) would be marked overflowed, and until the batch ended they would look the writer of every
   row written since it began, by any transaction, up in pg_subtrans;
 - the COPY stays open while the next chunk is decided, so that time counts towards its
-  statement_timeout (time_limit.py): about 15 ms of 500 lines against the default 5 s.
+  statement_timeout (time_limit.py): a limit set far below the default would have to allow for it.
 """
 
 from collections.abc import Iterator, Sequence
