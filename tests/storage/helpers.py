@@ -3,6 +3,7 @@
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import orjson
 
@@ -112,3 +113,9 @@ def eventually(attempt, done, timeout: float = 10.0):
             return result
         assert time.monotonic() < deadline, f"not done after {timeout} s: {result!r}"
         time.sleep(0.05)
+
+
+class Chunk(NamedTuple):
+    """A batch's chunk as DecisionLog's Transaction.record_chunks takes it (api/batch_chunks.py)."""
+
+    entries: list

@@ -2,7 +2,6 @@
 nothing, and only a successful response commits. SQLite and PostgreSQL."""
 
 from decimal import Decimal
-from typing import NamedTuple
 
 import psycopg
 import pytest
@@ -12,7 +11,7 @@ import rules
 from api import create_app
 from api.storage import Storage, decision_log
 
-from .helpers import contact, eventually, pending
+from .helpers import Chunk, contact, eventually, pending
 from .pgserver import libpq_url
 
 
@@ -136,10 +135,6 @@ def test_a_batch_takes_at_most_64_savepoints_and_stores_every_line(postgresql_ap
         app.extensions["utomlans.storage"].close()
 
 
-class _Chunk(NamedTuple):
-    entries: list
-
-
 def test_a_connection_lost_while_a_chunk_is_sent_ahead_is_an_outage_and_the_next_write_is_stored(
     postgresql_app_url,
 ):
@@ -152,11 +147,11 @@ def test_a_connection_lost_while_a_chunk_is_sent_ahead_is_an_outage_and_the_next
     others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
 
     def chunks():
-        yield _Chunk([pending(contact(f"lost-{i}")) for i in range(3)])
+        yield Chunk([pending(contact(f"lost-{i}")) for i in range(3)])
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f"SELECT pg_terminate_backend(pid) {others}")
             eventually(lambda: admin.execute(f"SELECT count(*) {others}").fetchone()[0], lambda n: n == 0)
-        yield _Chunk([pending(contact("lost-3"))])
+        yield Chunk([pending(contact("lost-3"))])
 
     try:
         with pytest.raises(OperationalError), storage.decisions.transaction() as transaction:

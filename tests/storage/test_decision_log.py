@@ -4,14 +4,13 @@ supersedes the newest."""
 
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
 
 import orjson
 import pytest
 
 from api.storage.decision_log import decode_cursor
 
-from .helpers import contact, pending, record
+from .helpers import Chunk, contact, pending, record
 
 
 def test_a_recorded_decision_can_be_read_back_whole(storage):
@@ -344,10 +343,6 @@ def test_other_content_stored_first_by_another_transaction_is_superseded_not_for
     assert storage.decisions.count() == 2
 
 
-class _Chunk(NamedTuple):
-    entries: list
-
-
 def test_a_race_lost_in_a_chunk_is_settled_before_the_next_chunk_is_stored(storage, monkeypatch):
     """A batch's chunks (record_chunks: on PostgreSQL a chunk's COPY is still open while the next
     chunk is drawn, and the race lost fails it), a contact of the first stored first by another
@@ -358,7 +353,7 @@ def test_a_race_lost_in_a_chunk_is_settled_before_the_next_chunk_is_stored(stora
     again, other = pending(contact("race-a")), pending(contact("race-b"))
     changed = pending(contact("race-a", claimed_amount_sek="10.00"))
     with storage.decisions.transaction() as transaction:
-        stored = transaction.record_chunks(iter([_Chunk([again, other]), _Chunk([changed])]))
+        stored = transaction.record_chunks(iter([Chunk([again, other]), Chunk([changed])]))
         answers = [[orjson.loads(text) for text in texts] for _, texts in stored]
     assert answers[0][0] == first
     assert answers[0][1]["decision_id"] == other.decision_id
