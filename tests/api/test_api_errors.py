@@ -155,6 +155,31 @@ def test_a_contract_body_that_is_not_json_is_415_and_malformed_json_says_why(cli
     assert "not valid JSON" in malformed.get_json()["detail"]
 
 
+JSON_BODIES = [
+    ("POST", "/v1/verdicts"),
+    ("POST", "/v1/verdicts/batch"),
+    ("POST", "/v1/contracts"),
+    ("PUT", "/v1/contracts/x"),
+    ("POST", "/v1/simulations"),
+    ("POST", "/v1/simulations/readjudication"),
+    ("POST", "/v1/policy-versions"),
+    ("POST", "/v1/policy-versions/active/activate"),
+    ("POST", "/v1/policy-versions/active/impact"),
+    ("PUT", "/v1/shadow"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), JSON_BODIES)
+def test_every_json_body_is_read_alike_an_integer_past_4300_digits_is_400_not_500(client, method, path):
+    """Python refuses to convert an integer of over 4300 digits (a ValueError, not a JSON error):
+    every body is read by json_io.read_json, which says it is not valid JSON."""
+    huge = client.open(
+        path, method=method, data='{"note": 1' + "0" * 5000 + "}", content_type="application/json"
+    )
+    assert "not valid JSON" in assert_problem(huge, 400)["detail"]
+    assert_problem(client.open(path, method=method, data='{"note": "x"}', content_type="text/plain"), 415)
+
+
 def test_a_deleted_contract_answers_204_with_no_body_and_no_content_type(client):
     body = {
         "id": "contract-to-delete",
