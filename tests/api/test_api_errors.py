@@ -225,6 +225,25 @@ def test_a_misspelt_query_parameter_is_a_422_naming_it(client, path):
     assert body["errors"] == {"home_regoin": ["Unknown field."]}
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "query"),
+    [
+        ("GET", "/v1/decisions", "decision=pay&decision=no_pay"),
+        ("GET", "/v1/decisions", "limit=1&limit=2"),
+        ("GET", "/v1/decisions/feed", "limit=1&limit=2"),
+        ("GET", "/v1/contracts", "home_region=25&home_region=01"),
+        ("GET", "/v1/access-log", "client=a&client=b"),
+        ("GET", "/v1/policies", "on=2022-03-01&on=2023-03-01&home_region=25"),
+        ("GET", "/v1/policy-versions/active/diff", "against=active&against=active"),
+        ("DELETE", "/v1/shadow", "note=a&note=b"),
+    ],
+)
+def test_a_query_parameter_given_twice_is_a_422_naming_it(client, method, path, query):
+    """Not the first value taken and the others dropped: the client would think it asked for both."""
+    body = assert_problem(client.open(f"{path}?{query}", method=method), 422)
+    assert body["errors"] == {query.split("=")[0]: ["Give this parameter once."]}
+
+
 @pytest.mark.parametrize("path", ["/v1/decisions/19121212-1212", "/v1/contracts/c-19121212-1212"])
 def test_a_404_does_not_say_the_id_back(client, path):
     """The id may be an identity number, or another region's: the answer names neither."""
