@@ -5,10 +5,11 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from rules.schema import AwareDateTime
 
 from ..storage.decision_log import MAX_PAGE
+from .query_schema import QuerySchema
 from .text_field import Text
 
 
-class AccessLogQuerySchema(Schema):
+class AccessLogQuerySchema(QuerySchema):
     class Meta:
         unknown = RAISE
 

@@ -4,6 +4,8 @@ from marshmallow import RAISE, Schema, fields
 
 from rules.schema import RegionCode, StrictDate, TextSchema
 
+from .query_schema import QuerySchema
+
 
 class SourceSchema(Schema):
     id = fields.String(required=True, metadata={"example": "skr-2019-06-14"})
@@ -119,7 +121,7 @@ class RegionListSchema(Schema):
     regions = fields.List(fields.Nested(RegionSchema), required=True)
 
 
-class PolicyQuerySchema(Schema):
+class PolicyQuerySchema(QuerySchema):
     class Meta:
         unknown = RAISE
 

@@ -5,6 +5,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from rules.schema import Money, RegionCode, StrictBoolean, StrictDate
 from rules.vocabulary import PROFESSIONS
 
+from .query_schema import QuerySchema
 from .text_field import Text
 
 CONTRACT_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -76,7 +77,7 @@ class ContractListSchema(Schema):
     items = fields.List(fields.Nested(ContractSchema), required=True)
 
 
-class ContractQuerySchema(Schema):
+class ContractQuerySchema(QuerySchema):
     class Meta:
         unknown = RAISE
 

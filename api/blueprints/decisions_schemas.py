@@ -7,11 +7,12 @@ from rules.schema import AwareDateTime, StrictDate
 from rules.vocabulary import DECISIONS
 
 from ..storage.decision_log import MAX_PAGE
+from .query_schema import QuerySchema
 from .text_field import Text, Token
 from .verdicts_schemas import IssuedVerdictSchema
 
 
-class DecisionQuerySchema(Schema):
+class DecisionQuerySchema(QuerySchema):
     class Meta:
         unknown = RAISE
 
@@ -35,7 +36,7 @@ class DecisionQuerySchema(Schema):
                 raise ValidationError(f"Must not be before {low}.", high)
 
 
-class FeedQuerySchema(Schema):
+class FeedQuerySchema(QuerySchema):
     class Meta:
         unknown = RAISE
 

@@ -87,6 +87,7 @@ def list_versions():
 
 
 CANDIDATE_INVALID = "The candidate policy is not valid: see errors."
+BODY_INVALID = "The request body is not valid: see errors."
 
 
 @blp.route("", methods=["POST"])
@@ -230,12 +231,18 @@ def get_version(digest):
     "version in force before is retired; rolling back is activating it again. Audited: "
     "GET /v1/policy-versions/audit. The version already in force stays as it is, unaudited: the answer "
     "is the entry that put it in force.",
+    **json_request_body(
+        ActivationSchema, example={"note": "Regionstyrelsen 2026-11-28 § 12: the stop is advisory"}
+    ),
 )
-@blp.arguments(ActivationSchema, example={"note": "Regionstyrelsen 2026-11-28 § 12: the stop is advisory"})
 @blp.response(200, PolicyAuditEntrySchema)
 @json_body_errors(blp, "No `note`, or the version fails today's checks (`errors.digest`).")
 @_not_found_doc()
-def activate_version(body, digest):
+def activate_version(digest):
+    try:
+        body = ActivationSchema().load(read_json())  # read as every JSON body: 415, 413, 400
+    except ValidationError as exc:
+        raise ProblemError(422, BODY_INVALID, errors=flatten_errors(exc.messages)) from None
     digest = version_or_404(digest)["digest"]
     compiled_or_422(digest)  # refuse a version today's engine cannot load
     entry = current_storage().versions.activate(digest, actor=current_client(), note=body["note"])

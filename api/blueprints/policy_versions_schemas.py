@@ -2,6 +2,7 @@
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from .query_schema import QuerySchema
 from .text_field import Text, Token
 
 DIGEST = r"^[0-9a-f]{64}$"
@@ -180,7 +181,7 @@ class CandidateSchema(Schema):
             )
 
 
-class DiffQuerySchema(Schema):
+class DiffQuerySchema(QuerySchema):
     class Meta:
         unknown = RAISE
 

@@ -9,14 +9,17 @@ are audited (GET /v1/policy-versions/audit). Scope `policy:admin`.
 
 from flask import Response
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from rules.schema import flatten_errors
 
 from .. import examples
 from ..auth import current_client
-from ..json_io import json_body_errors, json_request_body, json_response
+from ..json_io import json_body_errors, json_request_body, json_response, read_json
 from ..problem import PROBLEM_JSON, ProblemError
 from ..storage import VersionInForce, VersionNotFound
 from ..storage.service import current_storage
-from .policy_versions import compiled_or_422, version_or_404
+from .policy_versions import BODY_INVALID, compiled_or_422, version_or_404
 from .shadow_schemas import ShadowEndQuerySchema, ShadowRequestSchema, ShadowSchema
 
 blp = Blueprint(
@@ -44,7 +47,6 @@ def _no_shadow_doc():
     "replaced).",
     **json_request_body(ShadowRequestSchema, example=examples.shadow_request_example()),
 )
-@blp.arguments(ShadowRequestSchema)
 @blp.response(200, ShadowSchema, example=examples.shadow_example(verdicts=0))
 @json_body_errors(
     blp, "No `note`, a malformed `digest`, or a version failing today's checks (`errors.digest`)."
@@ -55,7 +57,11 @@ def _no_shadow_doc():
 @blp.alt_response(
     409, description="The version is the one in force.", schema="Problem", content_type=PROBLEM_JSON
 )
-def put_shadow(body):
+def put_shadow():
+    try:
+        body = ShadowRequestSchema().load(read_json())  # read as every JSON body: 415, 413, 400
+    except ValidationError as exc:
+        raise ProblemError(422, BODY_INVALID, errors=flatten_errors(exc.messages)) from None
     digest = body["digest"]
     version_or_404(digest)
     compiled_or_422(digest)  # refuse a version today's engine cannot load

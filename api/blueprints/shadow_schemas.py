@@ -3,6 +3,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from .policy_versions_schemas import DIGEST
+from .query_schema import QuerySchema
 from .simulations_schemas import ChangeSchema
 from .text_field import Text, Token
 
@@ -24,7 +25,7 @@ class ShadowRequestSchema(Schema):
     note = Text(required=True, validate=validate.Length(1, 2000), metadata={"description": NOTE})
 
 
-class ShadowEndQuerySchema(Schema):
+class ShadowEndQuerySchema(QuerySchema):
     class Meta:
         unknown = RAISE
 

@@ -155,6 +155,31 @@ def test_a_contract_body_that_is_not_json_is_415_and_malformed_json_says_why(cli
     assert "not valid JSON" in malformed.get_json()["detail"]
 
 
+JSON_BODIES = [
+    ("POST", "/v1/verdicts"),
+    ("POST", "/v1/verdicts/batch"),
+    ("POST", "/v1/contracts"),
+    ("PUT", "/v1/contracts/x"),
+    ("POST", "/v1/simulations"),
+    ("POST", "/v1/simulations/readjudication"),
+    ("POST", "/v1/policy-versions"),
+    ("POST", "/v1/policy-versions/active/activate"),
+    ("POST", "/v1/policy-versions/active/impact"),
+    ("PUT", "/v1/shadow"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), JSON_BODIES)
+def test_every_json_body_is_read_alike_an_integer_past_4300_digits_is_400_not_500(client, method, path):
+    """Python refuses to convert an integer of over 4300 digits (a ValueError, not a JSON error):
+    every body is read by json_io.read_json, which says it is not valid JSON."""
+    huge = client.open(
+        path, method=method, data='{"note": 1' + "0" * 5000 + "}", content_type="application/json"
+    )
+    assert "not valid JSON" in assert_problem(huge, 400)["detail"]
+    assert_problem(client.open(path, method=method, data='{"note": "x"}', content_type="text/plain"), 415)
+
+
 def test_a_deleted_contract_answers_204_with_no_body_and_no_content_type(client):
     body = {
         "id": "contract-to-delete",
@@ -198,6 +223,25 @@ def test_a_cursor_the_service_did_not_write_is_422_never_500(client, path, raw):
 def test_a_misspelt_query_parameter_is_a_422_naming_it(client, path):
     body = assert_problem(client.get(f"{path}?home_regoin=01"), 422)
     assert body["errors"] == {"home_regoin": ["Unknown field."]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query"),
+    [
+        ("GET", "/v1/decisions", "decision=pay&decision=no_pay"),
+        ("GET", "/v1/decisions", "limit=1&limit=2"),
+        ("GET", "/v1/decisions/feed", "limit=1&limit=2"),
+        ("GET", "/v1/contracts", "home_region=25&home_region=01"),
+        ("GET", "/v1/access-log", "client=a&client=b"),
+        ("GET", "/v1/policies", "on=2022-03-01&on=2023-03-01&home_region=25"),
+        ("GET", "/v1/policy-versions/active/diff", "against=active&against=active"),
+        ("DELETE", "/v1/shadow", "note=a&note=b"),
+    ],
+)
+def test_a_query_parameter_given_twice_is_a_422_naming_it(client, method, path, query):
+    """Not the first value taken and the others dropped: the client would think it asked for both."""
+    body = assert_problem(client.open(f"{path}?{query}", method=method), 422)
+    assert body["errors"] == {query.split("=")[0]: ["Give this parameter once."]}
 
 
 @pytest.mark.parametrize("path", ["/v1/decisions/19121212-1212", "/v1/contracts/c-19121212-1212"])
