@@ -10,16 +10,14 @@ import uuid
 
 from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
 
 from rules.loader import contract_from_dict
 from rules.money import format_sek
-from rules.schema import flatten_errors
 from rules.text import has_control_characters
 
 from .. import examples
 from ..auth import current_client, current_regions
-from ..json_io import json_body_errors, json_request_body, json_response, read_json
+from ..json_io import json_body_errors, json_request_body, json_response, read_body
 from ..key_regions import covers, named
 from ..openapi_security import forbidden_for_regions
 from ..problem import PROBLEM_JSON, ProblemError
@@ -47,10 +45,7 @@ WRITE_REFUSED = "the contract's home_region (before or after the change) is not 
 def _body() -> dict:
     """The contract in the request body: 415, 413 or 400 as for every JSON body (read as the
     engine reads JSON, so an amount is checked as written), 422 per field."""
-    try:
-        return ContractBodySchema().load(read_json())
-    except ValidationError as exc:
-        raise ProblemError(422, INVALID, errors=flatten_errors(exc.messages)) from None
+    return read_body(ContractBodySchema(), INVALID)
 
 
 def _contract(body: dict, contract_id: str):

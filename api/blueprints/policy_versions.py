@@ -9,16 +9,14 @@ import re
 
 from flask import url_for
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
 
 from rules import Policy, PolicyError
 from rules.policy_candidate import CandidateError, check_files, overlay_files
 from rules.policy_diff import diff
-from rules.schema import flatten_errors
 
 from .. import examples
 from ..auth import current_client
-from ..json_io import json_body_errors, json_request_body, json_response, read_json
+from ..json_io import json_body_errors, json_request_body, json_response, read_body
 from ..problem import PROBLEM_JSON, ProblemError
 from ..storage import VersionNotFound
 from ..storage.service import current_storage
@@ -110,10 +108,7 @@ BODY_INVALID = "The request body is not valid: see errors."
 )
 @json_body_errors(blp, "The body or the policy it makes is not valid; `errors` by field, file and key.")
 def add_version():
-    try:
-        body = CandidateSchema().load(read_json())
-    except ValidationError as exc:
-        raise ProblemError(422, CANDIDATE_INVALID, errors=flatten_errors(exc.messages)) from None
+    body = read_body(CandidateSchema(), CANDIDATE_INVALID)
     storage = current_storage()
     base = overlay = None
     if "overrides" in body:
@@ -239,10 +234,7 @@ def get_version(digest):
 @json_body_errors(blp, "No `note`, or the version fails today's checks (`errors.digest`).")
 @_not_found_doc()
 def activate_version(digest):
-    try:
-        body = ActivationSchema().load(read_json())  # read as every JSON body: 415, 413, 400
-    except ValidationError as exc:
-        raise ProblemError(422, BODY_INVALID, errors=flatten_errors(exc.messages)) from None
+    body = read_body(ActivationSchema(), BODY_INVALID)
     digest = version_or_404(digest)["digest"]
     compiled_or_422(digest)  # refuse a version today's engine cannot load
     entry = current_storage().versions.activate(digest, actor=current_client(), note=body["note"])

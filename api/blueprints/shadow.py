@@ -9,13 +9,10 @@ are audited (GET /v1/policy-versions/audit). Scope `policy:admin`.
 
 from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
-
-from rules.schema import flatten_errors
 
 from .. import examples
 from ..auth import current_client
-from ..json_io import json_body_errors, json_request_body, json_response, read_json
+from ..json_io import json_body_errors, json_request_body, json_response, read_body
 from ..problem import PROBLEM_JSON, ProblemError
 from ..storage import VersionInForce, VersionNotFound
 from ..storage.service import current_storage
@@ -58,10 +55,7 @@ def _no_shadow_doc():
     409, description="The version is the one in force.", schema="Problem", content_type=PROBLEM_JSON
 )
 def put_shadow():
-    try:
-        body = ShadowRequestSchema().load(read_json())  # read as every JSON body: 415, 413, 400
-    except ValidationError as exc:
-        raise ProblemError(422, BODY_INVALID, errors=flatten_errors(exc.messages)) from None
+    body = read_body(ShadowRequestSchema(), BODY_INVALID)
     digest = body["digest"]
     version_or_404(digest)
     compiled_or_422(digest)  # refuse a version today's engine cannot load
