@@ -65,9 +65,7 @@ class ContractRegistry(Counted):
         *,
         regions: frozenset[str] | None = None,
     ) -> list[dict]:
-        query = select(contracts).order_by(
-            contracts.c.home_region, contracts.c.provider_id, contracts.c.valid_from
-        )
+        query = select(contracts)
         if regions is not None:
             query = query.where(contracts.c.home_region.in_(sorted(regions)))
         if home_region is not None:
@@ -75,7 +73,11 @@ class ContractRegistry(Counted):
         if provider_id is not None:
             query = query.where(contracts.c.provider_id == provider_id)
         with self.engine.connect() as conn:
-            return [_record(row) for row in conn.execute(query)]
+            rows = conn.execute(query).all()
+        # Ordered here, in code-point order: a PostgreSQL database's collation (sv_SE, en_US) would
+        # order provider ids otherwise than SQLite. A registry holds a few hundred contracts at most.
+        rows.sort(key=lambda row: (row.home_region, row.provider_id, row.valid_from))
+        return [_record(row) for row in rows]
 
     def get(self, contract_id: str, *, regions: frozenset[str] | None = None) -> dict:
         with self.engine.connect() as conn:

@@ -32,7 +32,10 @@ def _as_owner(args: list[str]) -> list[str]:
 
 
 class PrivatePostgres:
-    def __init__(self, *, fsync: bool = False):
+    """`icu_locale` (e.g. "sv-SE"): the databases order text by that ICU collation, as a production
+    database created with a language's locale would, instead of the machine's default."""
+
+    def __init__(self, *, fsync: bool = False, icu_locale: str | None = None):
         self.dir = Path(tempfile.mkdtemp(prefix="pgtest-"))
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres")
@@ -52,6 +55,7 @@ class PrivatePostgres:
                     "-E",
                     "UTF8",
                     "--no-sync",
+                    *(["--locale-provider=icu", f"--icu-locale={icu_locale}"] if icu_locale else []),
                 ]
             ),
             check=True,

@@ -60,6 +60,17 @@ def test_create_update_delete_are_audited_with_who_before_and_after(storage):
     assert audit[2]["before"]["revision"] == 2 and audit[2]["after"] is None
 
 
+def test_contracts_are_listed_in_the_same_order_on_both_databases(storage):
+    """By home region, then provider id in code-point order, then start: not by the PostgreSQL
+    database's collation (the tests' orders Swedish, as production may), which would put `alpha`
+    before `Zeta` and SQLite the other way round."""
+    storage.contracts.delete("contract-25-sample1", "admin")
+    for provider in ("alpha", "Zeta", "Åre", "ab", "a-b"):
+        storage.contracts.create(make(cid=f"c-{provider.encode().hex()}", provider=provider), "admin")
+    listed = [r["provider_id"] for r in storage.contracts.find()]
+    assert listed == ["Zeta", "a-b", "ab", "alpha", "Åre"]
+
+
 def test_overlapping_contracts_for_one_provider_and_region_are_refused(storage):
     storage.contracts.create(make(end=date(2023, 12, 31)), "a")
     with pytest.raises(ContractConflict) as caught:
