@@ -1,6 +1,6 @@
 """Query and response schemas of GET /v1/access-log."""
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from rules.schema import AwareDateTime
 
@@ -10,9 +10,6 @@ from .text_field import Text
 
 
 class AccessLogQuerySchema(QuerySchema):
-    class Meta:
-        unknown = RAISE
-
     client = Text(validate=validate.Length(1, 64), metadata={"description": "id of the API key that read"})
     at_from = AwareDateTime(data_key="from", metadata={"description": "read at or after (inclusive)"})
     at_to = AwareDateTime(data_key="to", metadata={"description": "read at or before (inclusive)"})

@@ -1,6 +1,6 @@
 """Schemas of the catalogue endpoints: reasons, regions and the policy in force."""
 
-from marshmallow import RAISE, Schema, fields
+from marshmallow import Schema, fields
 
 from rules.schema import RegionCode, StrictDate, TextSchema
 
@@ -122,9 +122,6 @@ class RegionListSchema(Schema):
 
 
 class PolicyQuerySchema(QuerySchema):
-    class Meta:
-        unknown = RAISE
-
     home_region = RegionCode(required=True)
     on = StrictDate(
         required=True,

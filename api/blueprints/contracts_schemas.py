@@ -78,9 +78,6 @@ class ContractListSchema(Schema):
 
 
 class ContractQuerySchema(QuerySchema):
-    class Meta:
-        unknown = RAISE
-
     home_region = RegionCode()
     provider_id = Text(validate=validate.Length(1, 64))
 

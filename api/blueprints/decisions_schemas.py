@@ -1,6 +1,6 @@
 """Query and response schemas of the decision log endpoints."""
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from rules.regions import REGIONS
 from rules.schema import AwareDateTime, StrictDate
@@ -13,9 +13,6 @@ from .verdicts_schemas import IssuedVerdictSchema
 
 
 class DecisionQuerySchema(QuerySchema):
-    class Meta:
-        unknown = RAISE
-
     contact_id = Text(validate=validate.Length(1, 64))
     home_region = fields.String(validate=validate.OneOf(tuple(REGIONS)))
     reason = Text(validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{0,63}$"), metadata={"example": "DIGITAL_TARIFF"})
@@ -37,9 +34,6 @@ class DecisionQuerySchema(QuerySchema):
 
 
 class FeedQuerySchema(QuerySchema):
-    class Meta:
-        unknown = RAISE
-
     after = Token(
         validate=validate.Length(1, 100),
         metadata={"description": "`next` of the previous page; without it, the feed starts at the beginning"},

@@ -182,9 +182,6 @@ class CandidateSchema(Schema):
 
 
 class DiffQuerySchema(QuerySchema):
-    class Meta:
-        unknown = RAISE
-
     against = Token(
         load_default="active",
         validate=validate.Regexp(BASE, error="Expected `active` or a version's digest (64 hex digits)."),

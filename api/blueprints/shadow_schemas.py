@@ -26,9 +26,6 @@ class ShadowRequestSchema(Schema):
 
 
 class ShadowEndQuerySchema(QuerySchema):
-    class Meta:
-        unknown = RAISE
-
     note = Text(
         load_default="",
         validate=validate.Length(0, 2000),
