@@ -14,7 +14,7 @@ import pytest
 import rules
 from api import create_app
 from api.storage import Storage
-from tests.storage.pgserver import PrivatePostgres, available, psql
+from tests.storage.pgserver import TESTS_ICU_LOCALE, PrivatePostgres, available, psql
 
 
 @pytest.fixture(scope="session")
@@ -43,9 +43,7 @@ def postgres_admin_url():
         return
     if not available():
         pytest.skip("no PostgreSQL server binaries (PG_BIN, default /usr/lib/postgresql/15/bin): skipped")
-    # Text ordered as a Swedish production database orders it, not bytewise as SQLite does: an
-    # answer whose order depends on the database's collation differs between the two here.
-    server = PrivatePostgres(icu_locale="sv-SE")
+    server = PrivatePostgres(icu_locale=TESTS_ICU_LOCALE)
     server.start()
     try:
         yield server.url()

@@ -29,7 +29,7 @@ from api.storage.unreachable import NOT_REACHABLE
 
 from .gunicorn_server import running_gunicorn, worker_pids
 from .helpers import contact
-from .pgserver import PrivatePostgres, available, libpq_url, wait_until
+from .pgserver import TESTS_ICU_LOCALE, PrivatePostgres, available, libpq_url, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -173,7 +173,7 @@ def test_kill_9_a_worker_while_batches_are_posted(db_url, tmp_path):
 
 @pytest.mark.skipif(not available(), reason="no PostgreSQL server binaries (PG_BIN)")
 def test_postgresql_stopped_and_started_under_a_running_service(caplog):
-    server = PrivatePostgres()
+    server = PrivatePostgres(icu_locale=TESTS_ICU_LOCALE)
     server.start()
     try:
         url = server.create_database("faults")
